@@ -1,0 +1,102 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/spf13/cobra"
+
+	"github.com/cyclecore/mlmforge/activities"
+	"github.com/cyclecore/mlmforge/worker"
+	"github.com/cyclecore/mlmforge/workflows"
+)
+
+// devFlags are the flags of `mlmforge dev`.
+type devFlags struct {
+	ip        string
+	port      int
+	namespace string
+	queues    string
+	logLevel  string
+}
+
+func newDevCmd(a *app) *cobra.Command {
+	var f devFlags
+	cmd := &cobra.Command{
+		Use:   "dev",
+		Short: "Run an embedded Temporal server (SQLite under the home) with an mlmforge worker",
+		Long: `dev starts a real Temporal server inside this process, persisted in a SQLite
+file under the mlmforge home (so workflow histories survive restarts), creates
+the namespace, and attaches a worker that serves every mlmforge task queue.
+It listens on 127.0.0.1 only. Stop it with Ctrl+C.
+
+Other processes can attach more workers with
+  mlmforge worker --address 127.0.0.1:7233
+Watch workflows with the Temporal CLI (temporal v1.5.1):
+  temporal workflow list --address 127.0.0.1:7233`,
+		Example: `  mlmforge dev
+  mlmforge dev --port 7300 --queues workflows,generate   # train/eval served elsewhere
+  mlmforge dev --queues none                             # server only`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runDev(cmd.Context(), a, f)
+		},
+	}
+	cmd.Flags().StringVar(&f.ip, "ip", "127.0.0.1", "address the Temporal frontend listens on")
+	cmd.Flags().IntVar(&f.port, "port", 7233, "Temporal frontend gRPC port (0 picks a free port)")
+	cmd.Flags().StringVar(&f.namespace, "namespace", workflows.DefaultNamespace, "namespace to create and serve")
+	cmd.Flags().StringVar(&f.queues, "queues", "all", "task queues the embedded worker serves: all, none, or a list of "+queueList())
+	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "Temporal server log level (debug, info, warn, error); logs go to HOME/logs/temporal.log")
+	return cmd
+}
+
+func runDev(ctx context.Context, a *app, f devFlags) error {
+	if f.port < 0 || f.port > 65535 {
+		return usageErrorf("--port %d: must be from 0 to 65535", f.port)
+	}
+	queues, err := worker.ParseQueues(f.queues)
+	if err != nil {
+		return &usageError{err}
+	}
+	dbPath := filepath.Join(a.home, "temporal", "temporal.db")
+	srv, err := worker.StartDevServer(worker.ServerConfig{
+		DBPath:     dbPath,
+		IP:         f.ip,
+		Port:       f.port,
+		Namespaces: []string{f.namespace},
+		LogFile:    filepath.Join(a.home, "logs", "temporal.log"),
+		LogLevel:   f.logLevel,
+	})
+	if err != nil {
+		return err
+	}
+	defer srv.Stop()
+	fmt.Fprintf(a.out, "Temporal server listening on %s (namespace %q, database %s)\n", srv.Address(), f.namespace, dbPath)
+	c, err := worker.Dial(ctx, worker.DialConfig{Address: srv.Address(), Namespace: f.namespace})
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	if len(queues) > 0 {
+		stop, err := worker.Start(c, worker.Config{
+			Queues:     queues,
+			Activities: &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity()},
+		})
+		if err != nil {
+			return err
+		}
+		defer stop()
+		fmt.Fprintf(a.out, "Worker serving queues: %s\n", joinQueues(queues))
+	} else {
+		fmt.Fprintln(a.out, "No embedded worker (--queues none): attach workers with mlmforge worker --address "+srv.Address())
+	}
+	fmt.Fprintf(a.out, "mlmforge home: %s\nReady. Press Ctrl+C to stop.\n", a.home)
+	<-ctx.Done()
+	fmt.Fprintln(a.out, "Shutting down...")
+	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
+		return err
+	}
+	return nil
+}

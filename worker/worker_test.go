@@ -1,0 +1,87 @@
+package worker
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+func listen(port int) (net.Listener, error) {
+	return net.Listen("tcp", net.JoinHostPort("127.0.0.1", strconv.Itoa(port)))
+}
+
+func TestValidateAddress(t *testing.T) {
+	tests := []struct {
+		addr string
+		want string // substring of the error; "" = valid
+	}{
+		{"127.0.0.1:7233", ""},
+		{"temporal.internal:7233", ""},
+		{"[::1]:7233", ""},
+		{"localhost", "want HOST:PORT"},
+		{":7233", "missing host"},
+		{"host:port", "port must be a number"},
+		{"host:0", "port must be a number"},
+		{"host:70000", "port must be a number"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.addr, func(t *testing.T) {
+			err := ValidateAddress(tt.addr)
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("unexpected error: %v", err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.want) || !strings.Contains(err.Error(), "--address") {
+				t.Fatalf("err = %v, want one naming --address and containing %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestParseQueues(t *testing.T) {
+	tests := []struct {
+		in      string
+		want    []string
+		wantErr string
+	}{
+		{"all", []string{"mlmforge", "generate", "train", "eval"}, ""},
+		{"", []string{"mlmforge", "generate", "train", "eval"}, ""},
+		{"none", nil, ""},
+		{"train, eval,train", []string{"train", "eval"}, ""},
+		{"gpu", nil, `unknown queue "gpu"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.in, func(t *testing.T) {
+			got, err := ParseQueues(tt.in)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || strings.Join(got, ",") != strings.Join(tt.want, ",") {
+				t.Fatalf("got %v, %v; want %v", got, err, tt.want)
+			}
+		})
+	}
+}
+
+func TestDialUnreachableIsOneLine(t *testing.T) {
+	p, err := freePort("127.0.0.1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(p))
+	_, err = Dial(context.Background(), DialConfig{Address: addr, Timeout: 2 * time.Second})
+	if err == nil {
+		t.Fatal("dial to a closed port succeeded")
+	}
+	if msg := err.Error(); strings.Contains(msg, "\n") || !strings.Contains(msg, addr) {
+		t.Fatalf("error %q: want one line naming %s", msg, addr)
+	}
+}
