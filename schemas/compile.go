@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"golang.org/x/text/language"
@@ -18,6 +19,9 @@ func newCompiler() *jsonschema.Compiler {
 	c.DefaultDraft(jsonschema.Draft2020)
 	c.AssertFormat()
 	c.RegisterFormat(&jsonschema.Format{Name: "phone", Validate: validatePhone})
+	// Texts say "07:30", not RFC 3339's "07:30:00Z": "time" accepts HH:MM and
+	// HH:MM:SS, each with an optional fraction and offset.
+	c.RegisterFormat(&jsonschema.Format{Name: "time", Validate: validateTime})
 	c.UseLoader(noRemoteRefs{})
 	return c
 }
@@ -53,6 +57,25 @@ func validatePhone(v any) error {
 		return fmt.Errorf("phone number %q has %d digits, want 7-15", s, digits)
 	}
 	return nil
+}
+
+// timeLayouts are the accepted "time" formats, tried in order.
+var timeLayouts = []string{"15:04", "15:04:05", "15:04:05.999999999", "15:04Z07:00", "15:04:05Z07:00", "15:04:05.999999999Z07:00"}
+
+// validateTime accepts a time of day as HH:MM or HH:MM:SS with an optional
+// fraction of a second and an optional offset (Z or +hh:mm).
+func validateTime(v any) error {
+	s, ok := v.(string)
+	if !ok {
+		return nil
+	}
+	for _, layout := range timeLayouts {
+		// time.Parse takes "7:30" for "15:04"; the format wants two-digit hours.
+		if _, err := time.Parse(layout, s); err == nil && len(s) >= 5 && s[2] == ':' {
+			return nil
+		}
+	}
+	return fmt.Errorf("time %q: want HH:MM or HH:MM:SS, optionally with an offset", s)
 }
 
 // compileIssue is one compile problem at a JSON path relative to the schema root.

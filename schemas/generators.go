@@ -34,7 +34,7 @@ var Generators = map[string]string{
 	// Time.
 	"date":      "calendar date, YYYY-MM-DD",
 	"date_time": "date and time, RFC 3339",
-	"time":      "time of day, HH:MM",
+	"time":      "time of day, HH:MM (the \"time\" format also accepts HH:MM:SS and an offset)",
 	"duration":  "time span in words (10 minutes, 2 hours)",
 	"weekday":   "day of the week",
 	// Commerce and money.

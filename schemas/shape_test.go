@@ -153,3 +153,34 @@ func TestValidatePhone(t *testing.T) {
 		})
 	}
 }
+
+func TestTimeFormatThroughCompiler(t *testing.T) {
+	c := newCompiler()
+	if err := c.AddResource("mem://t.json", map[string]any{"type": "string", "format": "time"}); err != nil {
+		t.Fatal(err)
+	}
+	sch, err := c.Compile("mem://t.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		v  string
+		ok bool
+	}{
+		{"07:30", true},
+		{"23:59:59", true},
+		{"07:30:00Z", true},
+		{"07:30:00.5+02:00", true},
+		{"7:30", false},
+		{"24:00", false},
+		{"07:30 pm", false},
+		{"noon", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.v, func(t *testing.T) {
+			if err := sch.Validate(tt.v); (err == nil) != tt.ok {
+				t.Errorf("validate %q = %v, want ok=%v", tt.v, err, tt.ok)
+			}
+		})
+	}
+}

@@ -1,6 +1,7 @@
 package worker
 
 import (
+	"database/sql"
 	"errors"
 	"fmt"
 	"net"
@@ -19,6 +20,7 @@ import (
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 	"google.golang.org/protobuf/types/known/durationpb"
+	_ "modernc.org/sqlite" // the "sqlite" database/sql driver the server's plugin uses too
 )
 
 // ServerConfig configures the embedded Temporal server, the same single-process
@@ -44,6 +46,7 @@ type ServerConfig struct {
 type DevServer struct {
 	server  temporal.Server
 	address string
+	lock    *os.File
 }
 
 // SearchAttributes are the custom search attributes mlmforge registers in its
@@ -76,6 +79,53 @@ func StartDevServer(cfg ServerConfig) (*DevServer, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
 		return nil, fmt.Errorf("embedded temporal: create database dir: %w", err)
 	}
+	lock, err := lockDB(cfg.DBPath)
+	if err != nil {
+		return nil, err
+	}
+	if err := forgetDeadMembers(cfg.DBPath); err != nil {
+		closeLock(lock)
+		return nil, err
+	}
+	srv, err := newServer(cfg)
+	if err != nil {
+		closeLock(lock)
+		return nil, err
+	}
+	if err := srv.Start(); err != nil {
+		closeLock(lock)
+		return nil, fmt.Errorf("embedded temporal: start: %w", err)
+	}
+	return &DevServer{server: srv, address: net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.Port)), lock: lock}, nil
+}
+
+// forgetDeadMembers clears the ring membership left by an earlier process on
+// this database. Without it a restarted server tries to join its dead former
+// self and serves "Not enough hosts" for ~40 s; holding the database lock
+// proves no live server is among those rows.
+func forgetDeadMembers(dbPath string) error {
+	if _, err := os.Stat(dbPath); errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	db, err := sql.Open("sqlite", "file:"+dbPath+"?_pragma=busy_timeout(5000)")
+	if err != nil {
+		return fmt.Errorf("embedded temporal: open %s: %w", dbPath, err)
+	}
+	defer db.Close()
+	if _, err := db.Exec("DELETE FROM cluster_membership"); err != nil {
+		return fmt.Errorf("embedded temporal: reset cluster membership in %s: %w", dbPath, err)
+	}
+	return nil
+}
+
+func closeLock(f *os.File) {
+	if f != nil {
+		f.Close()
+	}
+}
+
+// newServer builds the server from the config (without starting it).
+func newServer(cfg ServerConfig) (temporal.Server, error) {
 	conf, err := buildConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -108,17 +158,17 @@ func StartDevServer(cfg ServerConfig) (*DevServer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("embedded temporal: %w", err)
 	}
-	if err := srv.Start(); err != nil {
-		return nil, fmt.Errorf("embedded temporal: start: %w", err)
-	}
-	return &DevServer{server: srv, address: net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.Port))}, nil
+	return srv, nil
 }
 
 // Address is the frontend's host:port for clients and workers.
 func (s *DevServer) Address() string { return s.address }
 
-// Stop shuts the server down and flushes its database.
-func (s *DevServer) Stop() error { return s.server.Stop() }
+// Stop shuts the server down, flushes its database and releases its lock.
+func (s *DevServer) Stop() error {
+	defer closeLock(s.lock)
+	return s.server.Stop()
+}
 
 func buildConfig(cfg ServerConfig) (*config.Config, error) {
 	var conf config.Config

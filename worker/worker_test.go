@@ -85,3 +85,20 @@ func TestDialUnreachableIsOneLine(t *testing.T) {
 		t.Fatalf("error %q: want one line naming %s", msg, addr)
 	}
 }
+
+func TestLockDBRefusesSecondServer(t *testing.T) {
+	db := t.TempDir() + "/temporal.db"
+	first, err := lockDB(db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := lockDB(db); err == nil || !strings.Contains(err.Error(), "in use by another mlmforge process") {
+		t.Fatalf("second lock: err = %v, want in-use error", err)
+	}
+	first.Close()
+	again, err := lockDB(db)
+	if err != nil {
+		t.Fatalf("lock after release: %v", err)
+	}
+	again.Close()
+}

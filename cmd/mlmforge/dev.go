@@ -2,13 +2,10 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"path/filepath"
 
 	"github.com/spf13/cobra"
 
-	"github.com/cyclecore/mlmforge/activities"
 	"github.com/cyclecore/mlmforge/worker"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -60,43 +57,19 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 	if err != nil {
 		return &usageError{err}
 	}
-	dbPath := filepath.Join(a.home, "temporal", "temporal.db")
-	srv, err := worker.StartDevServer(worker.ServerConfig{
-		DBPath:     dbPath,
-		IP:         f.ip,
-		Port:       f.port,
-		Namespaces: []string{f.namespace},
-		LogFile:    filepath.Join(a.home, "logs", "temporal.log"),
-		LogLevel:   f.logLevel,
-	})
+	e, err := startEmbedded(ctx, a, embeddedOptions{ip: f.ip, port: f.port, namespace: f.namespace, logLevel: f.logLevel, queues: queues})
 	if err != nil {
 		return err
 	}
-	defer srv.Stop()
-	fmt.Fprintf(a.out, "Temporal server listening on %s (namespace %q, database %s)\n", srv.Address(), f.namespace, dbPath)
-	c, err := worker.Dial(ctx, worker.DialConfig{Address: srv.Address(), Namespace: f.namespace})
-	if err != nil {
-		return err
-	}
-	defer c.Close()
+	defer e.stop()
+	fmt.Fprintf(a.out, "Temporal server listening on %s (namespace %q, database %s)\n", e.srv.Address(), f.namespace, e.dbPath)
 	if len(queues) > 0 {
-		stop, err := worker.Start(c, worker.Config{
-			Queues:     queues,
-			Activities: &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity()},
-		})
-		if err != nil {
-			return err
-		}
-		defer stop()
 		fmt.Fprintf(a.out, "Worker serving queues: %s\n", joinQueues(queues))
 	} else {
-		fmt.Fprintln(a.out, "No embedded worker (--queues none): attach workers with mlmforge worker --address "+srv.Address())
+		fmt.Fprintln(a.out, "No embedded worker (--queues none): attach workers with mlmforge worker --address "+e.srv.Address())
 	}
 	fmt.Fprintf(a.out, "mlmforge home: %s\nReady. Press Ctrl+C to stop.\n", a.home)
 	<-ctx.Done()
 	fmt.Fprintln(a.out, "Shutting down...")
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
 	return nil
 }

@@ -3,11 +3,12 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"strconv"
 	"time"
 
-	"go.temporal.io/sdk/client"
 	"github.com/spf13/cobra"
+	"go.temporal.io/sdk/client"
 
 	"github.com/cyclecore/mlmforge/worker"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -46,6 +47,12 @@ func runHealth(ctx context.Context, a *app, cf clusterFlags, wait time.Duration)
 		return err
 	}
 	defer c.Close()
+	return checkHealth(ctx, a.out, c, wait)
+}
+
+// checkHealth runs the Health workflow and prints one line per queue; it fails
+// when any queue has no worker.
+func checkHealth(ctx context.Context, out io.Writer, c client.Client, wait time.Duration) error {
 	id := workflows.HealthWorkflowID(strconv.FormatInt(time.Now().UnixNano(), 36))
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID:                       id,
@@ -59,15 +66,15 @@ func runHealth(ctx context.Context, a *app, cf clusterFlags, wait time.Duration)
 	if err := run.Get(ctx, &res); err != nil {
 		return fmt.Errorf("health workflow %s (is a worker serving the %q queue?): %w", id, workflows.TaskQueueWorkflows, err)
 	}
-	fmt.Fprintf(a.out, "workflow %s ran on %s\n", id, res.WorkflowWorker)
+	fmt.Fprintf(out, "workflow %s ran on %s\n", id, res.WorkflowWorker)
 	failed := 0
 	for _, q := range res.Queues {
 		if q.Error != "" {
 			failed++
-			fmt.Fprintf(a.out, "  %-9s NO WORKER (%s)\n", q.Queue, q.Error)
+			fmt.Fprintf(out, "  %-9s NO WORKER (%s)\n", q.Queue, q.Error)
 			continue
 		}
-		fmt.Fprintf(a.out, "  %-9s ok  %s\n", q.Queue, q.Worker)
+		fmt.Fprintf(out, "  %-9s ok  %s\n", q.Queue, q.Worker)
 	}
 	if failed > 0 {
 		return fmt.Errorf("%d of %d queues have no worker", failed, len(res.Queues))

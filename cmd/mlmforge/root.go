@@ -60,6 +60,7 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newDevCmd(a),
 		newWorkerCmd(a),
 		newHealthCmd(a),
+		newQuickstartCmd(a),
 		newCatalogCmd(a),
 		newDatasetsCmd(a),
 	)

@@ -1,0 +1,230 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// mainArgsEnv makes this test binary act as the mlmforge binary: the child
+// processes below are the real CLI, with real exit codes and streams.
+const mainArgsEnv = "MLMFORGE_TEST_MAIN_ARGS"
+
+func TestMain(m *testing.M) {
+	if js := os.Getenv(mainArgsEnv); js != "" {
+		var args []string
+		if err := json.Unmarshal([]byte(js), &args); err != nil {
+			panic(err)
+		}
+		os.Args = append([]string{"mlmforge"}, args...)
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// cliCommand returns an exec.Cmd that runs mlmforge with args in a child process.
+func cliCommand(args ...string) *exec.Cmd {
+	js, _ := json.Marshal(args)
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(js))
+	return cmd
+}
+
+// runCLI runs mlmforge to completion and returns stdout, stderr and the exit code.
+func runCLI(t *testing.T, args ...string) (string, string, int) {
+	t.Helper()
+	cmd := cliCommand(args...)
+	var out, errb bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errb
+	err := cmd.Run()
+	code := 0
+	if ee, ok := err.(*exec.ExitError); ok {
+		code = ee.ExitCode()
+	} else if err != nil {
+		t.Fatal(err)
+	}
+	return out.String(), errb.String(), code
+}
+
+func TestUserErrorsAreOneLine(t *testing.T) {
+	home := t.TempDir()
+	tests := []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"unknown flag", []string{"--bogus"}, 2, "unknown flag: --bogus"},
+		{"unknown command", []string{"frobnicate"}, 1, `unknown command "frobnicate"`},
+		{"bad address form", []string{"worker", "--address", "localhost"}, 2, `--address "localhost": want HOST:PORT`},
+		{"bad address port", []string{"health", "--address", "127.0.0.1:99999"}, 2, "port must be a number"},
+		{"unreachable address", []string{"health", "--address", "127.0.0.1:1"}, 1, "connect to Temporal at 127.0.0.1:1"},
+		{"bad port", []string{"dev", "--port", "70000"}, 2, "--port 70000"},
+		{"bad queue", []string{"worker", "--queues", "gpu"}, 2, `unknown queue "gpu"`},
+		{"bad int flag", []string{"dev", "--port", "abc"}, 2, `invalid argument "abc" for "--port"`},
+		{"unknown task", []string{"catalog", "ls", "edgevision"}, 2, "valid tasks are edgejson, edgeintent, edgefunccall"},
+		{"unknown catalog entry", []string{"catalog", "show", "nope"}, 1, `no catalog entry "nope"`},
+		{"dataset traversal", []string{"datasets", "show", "edgeintent@../../etc"}, 2, "../../etc"},
+		{"extra args", []string{"version", "x"}, 2, "accepts 0 arg(s)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			out, errOut, code := runCLI(t, append([]string{"--home", home}, tt.args...)...)
+			if code != tt.code {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errOut)
+			}
+			lines := strings.Split(strings.TrimSpace(errOut), "\n")
+			if len(lines) != 1 || !strings.HasPrefix(lines[0], "mlmforge: ") || !strings.Contains(lines[0], tt.want) {
+				t.Errorf("stderr = %q, want one line 'mlmforge: ...%s...'", errOut, tt.want)
+			}
+			if strings.Contains(errOut, "goroutine") || strings.Contains(out, "Usage:") {
+				t.Errorf("stack trace or usage dump printed: stdout %q stderr %q", out, errOut)
+			}
+		})
+	}
+}
+
+// waitForLine reads r until a line contains want, failing after timeout.
+func waitForLine(t *testing.T, r io.Reader, want string, timeout time.Duration) []string {
+	t.Helper()
+	lines := make(chan string)
+	go func() {
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+		close(lines)
+	}()
+	var seen []string
+	deadline := time.After(timeout)
+	for {
+		select {
+		case l, ok := <-lines:
+			if !ok {
+				t.Fatalf("output ended before %q; saw %q", want, seen)
+			}
+			seen = append(seen, l)
+			if strings.Contains(l, want) {
+				go func() {
+					for range lines {
+					}
+				}()
+				return seen
+			}
+		case <-deadline:
+			t.Fatalf("no %q within %s; saw %q", want, timeout, seen)
+		}
+	}
+}
+
+// startCLI starts a long-running mlmforge child and waits for a line of output.
+func startCLI(t *testing.T, ready string, args ...string) (*exec.Cmd, []string) {
+	t.Helper()
+	cmd := cliCommand(args...)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.Stderr = os.Stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
+	return cmd, waitForLine(t, stdout, ready, 2*time.Minute)
+}
+
+// TestWorkerAttachesToSeparateDevServer is the multi-machine path on one
+// machine: process 1 is `mlmforge dev` with no worker, process 2 is
+// `mlmforge worker --address`, and the health workflow must be served by 2.
+func TestWorkerAttachesToSeparateDevServer(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server; skipped with -short")
+	}
+	port := freeTCPPort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	dev, _ := startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "none")
+	wrk, _ := startCLI(t, "Press Ctrl+C", "--home", t.TempDir(), "worker", "--address", addr)
+
+	out, errOut, code := runCLI(t, "--home", t.TempDir(), "health", "--address", addr, "--wait", "20s")
+	if code != 0 {
+		t.Fatalf("health exit %d: %s %s", code, out, errOut)
+	}
+	wantWorker := fmt.Sprintf("%d@", wrk.Process.Pid)
+	for _, q := range []string{"generate", "train", "eval"} {
+		if !strings.Contains(out, q) || !strings.Contains(out, "ok  "+wantWorker) {
+			t.Errorf("queue %s not served by worker process %d:\n%s", q, wrk.Process.Pid, out)
+		}
+	}
+	if !strings.Contains(out, "ran on "+wantWorker) {
+		t.Errorf("workflow did not run on the worker process:\n%s", out)
+	}
+
+	// Both stop cleanly on SIGTERM.
+	for _, p := range []*exec.Cmd{wrk, dev} {
+		if err := p.Process.Signal(syscall.SIGTERM); err != nil {
+			t.Fatal(err)
+		}
+		if err := p.Wait(); err != nil {
+			t.Errorf("%v: exit after SIGTERM: %v", p.Args, err)
+		}
+	}
+}
+
+func TestHealthReportsUnservedQueue(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server; skipped with -short")
+	}
+	port := freeTCPPort(t)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "mlmforge,generate,eval")
+	out, errOut, code := runCLI(t, "health", "--address", addr, "--wait", "2s")
+	if code != 1 || !strings.Contains(out, "train     NO WORKER") || !strings.Contains(errOut, "1 of 3 queues have no worker") {
+		t.Fatalf("exit %d, stdout %q, stderr %q: want train reported unserved", code, out, errOut)
+	}
+}
+
+func TestQuickstart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts an embedded Temporal server; skipped with -short")
+	}
+	home := t.TempDir()
+	for run := 1; run <= 2; run++ { // the second run restarts on the same database
+		var out, errOut bytes.Buffer
+		root := newRootCmd(&out, &errOut)
+		root.SetArgs([]string{"--home", home, "quickstart"})
+		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+		err := root.ExecuteContext(ctx)
+		cancel()
+		if err != nil {
+			t.Fatalf("run %d: %v\n%s%s", run, err, out.String(), errOut.String())
+		}
+		for _, want := range []string{"generate  ok", "train     ok", "eval      ok",
+			"EdgeJSON      ", "assistant-50: 50 classes", "ecommerce-100: 100 classes",
+			"enterprise-200: 200 classes", "EdgeFuncCall  ", "no datasets yet"} {
+			if !strings.Contains(out.String(), want) {
+				t.Errorf("run %d: output lacks %q:\n%s", run, want, out.String())
+			}
+		}
+	}
+}
+
+func freeTCPPort(t *testing.T) int {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port
+}
