@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"strings"
@@ -153,7 +154,7 @@ func TestWorkerAttachesToSeparateDevServer(t *testing.T) {
 	}
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	dev, _ := startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "none")
+	dev, devOut := startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "none", "--ui-port", "0")
 	wrk, _ := startCLI(t, "Press Ctrl+C", "--home", t.TempDir(), "worker", "--address", addr)
 
 	out, errOut, code := runCLI(t, "--home", t.TempDir(), "health", "--address", addr, "--wait", "20s")
@@ -169,6 +170,7 @@ func TestWorkerAttachesToSeparateDevServer(t *testing.T) {
 	if !strings.Contains(out, "ran on "+wantWorker) {
 		t.Errorf("workflow did not run on the worker process:\n%s", out)
 	}
+	checkWebUI(t, devOut, "Health")
 
 	// Both stop cleanly on SIGTERM.
 	for _, p := range []*exec.Cmd{wrk, dev} {
@@ -187,7 +189,7 @@ func TestHealthReportsUnservedQueue(t *testing.T) {
 	}
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "mlmforge,generate,eval")
+	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "mlmforge,generate,eval", "--ui-port", "-1")
 	out, errOut, code := runCLI(t, "health", "--address", addr, "--wait", "2s")
 	if code != 1 || !strings.Contains(out, "train     NO WORKER") || !strings.Contains(errOut, "1 of 3 queues have no worker") {
 		t.Fatalf("exit %d, stdout %q, stderr %q: want train reported unserved", code, out, errOut)
@@ -227,4 +229,37 @@ func freeTCPPort(t *testing.T) int {
 	}
 	defer l.Close()
 	return l.Addr().(*net.TCPAddr).Port
+}
+
+// checkWebUI finds the Web UI line in dev's output and checks that the UI
+// serves its page and lists a workflow of the given type through its API.
+func checkWebUI(t *testing.T, devOut []string, workflowType string) {
+	t.Helper()
+	var base string
+	for _, l := range devOut {
+		if _, rest, ok := strings.Cut(l, "Temporal Web UI at "); ok {
+			base, _, _ = strings.Cut(rest, "/namespaces/")
+		}
+	}
+	if base == "" {
+		t.Fatalf("dev printed no Web UI address: %q", devOut)
+	}
+	resp, err := http.Get(base + "/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(page), "<html") {
+		t.Fatalf("web UI page: status %d, %d bytes", resp.StatusCode, len(page))
+	}
+	resp, err = http.Get(base + "/api/v1/namespaces/default/workflows")
+	if err != nil {
+		t.Fatal(err)
+	}
+	api, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(api), `"name": "`+workflowType+`"`) {
+		t.Fatalf("web UI API: status %d, body %.300s", resp.StatusCode, api)
+	}
 }

@@ -17,6 +17,7 @@ type devFlags struct {
 	namespace string
 	queues    string
 	logLevel  string
+	uiPort    int
 }
 
 func newDevCmd(a *app) *cobra.Command {
@@ -27,11 +28,12 @@ func newDevCmd(a *app) *cobra.Command {
 		Long: `dev starts a real Temporal server inside this process, persisted in a SQLite
 file under the mlmforge home (so workflow histories survive restarts), creates
 the namespace, and attaches a worker that serves every mlmforge task queue.
-It listens on 127.0.0.1 only. Stop it with Ctrl+C.
+It listens on 127.0.0.1 only, and serves the Temporal Web UI (--ui-port) to
+watch workflows. Stop it with Ctrl+C.
 
 Other processes can attach more workers with
   mlmforge worker --address 127.0.0.1:7233
-Watch workflows with the Temporal CLI (temporal v1.5.1):
+The Temporal CLI (temporal v1.5.1) works against it too:
   temporal workflow list --address 127.0.0.1:7233`,
 		Example: `  mlmforge dev
   mlmforge dev --port 7300 --queues workflows,generate   # train/eval served elsewhere
@@ -45,6 +47,7 @@ Watch workflows with the Temporal CLI (temporal v1.5.1):
 	cmd.Flags().IntVar(&f.port, "port", 7233, "Temporal frontend gRPC port (0 picks a free port)")
 	cmd.Flags().StringVar(&f.namespace, "namespace", workflows.DefaultNamespace, "namespace to create and serve")
 	cmd.Flags().StringVar(&f.queues, "queues", "all", "task queues the embedded worker serves: all, none, or a list of "+queueList())
+	cmd.Flags().IntVar(&f.uiPort, "ui-port", 8233, "port of the embedded Temporal Web UI (0 picks a free port, -1 disables it)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "Temporal server log level (debug, info, warn, error); logs go to HOME/logs/temporal.log")
 	return cmd
 }
@@ -52,6 +55,9 @@ Watch workflows with the Temporal CLI (temporal v1.5.1):
 func runDev(ctx context.Context, a *app, f devFlags) error {
 	if f.port < 0 || f.port > 65535 {
 		return usageErrorf("--port %d: must be from 0 to 65535", f.port)
+	}
+	if f.uiPort < -1 || f.uiPort > 65535 {
+		return usageErrorf("--ui-port %d: must be from -1 to 65535", f.uiPort)
 	}
 	queues, err := worker.ParseQueues(f.queues)
 	if err != nil {
@@ -63,6 +69,14 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 	}
 	defer e.stop()
 	fmt.Fprintf(a.out, "Temporal server listening on %s (namespace %q, database %s)\n", e.srv.Address(), f.namespace, e.dbPath)
+	if f.uiPort >= 0 {
+		ui, err := worker.StartUI(f.ip, f.uiPort, e.srv.Address())
+		if err != nil {
+			return err
+		}
+		defer ui.Stop()
+		fmt.Fprintf(a.out, "Temporal Web UI at %s/namespaces/%s/workflows\n", ui.URL(), f.namespace)
+	}
 	if len(queues) > 0 {
 		fmt.Fprintf(a.out, "Worker serving queues: %s\n", joinQueues(queues))
 	} else {
