@@ -18,6 +18,9 @@ type Activities struct {
 	Home string
 	// Identity names this worker process in results, e.g. "host@pid".
 	Identity string
+	// OllamaHost is the base URL of the Ollama server for ollama:<model>
+	// teachers, e.g. "http://127.0.0.1:11434" (cmd derives it from OLLAMA_HOST).
+	OllamaHost string
 }
 
 // DefaultIdentity returns "pid@host", the same shape Temporal's SDK uses.

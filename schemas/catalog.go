@@ -24,6 +24,9 @@ type Catalog struct {
 	Functions []*Function
 	// Irrelevant are the EdgeFuncCall requests that no function serves.
 	Irrelevant []string
+	// Hash is the sha256 (hex) over every catalog file's path and content: it
+	// changes whenever any catalog file does, so it goes into dataset spec hashes.
+	Hash string
 
 	schemaByID      map[string]*JSONSchema
 	taxonomyByID    map[string]*Taxonomy

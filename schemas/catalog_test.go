@@ -237,3 +237,41 @@ func TestSummary(t *testing.T) {
 		t.Errorf("Summary:\n got %s\nwant %s", got, want)
 	}
 }
+
+func TestCatalogHashTracksContent(t *testing.T) {
+	a, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(a.Hash) != 64 {
+		t.Fatalf("hash %q", a.Hash)
+	}
+	b, err := loadEmbedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash != b.Hash {
+		t.Fatalf("hash not stable across loads: %s vs %s", a.Hash, b.Hash)
+	}
+}
+
+func TestCatalogHashChangesWithAFile(t *testing.T) {
+	f := newFixture(t)
+	a, err := LoadFS(f.fs())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fsys := f.fs()
+	for name, file := range fsys {
+		if strings.HasSuffix(name, "irrelevant.json") {
+			file.Data = append(append([]byte{}, file.Data...), '\n')
+		}
+	}
+	b, err := LoadFS(fsys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Hash == b.Hash {
+		t.Fatal("hash unchanged after a catalog file changed")
+	}
+}

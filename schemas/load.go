@@ -1,6 +1,8 @@
 package schemas
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io/fs"
 	"path"
@@ -45,6 +47,9 @@ func LoadFS(fsys fs.FS) (*Catalog, error) {
 		return nil, err
 	}
 	l.cat.index()
+	sort.Strings(l.fileHashes)
+	sum := sha256.Sum256([]byte(strings.Join(l.fileHashes, "\n")))
+	l.cat.Hash = hex.EncodeToString(sum[:])
 	return l.cat, nil
 }
 
@@ -62,6 +67,8 @@ type loader struct {
 	sawIrrelevant bool
 	// sizeFiles maps a taxonomy size to its file: one taxonomy per size, so Taxonomy("50") is unambiguous.
 	sizeFiles map[int]string
+	// fileHashes are "path sha256" lines of every file read, for Catalog.Hash.
+	fileHashes []string
 }
 
 // taskDirs maps each catalog directory to the loader of its files.
@@ -121,6 +128,8 @@ func (l *loader) scanDir(dir string, load func(file string, data []byte)) {
 			l.ps.add(file, "", "read: %v", err)
 			continue
 		}
+		sum := sha256.Sum256(data)
+		l.fileHashes = append(l.fileHashes, rel+" "+hex.EncodeToString(sum[:]))
 		load(file, data)
 	}
 }
