@@ -111,6 +111,13 @@ type Config struct {
 	MaxConcurrentActivities map[string]int
 }
 
+// isGenerateQueue reports whether a queue serves generation: "generate" or a
+// per-teacher queue "generate-<name>" (e.g. one per Ollama host, each with its
+// own concurrency limit).
+func isGenerateQueue(q string) bool {
+	return q == workflows.TaskQueueGenerate || strings.HasPrefix(q, workflows.TaskQueueGenerate+"-") && len(q) > len("generate-")
+}
+
 // ParseQueues turns a comma-separated --queues value into queue names,
 // rejecting unknown ones with the list of valid queues.
 func ParseQueues(s string) ([]string, error) {
@@ -123,8 +130,8 @@ func ParseQueues(s string) ([]string, error) {
 	var out []string
 	for _, q := range strings.Split(s, ",") {
 		q = strings.TrimSpace(q)
-		if !slices.Contains(workflows.TaskQueues, q) {
-			return nil, fmt.Errorf("--queues: unknown queue %q (valid: %s, all, none)", q, strings.Join(workflows.TaskQueues, ", "))
+		if !slices.Contains(workflows.TaskQueues, q) && !isGenerateQueue(q) {
+			return nil, fmt.Errorf("--queues: unknown queue %q (valid: %s, generate-<teacher>, all, none)", q, strings.Join(workflows.TaskQueues, ", "))
 		}
 		if !slices.Contains(out, q) {
 			out = append(out, q)
@@ -169,9 +176,19 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 	switch queue {
 	case workflows.TaskQueueWorkflows:
 		w.RegisterWorkflowWithOptions(workflows.HealthWorkflow, workflow.RegisterOptions{Name: workflows.HealthWorkflowName})
+		w.RegisterWorkflowWithOptions(workflows.DatasetWorkflow, workflow.RegisterOptions{Name: workflows.DatasetWorkflowName})
 		w.RegisterActivityWithOptions(a.WorkerIdentity, activity.RegisterOptions{Name: workflows.WorkerIdentityActivityName})
-	case workflows.TaskQueueGenerate, workflows.TaskQueueTrain, workflows.TaskQueueEval:
+		return
+	case workflows.TaskQueueTrain, workflows.TaskQueueEval:
 		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
+		return
+	}
+	if isGenerateQueue(queue) {
+		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
+		w.RegisterActivityWithOptions(a.PlanDataset, activity.RegisterOptions{Name: workflows.PlanDatasetActivityName})
+		w.RegisterActivityWithOptions(a.GenerateBatch, activity.RegisterOptions{Name: workflows.GenerateBatchActivityName})
+		w.RegisterActivityWithOptions(a.MergeShards, activity.RegisterOptions{Name: workflows.MergeShardsActivityName})
+		w.RegisterActivityWithOptions(a.CommitDataset, activity.RegisterOptions{Name: workflows.CommitDatasetActivityName})
 	}
 }
 

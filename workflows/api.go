@@ -3,7 +3,11 @@
 // input/result structs that cross the Temporal boundary.
 package workflows
 
-import "fmt"
+import (
+	"fmt"
+
+	"github.com/cyclecore/mlmforge/generator"
+)
 
 // Task queues. Workflow tasks are light and go to Workflows; heavy activity work
 // goes to its own queue so that generation, training and evaluation can run on
@@ -82,4 +86,183 @@ type PingResult struct {
 // each check its own execution.
 func HealthWorkflowID(suffix string) string {
 	return fmt.Sprintf("mlmforge-health-%s", suffix)
+}
+
+// Dataset generation: workflow, activities, query.
+const (
+	// DatasetWorkflowName generates, validates and commits one dataset version.
+	DatasetWorkflowName = "Dataset"
+	// PlanDatasetActivityName resolves a spec into cells and quotas (plan.json).
+	PlanDatasetActivityName = "PlanDataset"
+	// GenerateBatchActivityName generates one batch of cells into a Parquet shard.
+	GenerateBatchActivityName = "GenerateBatch"
+	// MergeShardsActivityName dedups all shards and reports what is still missing.
+	MergeShardsActivityName = "MergeShards"
+	// CommitDatasetActivityName writes the selected examples as a dataset version.
+	CommitDatasetActivityName = "CommitDataset"
+	// DatasetProgressQuery returns a DatasetProgress.
+	DatasetProgressQuery = "progress"
+)
+
+// DatasetWorkflowID is the workflow id for a spec hash: the same spec maps to
+// the same workflow, so starting it twice never generates twice.
+func DatasetWorkflowID(specHash string) string {
+	return "dataset-" + specHash[:16]
+}
+
+// DatasetInput starts a DatasetWorkflow.
+type DatasetInput struct {
+	// Spec says what to generate (task, variant, counts, teacher, seed, mode, thresholds).
+	Spec generator.Spec `json:"spec"`
+	// Version names the dataset version; empty picks the next vN.
+	Version string `json:"version,omitempty"`
+	// BatchSize is the number of examples one activity generates (default 250).
+	BatchSize int `json:"batch_size,omitempty"`
+	// MaxParallel bounds concurrent batch activities (default 4).
+	MaxParallel int `json:"max_parallel,omitempty"`
+	// MaxRounds bounds generate-then-merge rounds that top up cells short
+	// after cross-batch dedup (default 5).
+	MaxRounds int `json:"max_rounds,omitempty"`
+	// TeacherQueue sends batches to a per-teacher task queue (default "generate"),
+	// so each Ollama host gets its own worker and concurrency limit.
+	TeacherQueue string `json:"teacher_queue,omitempty"`
+	// State carries progress across continue-as-new; nil on the first run.
+	State *DatasetState `json:"state,omitempty"`
+}
+
+// DatasetState is the part of a DatasetWorkflow that survives continue-as-new.
+type DatasetState struct {
+	// Plan is the planning activity's result.
+	Plan PlanResult `json:"plan"`
+	// Round is the next round to run.
+	Round int `json:"round"`
+	// Shards are the Parquet shards written so far.
+	Shards []string `json:"shards"`
+	// NextAttempt is the next attempt number per cell and split.
+	NextAttempt []map[string]int `json:"next_attempt"`
+	// Kept is the merged count per cell and split.
+	Kept []map[string]int `json:"kept"`
+	// Stats accumulates teacher and rejection counts.
+	Stats generator.Stats `json:"stats"`
+	// Pending are the items the next round must generate.
+	Pending []generator.Item `json:"pending"`
+}
+
+// DatasetProgress is the answer to the progress query.
+type DatasetProgress struct {
+	// Phase is planning, generating, merging, committing, done or failed.
+	Phase string `json:"phase"`
+	// Round is the current round (0-based).
+	Round int `json:"round"`
+	// Done and Target count examples over all cells, per split.
+	Done   map[string]int `json:"done"`
+	Target map[string]int `json:"target"`
+	// Cells lists per-cell progress (key, split, done, target).
+	Cells []CellProgress `json:"cells,omitempty"`
+	// BatchesDone and BatchesTotal count the current round's batches.
+	BatchesDone  int `json:"batches_done"`
+	BatchesTotal int `json:"batches_total"`
+	// Stats holds rejects per reason, teacher tokens and time.
+	Stats generator.Stats `json:"stats"`
+	// Version is the committed dataset version once done.
+	Version string `json:"version,omitempty"`
+}
+
+// CellProgress is one cell and split's progress.
+type CellProgress struct {
+	Cell   string `json:"cell"`
+	Split  string `json:"split"`
+	Done   int    `json:"done"`
+	Target int    `json:"target"`
+}
+
+// DatasetResult is what a DatasetWorkflow returns.
+type DatasetResult struct {
+	// Task and Version name the committed dataset; Dir is its directory.
+	Task    string `json:"task"`
+	Version string `json:"version"`
+	Dir     string `json:"dir"`
+	// SpecHash identifies the spec.
+	SpecHash string `json:"spec_hash"`
+	// Counts are rows per split.
+	Counts map[string]int `json:"counts"`
+	// Short lists the cells that hit their attempt cap before their quota.
+	Short []CellProgress `json:"short,omitempty"`
+	// Stats holds rejects per reason, teacher tokens and time.
+	Stats generator.Stats `json:"stats"`
+}
+
+// PlanInput is the PlanDataset activity's input.
+type PlanInput struct {
+	Spec generator.Spec `json:"spec"`
+	// RunID names the run directory HOME/runs/<RunID>.
+	RunID string `json:"run_id"`
+}
+
+// PlanResult describes a plan written to disk.
+type PlanResult struct {
+	// PlanPath is HOME/runs/<run>/plan.json; RunDir holds the run's shards.
+	PlanPath string `json:"plan_path"`
+	RunDir   string `json:"run_dir"`
+	SpecHash string `json:"spec_hash"`
+	Task     string `json:"task"`
+	Variant  string `json:"variant"`
+	// Splits are the split names, test first.
+	Splits []string `json:"splits"`
+	// Cells are the cell keys and quotas, in plan order.
+	Cells []PlanCell `json:"cells"`
+	// AttemptFactor is the spec's attempt cap factor.
+	AttemptFactor int `json:"attempt_factor"`
+}
+
+// PlanCell is a cell key with its quota per split.
+type PlanCell struct {
+	Key   string         `json:"key"`
+	Quota map[string]int `json:"quota"`
+}
+
+// BatchInput is the GenerateBatch activity's input.
+type BatchInput struct {
+	PlanPath string `json:"plan_path"`
+	RunDir   string `json:"run_dir"`
+	// Round and Batch name the shard: shards/r<round>-b<batch>.parquet.
+	Round int `json:"round"`
+	Batch int `json:"batch"`
+	// Items are the cells and splits to fill.
+	Items []generator.Item `json:"items"`
+}
+
+// BatchResult is the GenerateBatch activity's result.
+type BatchResult struct {
+	// Shard is the Parquet file with the batch's kept examples.
+	Shard string `json:"shard"`
+	// Items report each item.
+	Items []generator.ItemResult `json:"items"`
+	// Stats counts the batch's rejects and teacher usage.
+	Stats generator.Stats `json:"stats"`
+}
+
+// MergeInput is the MergeShards and CommitDataset activities' input.
+type MergeInput struct {
+	PlanPath string   `json:"plan_path"`
+	Shards   []string `json:"shards"`
+	// Version, RunID and Stats are used by CommitDataset only.
+	Version string          `json:"version,omitempty"`
+	RunID   string          `json:"run_id,omitempty"`
+	Stats   generator.Stats `json:"stats,omitempty"`
+}
+
+// MergeResult is the MergeShards activity's result.
+type MergeResult struct {
+	// Kept is the count per cell index and split after cross-batch dedup.
+	Kept []map[string]int `json:"kept"`
+	// Stats counts duplicates dropped across batches.
+	Stats generator.Stats `json:"stats"`
+}
+
+// CommitResult is the CommitDataset activity's result.
+type CommitResult struct {
+	Version string         `json:"version"`
+	Dir     string         `json:"dir"`
+	Counts  map[string]int `json:"counts"`
 }

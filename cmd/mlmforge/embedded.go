@@ -55,7 +55,7 @@ func startEmbedded(ctx context.Context, a *app, o embeddedOptions) (*embedded, e
 	if len(o.queues) > 0 {
 		stop, err := worker.Start(c, worker.Config{
 			Queues:     o.queues,
-			Activities: &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity()},
+			Activities: &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity(), OllamaHost: envOllamaHost()},
 		})
 		if err != nil {
 			e.stop()

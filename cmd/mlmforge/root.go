@@ -61,6 +61,8 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newWorkerCmd(a),
 		newHealthCmd(a),
 		newQuickstartCmd(a),
+		newGenerateCmd(a),
+		newStatusCmd(a),
 		newCatalogCmd(a),
 		newDatasetsCmd(a),
 	)

@@ -80,7 +80,7 @@ func runWorker(ctx context.Context, a *app, cf clusterFlags, queues []string, ma
 	for _, q := range queues {
 		limits[q] = maxActivities
 	}
-	act := &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity()}
+	act := &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity(), OllamaHost: envOllamaHost()}
 	stop, err := worker.Start(c, worker.Config{Queues: queues, Activities: act, MaxConcurrentActivities: limits})
 	if err != nil {
 		return err

@@ -1,0 +1,282 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/workflows"
+)
+
+// PlanDataset resolves the spec into cells and quotas and writes plan.json
+// into the run directory. Re-running it rewrites the same plan.
+func (a *Activities) PlanDataset(ctx context.Context, in workflows.PlanInput) (workflows.PlanResult, error) {
+	cat, err := schemas.Load()
+	if err != nil {
+		return workflows.PlanResult{}, err
+	}
+	plan, err := generator.NewPlan(cat, in.Spec)
+	if err != nil {
+		return workflows.PlanResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+	}
+	if _, err := a.teacher(cat, plan.Spec.Teacher); err != nil {
+		return workflows.PlanResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+	}
+	runDir := filepath.Join(a.Home, "runs", safeName(in.RunID))
+	path := filepath.Join(runDir, "plan.json")
+	if err := writeJSONAtomic(path, plan); err != nil {
+		return workflows.PlanResult{}, err
+	}
+	res := workflows.PlanResult{PlanPath: path, RunDir: runDir, SpecHash: plan.SpecHash, Task: string(plan.Spec.Task),
+		Variant: plan.Variant, Splits: plan.Spec.Splits(), AttemptFactor: plan.Spec.AttemptFactor}
+	for _, c := range plan.Cells {
+		res.Cells = append(res.Cells, workflows.PlanCell{Key: c.Cell.Key, Quota: c.Quota})
+	}
+	return res, nil
+}
+
+// GenerateBatch generates one batch into a Parquet shard. Ids derive from the
+// plan and attempt numbers, so a retry on any worker rewrites the same shard.
+func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput) (workflows.BatchResult, error) {
+	cat, plan, err := loadPlan(in.PlanPath)
+	if err != nil {
+		return workflows.BatchResult{}, err
+	}
+	teacher, err := a.teacher(cat, plan.Spec.Teacher)
+	if err != nil {
+		return workflows.BatchResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+	}
+	info, err := teacher.Info(ctx)
+	if err != nil {
+		return workflows.BatchResult{}, classifyTeacherErr(err)
+	}
+	_, builtin := teacher.(*generator.BuiltinTeacher)
+	var progress atomic.Int64
+	runner := &generator.Runner{
+		Catalog: cat, Plan: plan, Teacher: teacher, Info: info, Prompts: !builtin,
+		Validator: generator.NewValidator(cat, generator.ValidationConfig{
+			MinInputChars: plan.Spec.MinInputChars, MaxInputChars: plan.Spec.MaxInputChars, CheckGrounding: true}),
+		Progress: func(kept int) { progress.Store(int64(kept)) },
+	}
+	stop := heartbeatEvery(ctx, 2*time.Second, &progress)
+	defer stop()
+	recs, items, stats, err := runner.Run(ctx, in.Round, in.Items)
+	if err != nil {
+		return workflows.BatchResult{}, classifyTeacherErr(err)
+	}
+	shard := filepath.Join(in.RunDir, "shards", fmt.Sprintf("r%03d-b%04d.parquet", in.Round, in.Batch))
+	if err := os.MkdirAll(filepath.Dir(shard), 0o755); err != nil {
+		return workflows.BatchResult{}, err
+	}
+	if err := datasets.WriteShard(shard, recs); err != nil {
+		return workflows.BatchResult{}, err
+	}
+	return workflows.BatchResult{Shard: shard, Items: items, Stats: stats}, nil
+}
+
+// heartbeatEvery records a heartbeat (the examples kept so far) on a ticker
+// until stopped, so a dead worker is noticed within the heartbeat timeout even
+// while a model teacher is slow to answer (first load of a model, say).
+func heartbeatEvery(ctx context.Context, every time.Duration, kept *atomic.Int64) (stop func()) {
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				activity.RecordHeartbeat(ctx, kept.Load())
+			}
+		}
+	}()
+	return func() { close(done) }
+}
+
+// MergeShards dedups across every shard and returns the kept counts.
+func (a *Activities) MergeShards(ctx context.Context, in workflows.MergeInput) (workflows.MergeResult, error) {
+	_, plan, err := loadPlan(in.PlanPath)
+	if err != nil {
+		return workflows.MergeResult{}, err
+	}
+	sel, err := selectShards(ctx, plan, in.Shards)
+	if err != nil {
+		return workflows.MergeResult{}, err
+	}
+	return workflows.MergeResult{Kept: sel.Kept, Stats: sel.Stats}, nil
+}
+
+// datasetProvenance is the manifest's provenance block for a generated version.
+type datasetProvenance struct {
+	RunID            string          `json:"run_id"`
+	Spec             generator.Spec  `json:"spec"`
+	Variant          string          `json:"variant"`
+	GeneratorVersion string          `json:"generator_version"`
+	CatalogSHA256    string          `json:"catalog_sha256"`
+	Stats            generator.Stats `json:"stats"`
+	Worker           string          `json:"worker"`
+}
+
+// CommitDataset writes the merged selection as a dataset version. If this run
+// already committed one (the activity is being retried after its result was
+// lost), that version is returned instead of writing a second.
+func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput) (workflows.CommitResult, error) {
+	cat, plan, err := loadPlan(in.PlanPath)
+	if err != nil {
+		return workflows.CommitResult{}, err
+	}
+	store, err := datasets.Open(filepath.Join(a.Home, "datasets"))
+	if err != nil {
+		return workflows.CommitResult{}, err
+	}
+	if done, ok, err := findRunVersion(store, plan.Spec.Task, in.RunID); err != nil || ok {
+		return done, err
+	}
+	sel, err := selectShards(ctx, plan, in.Shards)
+	if err != nil {
+		return workflows.CommitResult{}, err
+	}
+	w, err := store.Create(plan.Spec.Task, in.Version)
+	if err != nil {
+		if errors.Is(err, datasets.ErrVersionExists) {
+			return workflows.CommitResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "Permanent", err)
+		}
+		return workflows.CommitResult{}, err
+	}
+	defer w.Abort()
+	if err := w.Write(sel.Records...); err != nil {
+		return workflows.CommitResult{}, err
+	}
+	prov, err := json.Marshal(datasetProvenance{RunID: in.RunID, Spec: plan.Spec, Variant: plan.Variant,
+		GeneratorVersion: generator.GeneratorVersion, CatalogSHA256: cat.Hash, Stats: in.Stats, Worker: a.Identity})
+	if err != nil {
+		return workflows.CommitResult{}, err
+	}
+	m, err := w.Commit(datasets.CommitInfo{SpecHash: plan.SpecHash, Provenance: prov,
+		Notes: fmt.Sprintf("generated by %s with teacher %s", in.RunID, plan.Spec.Teacher)})
+	if err != nil {
+		return workflows.CommitResult{}, err
+	}
+	return commitResult(store, m), nil
+}
+
+func commitResult(store *datasets.Store, m *datasets.Manifest) workflows.CommitResult {
+	counts := map[string]int{}
+	for name, sp := range m.Splits {
+		counts[name] = sp.Rows
+	}
+	return workflows.CommitResult{Version: m.Version, Dir: filepath.Join(store.Root(), m.Task, m.Version), Counts: counts}
+}
+
+// findRunVersion finds the version a run already committed, by the run id in
+// its provenance.
+func findRunVersion(store *datasets.Store, task schemas.Task, runID string) (workflows.CommitResult, bool, error) {
+	ms, err := store.List(task)
+	if err != nil {
+		return workflows.CommitResult{}, false, err
+	}
+	for _, m := range ms {
+		var p datasetProvenance
+		if json.Unmarshal(m.Provenance, &p) == nil && p.RunID == runID && runID != "" {
+			return commitResult(store, m), true, nil
+		}
+	}
+	return workflows.CommitResult{}, false, nil
+}
+
+func selectShards(ctx context.Context, plan *generator.Plan, shards []string) (generator.Selection, error) {
+	var all []datasets.Record
+	for _, s := range shards {
+		if err := ctx.Err(); err != nil {
+			return generator.Selection{}, err
+		}
+		recs, err := datasets.ReadShard(s)
+		if err != nil {
+			return generator.Selection{}, err
+		}
+		all = append(all, recs...)
+	}
+	return generator.Select(plan, all), nil
+}
+
+// teacher resolves a teacher reference: "builtin" or "ollama:<model>".
+func (a *Activities) teacher(cat *schemas.Catalog, ref string) (generator.Teacher, error) {
+	switch {
+	case ref == "builtin":
+		return generator.NewBuiltinTeacher(cat), nil
+	case strings.HasPrefix(ref, "ollama:") && len(ref) > len("ollama:"):
+		return generator.NewOllamaTeacher(generator.OllamaConfig{Host: a.OllamaHost, Model: strings.TrimPrefix(ref, "ollama:")})
+	}
+	return nil, fmt.Errorf("teacher %q: want builtin or ollama:<model>, e.g. ollama:qwen2.5:7b", ref)
+}
+
+// classifyTeacherErr makes a missing model a permanent failure; everything
+// else is retried by Temporal with backoff.
+func classifyTeacherErr(err error) error {
+	if errors.Is(err, generator.ErrModelNotFound) {
+		return temporal.NewNonRetryableApplicationError(err.Error(), "ModelNotFound", err)
+	}
+	return err
+}
+
+// loadPlan reads plan.json and the catalog it was made from.
+func loadPlan(path string) (*schemas.Catalog, *generator.Plan, error) {
+	cat, err := schemas.Load()
+	if err != nil {
+		return nil, nil, err
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read plan: %w", err)
+	}
+	var p generator.Plan
+	if err := json.Unmarshal(b, &p); err != nil {
+		return nil, nil, fmt.Errorf("parse plan %s: %w", path, err)
+	}
+	if want := p.Spec.Hash(cat.Hash); want != p.SpecHash {
+		err := fmt.Errorf("plan %s was made from another catalog or generator version (spec hash %s, now %s)", path, p.SpecHash[:12], want[:12])
+		return nil, nil, temporal.NewNonRetryableApplicationError(err.Error(), "Permanent", err)
+	}
+	return cat, &p, nil
+}
+
+// writeJSONAtomic writes v as indented JSON through a temp file and rename.
+func writeJSONAtomic(path string, v any) error {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	tmp := path + ".tmp"
+	if err := os.WriteFile(tmp, b, 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", tmp, err)
+	}
+	return os.Rename(tmp, path)
+}
+
+// safeName keeps a workflow id usable as one path element.
+func safeName(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '/' || r == '\\' || r == 0 || r == ':' {
+			return '_'
+		}
+		return r
+	}, strings.TrimLeft(s, "."))
+}

@@ -1,0 +1,219 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/client"
+
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/workflows"
+)
+
+// generateFlags are the flags of `mlmforge generate`.
+type generateFlags struct {
+	cluster      clusterFlags
+	task         string
+	classes      int
+	functions    int
+	train, test  int
+	teacher      string
+	seed         int64
+	mode         string
+	temperature  float64
+	nearDup      float64
+	roundTrip    bool
+	version      string
+	batchSize    int
+	parallel     int
+	teacherQueue string
+	detach       bool
+}
+
+func newGenerateCmd(a *app) *cobra.Command {
+	var f generateFlags
+	cmd := &cobra.Command{
+		Use:   "generate",
+		Short: "Generate, validate and commit a dataset version with a teacher (Temporal workflow)",
+		Long: `generate runs the Dataset workflow: it samples gold targets from the task
+catalog (label first), has the teacher write the text, validates every example
+(schema, grounding, mock execution, length, exact and near duplicates), keeps
+generating until every cell meets its quota, and commits a dataset version.
+
+Without --address it starts the embedded Temporal server and a worker in this
+process (on the home's database); with --address it starts the workflow on a
+running server or cluster, whose workers do the work. The same spec gives the
+same workflow id and the same examples.
+
+Teachers: builtin (offline, deterministic) or ollama:<model> (Ollama at
+$OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
+		Example: `  mlmforge generate --task edgeintent --classes 50 --train 2000 --test 1000 --teacher builtin --seed 7
+  mlmforge generate --task edgejson --test 1000 --teacher ollama:qwen2.5:7b --address 127.0.0.1:7233 --detach
+  mlmforge generate --task edgefunccall --functions 100 --test 500 --mode teacher-labels --teacher ollama:qwen2.5:7b`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			in, err := f.input()
+			if err != nil {
+				return &usageError{err}
+			}
+			return runGenerate(cmd.Context(), a, cmd, f, in)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.cluster.address, "address", "", "Temporal frontend HOST:PORT; empty runs an embedded server and worker in this process")
+	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	fl.StringVar(&f.task, "task", "", "task to generate: edgejson, edgeintent or edgefunccall (required)")
+	fl.IntVar(&f.classes, "classes", 50, "EdgeIntent: taxonomy size (50, 100 or 200)")
+	fl.IntVar(&f.functions, "functions", 0, "EdgeFuncCall: number of catalog functions to use (0 = all)")
+	fl.IntVar(&f.train, "train", 0, "examples in the train split")
+	fl.IntVar(&f.test, "test", 0, "examples in the test split")
+	fl.StringVar(&f.teacher, "teacher", "builtin", "teacher: builtin or ollama:<model>")
+	fl.Int64Var(&f.seed, "seed", 7, "seed for every random choice")
+	fl.StringVar(&f.mode, "mode", string(generator.LabelFirst), "label-first (targets from the catalog) or teacher-labels (the teacher writes both)")
+	fl.Float64Var(&f.temperature, "temperature", 0.7, "teacher sampling temperature (model teachers)")
+	fl.Float64Var(&f.nearDup, "near-dup", 0.8, "Jaccard similarity of word 3-grams at which inputs count as near duplicates")
+	fl.BoolVar(&f.roundTrip, "round-trip", false, "also have the teacher re-extract each target from its own text and require agreement")
+	fl.StringVar(&f.version, "version", "", "dataset version name (default: the next vN)")
+	fl.IntVar(&f.batchSize, "batch-size", 250, "examples per generation activity")
+	fl.IntVar(&f.parallel, "parallel", 4, "concurrent generation activities")
+	fl.StringVar(&f.teacherQueue, "teacher-queue", "", "task queue for generation batches (default generate)")
+	fl.BoolVar(&f.detach, "detach", false, "start the workflow and print its id instead of waiting (needs --address)")
+	return cmd
+}
+
+// input validates the flags and builds the workflow input.
+func (f *generateFlags) input() (workflows.DatasetInput, error) {
+	task, err := schemas.ParseTask(f.task)
+	if f.task == "" {
+		return workflows.DatasetInput{}, errors.New("--task is required: edgejson, edgeintent or edgefunccall")
+	}
+	if err != nil {
+		return workflows.DatasetInput{}, fmt.Errorf("--task: %w", err)
+	}
+	if f.train < 0 || f.test < 0 || f.train+f.test == 0 {
+		return workflows.DatasetInput{}, errors.New("--train and --test: give at least one positive count")
+	}
+	if f.detach && f.cluster.address == "" {
+		return workflows.DatasetInput{}, errors.New("--detach needs --address: with the embedded server the work stops when this process exits")
+	}
+	if f.cluster.address != "" {
+		if err := f.cluster.validate(); err != nil {
+			return workflows.DatasetInput{}, err
+		}
+	}
+	variant := ""
+	switch task {
+	case schemas.EdgeIntent:
+		if !slices.Contains([]int{50, 100, 200}, f.classes) {
+			return workflows.DatasetInput{}, fmt.Errorf("--classes %d: want 50, 100 or 200", f.classes)
+		}
+		variant = strconv.Itoa(f.classes)
+	case schemas.EdgeFuncCall:
+		if f.functions < 0 {
+			return workflows.DatasetInput{}, fmt.Errorf("--functions %d: must be >= 0", f.functions)
+		}
+		if f.functions > 0 {
+			variant = strconv.Itoa(f.functions)
+		}
+	}
+	if f.teacher != "builtin" && !strings.HasPrefix(f.teacher, "ollama:") {
+		return workflows.DatasetInput{}, fmt.Errorf("--teacher %q: want builtin or ollama:<model>", f.teacher)
+	}
+	spec := generator.Spec{Task: task, Variant: variant, Counts: map[string]int{}, Teacher: f.teacher, Seed: f.seed,
+		Mode: generator.Mode(f.mode), Temperature: f.temperature, NearDupThreshold: f.nearDup, RoundTrip: f.roundTrip}
+	if f.train > 0 {
+		spec.Counts["train"] = f.train
+	}
+	if f.test > 0 {
+		spec.Counts["test"] = f.test
+	}
+	spec = spec.WithDefaults()
+	if err := spec.Validate(); err != nil {
+		return workflows.DatasetInput{}, err
+	}
+	return workflows.DatasetInput{Spec: spec, Version: f.version, BatchSize: f.batchSize, MaxParallel: f.parallel,
+		TeacherQueue: f.teacherQueue}, nil
+}
+
+func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlags, in workflows.DatasetInput) error {
+	c, cleanup, err := connect(ctx, a, f.cluster)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	cat, err := schemas.Load()
+	if err != nil {
+		return err
+	}
+	id := workflows.DatasetWorkflowID(in.Spec.Hash(cat.Hash))
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID:                    id,
+		TaskQueue:             workflows.TaskQueueWorkflows,
+		WorkflowIDReusePolicy: enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE_FAILED_ONLY,
+		// The same spec already running or done: attach to it instead of failing.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.DatasetWorkflowName, in)
+	var already *serviceerror.WorkflowExecutionAlreadyStarted
+	if errors.As(err, &already) {
+		fmt.Fprintf(a.out, "This spec was already generated by workflow %s; showing its result.\n", id)
+		run = c.GetWorkflow(ctx, id, "")
+	} else if err != nil {
+		return fmt.Errorf("start dataset workflow: %w", err)
+	}
+	if f.detach {
+		fmt.Fprintf(a.out, "%s\n", id)
+		fmt.Fprintf(a.err, "started; follow it with: mlmforge status %s --address %s\n", id, f.cluster.address)
+		return nil
+	}
+	fmt.Fprintf(a.out, "Dataset workflow %s (%s, teacher %s, seed %d)\n", id, in.Spec.Task, in.Spec.Teacher, in.Spec.Seed)
+	res, err := followDataset(ctx, a, c, run)
+	if err != nil {
+		return err
+	}
+	printDatasetResult(a, res)
+	return nil
+}
+
+// connect dials --address, or starts the embedded server and worker.
+func connect(ctx context.Context, a *app, cf clusterFlags) (client.Client, func(), error) {
+	if cf.address != "" {
+		c, err := dialCluster(ctx, cf)
+		if err != nil {
+			return nil, nil, err
+		}
+		return c, c.Close, nil
+	}
+	e, err := startEmbedded(ctx, a, embeddedOptions{ip: "127.0.0.1", namespace: workflows.DefaultNamespace, logLevel: "warn",
+		queues: slices.Clone(workflows.TaskQueues)})
+	if err != nil {
+		if strings.Contains(err.Error(), "in use by another mlmforge process") {
+			return nil, nil, fmt.Errorf("%w (an mlmforge dev is using this home: pass --address 127.0.0.1:7233 to use it)", err)
+		}
+		return nil, nil, err
+	}
+	return e.client, e.stop, nil
+}
+
+// envOllamaHost turns $OLLAMA_HOST (host, host:port or URL) into a base URL.
+func envOllamaHost() string {
+	h := strings.TrimSpace(os.Getenv("OLLAMA_HOST"))
+	if h == "" {
+		return "http://127.0.0.1:11434"
+	}
+	if !strings.Contains(h, "://") {
+		h = "http://" + h
+	}
+	if strings.Count(h, ":") < 2 {
+		h += ":11434"
+	}
+	return h
+}
