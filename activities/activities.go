@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -18,9 +19,9 @@ type Activities struct {
 	Home string
 	// Identity names this worker process in results, e.g. "host@pid".
 	Identity string
-	// OllamaHost is the base URL of the Ollama server for ollama:<model>
-	// teachers, e.g. "http://127.0.0.1:11434" (cmd derives it from OLLAMA_HOST).
-	OllamaHost string
+	// Ollama configures ollama:<model> teachers (Host from OLLAMA_HOST, set by
+	// cmd; timeouts); the model comes from each dataset spec.
+	Ollama generator.OllamaConfig
 }
 
 // DefaultIdentity returns "pid@host", the same shape Temporal's SDK uses.

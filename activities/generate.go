@@ -220,7 +220,12 @@ func (a *Activities) teacher(cat *schemas.Catalog, ref string) (generator.Teache
 	case ref == "builtin":
 		return generator.NewBuiltinTeacher(cat), nil
 	case strings.HasPrefix(ref, "ollama:") && len(ref) > len("ollama:"):
-		return generator.NewOllamaTeacher(generator.OllamaConfig{Host: a.OllamaHost, Model: strings.TrimPrefix(ref, "ollama:")})
+		cfg := a.Ollama
+		cfg.Model = strings.TrimPrefix(ref, "ollama:")
+		if cfg.NumCtx == 0 {
+			cfg.NumCtx = 8192 // EdgeIntent-200 and function catalogs make long prompts
+		}
+		return generator.NewOllamaTeacher(cfg)
 	}
 	return nil, fmt.Errorf("teacher %q: want builtin or ollama:<model>, e.g. ollama:qwen2.5:7b", ref)
 }

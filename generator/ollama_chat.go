@@ -44,6 +44,9 @@ func (t *OllamaTeacher) Write(ctx context.Context, req Request) (Response, error
 	if err != nil {
 		return resp, &OutputError{Reason: RejectJSONParse, Raw: res.content, Err: err}
 	}
+	if err := checkAnswerFormat(req.Prompt.Format, res.content); err != nil {
+		return resp, &OutputError{Reason: RejectSchema, Raw: res.content, Err: err}
+	}
 	resp.Input, resp.Target = input, target
 	return resp, nil
 }

@@ -6,6 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -95,4 +98,49 @@ func stripCodeFence(s string) string {
 		s = s[nl+1:] // drop the language tag line
 	}
 	return strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(s), "```"))
+}
+
+// formatSchemas caches compiled answer formats by their text: a run renders
+// the same few formats thousands of times.
+var formatSchemas sync.Map // string -> *jsonschema.Schema
+
+// checkAnswerFormat validates a model's answer against the JSON schema it was asked
+// to follow. Structured outputs make a model follow it, but the answer is still
+// untrusted: a server without structured outputs, or a broken one, can ignore it.
+func checkAnswerFormat(format json.RawMessage, content string) error {
+	if len(bytes.TrimSpace(format)) == 0 || format[0] != '{' {
+		return nil // "json" or no format: nothing to check beyond parsing
+	}
+	key := string(format)
+	sch, ok := formatSchemas.Load(key)
+	if !ok {
+		doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(format))
+		if err != nil {
+			return fmt.Errorf("answer format is not JSON: %w", err)
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("mem://format.json", doc); err != nil {
+			return err
+		}
+		compiled, err := c.Compile("mem://format.json")
+		if err != nil {
+			return fmt.Errorf("compile answer format: %w", err)
+		}
+		sch, _ = formatSchemas.LoadOrStore(key, compiled)
+	}
+	v, err := jsonschema.UnmarshalJSON(strings.NewReader(stripCodeFence(content)))
+	if err != nil {
+		return fmt.Errorf("answer is not JSON: %w", err)
+	}
+	if err := sch.(*jsonschema.Schema).Validate(v); err != nil {
+		return fmt.Errorf("answer breaks the requested format: %s", firstLineOf(err.Error()))
+	}
+	return nil
+}
+
+func firstLineOf(s string) string {
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		return s[:i]
+	}
+	return s
 }

@@ -290,17 +290,17 @@ func TestOllamaWriteConnectionRefused(t *testing.T) {
 
 func TestOllamaWriteReturnsBadAnswersForTheValidators(t *testing.T) {
 	t.Run("schema break", func(t *testing.T) {
+		// Valid JSON that ignores the requested format is a counted rejection
+		// (reason schema) with the raw answer kept, never an example.
 		srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultSchemaBreak))
 		req := intentRequest(t, TeacherLabels)
 		resp, err := newTestTeacher(t, srv.URL).Write(context.Background(), req)
-		if err != nil {
-			t.Fatalf("Write: %v", err)
+		var oe *OutputError
+		if !errors.As(err, &oe) || oe.Reason != RejectSchema {
+			t.Fatalf("Write: err = %v, want an OutputError with reason schema", err)
 		}
-		if string(resp.Target) != `{"unexpected_field":"schema break"}` {
-			t.Errorf("Target = %s, want the schema-breaking object unchanged", resp.Target)
-		}
-		if want := inputOf(t, defaultAnswer(t, req)); resp.Input != want || !strings.Contains(resp.Raw, "unexpected_field") {
-			t.Errorf("Input = %q (want %q), Raw = %s", resp.Input, want, resp.Raw)
+		if !strings.Contains(oe.Raw, "unexpected_field") || resp.Input != "" || srv.Requests() != 1 {
+			t.Errorf("Raw = %s, Input = %q, requests = %d: want the raw answer kept, no input, no retry", oe.Raw, resp.Input, srv.Requests())
 		}
 	})
 	t.Run("hallucination", func(t *testing.T) {

@@ -69,7 +69,7 @@ func (s Spec) WithDefaults() Spec {
 		s.MaxTokens = 512
 	}
 	if s.AttemptFactor <= 0 {
-		s.AttemptFactor = 4
+		s.AttemptFactor = 6
 	}
 	return s
 }

@@ -214,7 +214,10 @@ func (d *datasetImpl) merge(ctx workflow.Context) error {
 		for _, split := range d.st.Plan.Splits {
 			need := c.Quota[split] - d.st.Kept[i][split]
 			if need > 0 && d.st.NextAttempt[i][split] < d.attemptCap(i, split) {
-				d.st.Pending = append(d.st.Pending, generator.Item{Cell: i, Split: split, Need: need})
+				// Top-up candidates can again collide with examples of other
+				// batches; asking for half as many again (the merge keeps only the
+				// quota) usually fills a cell in one more round.
+				d.st.Pending = append(d.st.Pending, generator.Item{Cell: i, Split: split, Need: need + need/2 + 1})
 			}
 		}
 	}
