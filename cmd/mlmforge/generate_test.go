@@ -116,3 +116,62 @@ func checkDataset(t *testing.T, root, version string, perCell map[string]int) {
 		}
 	}
 }
+
+// TestGenerateDefaultTestSets generates the three SLM-Bench default test sets
+// with the builtin teacher through the CLI on the embedded server, and checks
+// every manifest against the plan's exact per-cell quotas.
+func TestGenerateDefaultTestSets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded Temporal server; skipped with -short")
+	}
+	home := t.TempDir()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sets := []struct {
+		args []string
+		spec generator.Spec
+	}{
+		{[]string{"--task", "edgejson", "--test", "1000"}, generator.Spec{Task: schemas.EdgeJSON}},
+		{[]string{"--task", "edgeintent", "--classes", "50", "--test", "1000"}, generator.Spec{Task: schemas.EdgeIntent, Variant: "50"}},
+		{[]string{"--task", "edgefunccall", "--functions", "100", "--test", "500"}, generator.Spec{Task: schemas.EdgeFuncCall, Variant: "100"}},
+	}
+	for _, set := range sets {
+		var out, errOut strings.Builder
+		root := newRootCmd(&out, &errOut)
+		root.SetArgs(append([]string{"--home", home, "generate", "--seed", "7"}, set.args...))
+		if err := root.ExecuteContext(context.Background()); err != nil {
+			t.Fatalf("%v: %v\n%s", set.args, err, errOut.String())
+		}
+		spec := set.spec
+		spec.Counts = map[string]int{"test": map[schemas.Task]int{schemas.EdgeJSON: 1000, schemas.EdgeIntent: 1000, schemas.EdgeFuncCall: 500}[spec.Task]}
+		spec.Teacher, spec.Seed, spec.Temperature = "builtin", 7, 0.7
+		spec.NearDupThreshold = 0.8
+		plan, err := generator.NewPlan(cat, spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		store, err := datasets.Open(filepath.Join(home, "datasets"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := store.Version(spec.Task, "latest")
+		if err != nil {
+			t.Fatal(err)
+		}
+		m := v.Manifest()
+		if m.SpecHash != plan.SpecHash {
+			t.Errorf("%s: manifest spec hash %s, the CLI's spec plans %s", spec.Task, m.SpecHash, plan.SpecHash)
+		}
+		cells := m.Splits["test"].Cells
+		for _, c := range plan.Cells {
+			if q := c.Quota["test"]; cells[c.Cell.Key] != q {
+				t.Errorf("%s cell %s: %d rows, quota %d", spec.Task, c.Cell.Key, cells[c.Cell.Key], q)
+			}
+		}
+		if m.Splits["test"].Rows != spec.Counts["test"] || !strings.Contains(out.String(), "Rejected:") {
+			t.Errorf("%s: %d rows; output:\n%s", spec.Task, m.Splits["test"].Rows, out.String())
+		}
+	}
+}
