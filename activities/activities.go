@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -22,6 +23,16 @@ type Activities struct {
 	// Ollama configures ollama:<model> teachers (Host from OLLAMA_HOST, set by
 	// cmd; timeouts); the model comes from each dataset spec.
 	Ollama generator.OllamaConfig
+	// CheckpointEvery is how often a generation batch saves its progress for
+	// resumption; 0 means every 5 seconds.
+	CheckpointEvery time.Duration
+}
+
+func (a *Activities) checkpointEvery() time.Duration {
+	if a.CheckpointEvery > 0 {
+		return a.CheckpointEvery
+	}
+	return 5 * time.Second
 }
 
 // DefaultIdentity returns "pid@host", the same shape Temporal's SDK uses.

@@ -8,10 +8,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync/atomic"
 	"time"
 
-	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/cyclecore/mlmforge/datasets"
@@ -63,49 +61,28 @@ func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput)
 		return workflows.BatchResult{}, classifyTeacherErr(err)
 	}
 	_, builtin := teacher.(*generator.BuiltinTeacher)
-	var progress atomic.Int64
-	runner := &generator.Runner{
-		Catalog: cat, Plan: plan, Teacher: teacher, Info: info, Prompts: !builtin,
-		Validator: generator.NewValidator(cat, generator.ValidationConfig{
-			MinInputChars: plan.Spec.MinInputChars, MaxInputChars: plan.Spec.MaxInputChars, CheckGrounding: true}),
-		Progress: func(kept int) { progress.Store(int64(kept)) },
-	}
-	stop := heartbeatEvery(ctx, 2*time.Second, &progress)
-	defer stop()
-	recs, items, stats, err := runner.Run(ctx, in.Round, in.Items)
-	if err != nil {
-		return workflows.BatchResult{}, classifyTeacherErr(err)
-	}
 	shard := filepath.Join(in.RunDir, "shards", fmt.Sprintf("r%03d-b%04d.parquet", in.Round, in.Batch))
 	if err := os.MkdirAll(filepath.Dir(shard), 0o755); err != nil {
 		return workflows.BatchResult{}, err
 	}
+	beat := &batchBeat{ctx: ctx, partial: strings.TrimSuffix(shard, ".parquet") + ".partial.parquet", every: a.checkpointEvery()}
+	runner := &generator.Runner{
+		Catalog: cat, Plan: plan, Teacher: teacher, Info: info, Prompts: !builtin,
+		Validator: generator.NewValidator(cat, generator.ValidationConfig{
+			MinInputChars: plan.Spec.MinInputChars, MaxInputChars: plan.Spec.MaxInputChars, CheckGrounding: true}),
+		Checkpoint: beat.update,
+	}
+	stop := beat.start(2 * time.Second)
+	defer stop()
+	recs, items, stats, err := runner.Run(ctx, in.Round, in.Items, beat.resume())
+	if err != nil {
+		return workflows.BatchResult{}, classifyTeacherErr(err)
+	}
 	if err := datasets.WriteShard(shard, recs); err != nil {
 		return workflows.BatchResult{}, err
 	}
+	_ = os.Remove(beat.partial)
 	return workflows.BatchResult{Shard: shard, Items: items, Stats: stats}, nil
-}
-
-// heartbeatEvery records a heartbeat (the examples kept so far) on a ticker
-// until stopped, so a dead worker is noticed within the heartbeat timeout even
-// while a model teacher is slow to answer (first load of a model, say).
-func heartbeatEvery(ctx context.Context, every time.Duration, kept *atomic.Int64) (stop func()) {
-	done := make(chan struct{})
-	go func() {
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				return
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				activity.RecordHeartbeat(ctx, kept.Load())
-			}
-		}
-	}()
-	return func() { close(done) }
 }
 
 // MergeShards dedups across every shard and returns the kept counts.

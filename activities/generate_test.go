@@ -6,11 +6,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ollama/ollama/api"
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 
@@ -76,6 +79,8 @@ func teacherLike(req api.ChatRequest) string {
 			for _, v := range slots {
 				values = append(values, v)
 			}
+			sort.Strings(values) // a deterministic teacher, like seeded Ollama
+
 		}
 	}
 	seed, _ := req.Options["seed"].(float64)
@@ -183,5 +188,74 @@ func TestGenerateBuiltinEveryTaskAndCommitIsIdempotent(t *testing.T) {
 				t.Fatalf("%d versions after a retried commit, want 1", len(ms))
 			}
 		})
+	}
+}
+
+// TestGenerateBatchResumesFromHeartbeat retries a batch with the heartbeat
+// detail of an interrupted attempt: it must ask the teacher only for what is
+// left and write the same shard as an uninterrupted run.
+func TestGenerateBatchResumesFromHeartbeat(t *testing.T) {
+	srv := ollamatest.New(t, ollamatest.WithModel("qwen2.5:7b", "sha256:abc123", "Q4_K_M"), ollamatest.WithResponder(teacherLike))
+	home := t.TempDir()
+	a := &Activities{Home: home, Identity: "test", Ollama: generator.OllamaConfig{Host: srv.URL}, CheckpointEvery: time.Nanosecond}
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestActivityEnvironment()
+	env.RegisterActivity(a)
+	spec := generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 60}, Teacher: "ollama:qwen2.5:7b", Seed: 4}
+	v, err := env.ExecuteActivity(a.PlanDataset, workflows.PlanInput{Spec: spec, RunID: "resume"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plan workflows.PlanResult
+	_ = v.Get(&plan)
+	var items []generator.Item
+	for i, c := range plan.Cells {
+		items = append(items, generator.Item{Cell: i, Split: "test", Need: c.Quota["test"], MaxAttempt: 6*c.Quota["test"] + 8})
+	}
+	in := workflows.BatchInput{PlanPath: plan.PlanPath, RunDir: plan.RunDir, Items: items}
+
+	var mid *batchHeartbeat
+	env.SetOnActivityHeartbeatListener(func(_ *activity.Info, details converter.EncodedValues) {
+		var hb batchHeartbeat
+		if details.Get(&hb) != nil || mid != nil || hb.Records < 1 {
+			return
+		}
+		// Keep a copy of the partial shard as the interrupted attempt left it.
+		keep := filepath.Join(t.TempDir(), "partial.parquet")
+		if recs, err := datasets.ReadShard(hb.Partial); err == nil && datasets.WriteShard(keep, recs) == nil {
+			hb.Partial = keep
+			mid = &hb
+		}
+	})
+	v, err = env.ExecuteActivity(a.GenerateBatch, in)
+	if err != nil || mid == nil {
+		t.Fatalf("first run: %v, checkpoint %v", err, mid)
+	}
+	var full workflows.BatchResult
+	_ = v.Get(&full)
+	want, _ := datasets.ReadShard(full.Shard)
+	firstRequests := srv.Requests()
+
+	env2 := s.NewTestActivityEnvironment()
+	env2.RegisterActivity(a)
+	env2.SetHeartbeatDetails(*mid)
+	v, err = env2.ExecuteActivity(a.GenerateBatch, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var resumed workflows.BatchResult
+	_ = v.Get(&resumed)
+	got, _ := datasets.ReadShard(resumed.Shard)
+	if n, want := srv.Requests()-firstRequests, firstRequests-mid.Checkpoint.Stats.Attempts; n != want {
+		t.Errorf("resumed run made %d teacher requests, want %d: the first made %d, %d of them before the checkpoint",
+			n, want, firstRequests, mid.Checkpoint.Stats.Attempts)
+	}
+	if len(got) != len(want) || len(got) != 60 {
+		t.Fatalf("resumed shard has %d records, uninterrupted %d", len(got), len(want))
+	}
+	for i := range want {
+		if got[i].ID != want[i].ID || got[i].Input != want[i].Input {
+			t.Fatalf("record %d differs after resuming: %s %q %s vs %s %q %s (checkpoint %+v)", i, got[i].ID, got[i].Input, got[i].Cell, want[i].ID, want[i].Input, want[i].Cell, mid)
+		}
 	}
 }

@@ -125,8 +125,9 @@ type Runner struct {
 	// Prompts renders prompt templates for each request; the builtin teacher
 	// does not read them, so it is off for it.
 	Prompts bool
-	// Progress, if set, is called after every attempt with the examples kept so far.
-	Progress func(kept int)
+	// Checkpoint, if set, is called after every attempt with the batch's
+	// progress; it must copy what it keeps, as the runner goes on appending.
+	Checkpoint func(cp Checkpoint)
 }
 
 // ExampleMeta is stored in datasets.Record.Meta: where the example came from
@@ -136,52 +137,84 @@ type ExampleMeta struct {
 	Attempt int `json:"attempt"`
 }
 
+// Checkpoint is a batch's progress: finished items, the item in progress and
+// the records kept so far. A batch resumed from a checkpoint continues at the
+// next attempt and ends with exactly what an uninterrupted run would produce.
+type Checkpoint struct {
+	// Records are the examples kept so far.
+	Records []datasets.Record `json:"-"`
+	// Done are the finished items.
+	Done []ItemResult `json:"done"`
+	// Current is the item in progress (its Kept and NextAttempt so far).
+	Current *ItemResult `json:"current,omitempty"`
+	// Stats are the counts so far.
+	Stats Stats `json:"stats"`
+}
+
 // Run generates the batch's items in order and returns the kept records.
 // Transient teacher failures (after the teacher's own retries) end the run
-// with an error so the caller can retry the whole batch; the ids derive from
-// attempt numbers, so a retry rewrites the same records.
-func (r *Runner) Run(ctx context.Context, round int, items []Item) ([]datasets.Record, []ItemResult, Stats, error) {
-	var (
-		records []datasets.Record
-		results []ItemResult
-		stats   Stats
-	)
+// with an error so the caller can retry the batch; with a checkpoint from the
+// failed attempt (from) the retry resumes where it stopped. Ids derive from
+// attempt numbers, so a retry from scratch rewrites the same records.
+func (r *Runner) Run(ctx context.Context, round int, items []Item, from *Checkpoint) ([]datasets.Record, []ItemResult, Stats, error) {
+	var cp Checkpoint
+	if from != nil {
+		cp = *from
+		cp.Stats = from.Stats.Clone()
+	}
 	dedup := NewDeduper(r.Plan.Spec.NearDupThreshold, uint64(r.Plan.Spec.Seed))
-	for _, it := range items {
+	for _, rec := range cp.Records {
+		dedup.Add(rec.ID, rec.Input)
+	}
+	for i := len(cp.Done); i < len(items); i++ {
+		it := items[i]
 		if it.Cell < 0 || it.Cell >= len(r.Plan.Cells) {
-			return nil, nil, stats, fmt.Errorf("batch item cell %d: plan has %d cells", it.Cell, len(r.Plan.Cells))
+			return nil, nil, cp.Stats, fmt.Errorf("batch item cell %d: plan has %d cells", it.Cell, len(r.Plan.Cells))
 		}
 		res := ItemResult{Cell: it.Cell, Split: it.Split, NextAttempt: it.FirstAttempt}
+		if cp.Current != nil && cp.Current.Cell == it.Cell && cp.Current.Split == it.Split {
+			res = *cp.Current
+		}
+		cp.Current = &res
 		for res.Kept < it.Need && res.NextAttempt < it.MaxAttempt {
 			if err := ctx.Err(); err != nil {
-				return nil, nil, stats, err
+				return nil, nil, cp.Stats, err
 			}
-			attempt := res.NextAttempt
-			res.NextAttempt++
-			rec, rej, err := r.attempt(ctx, round, it, attempt, &stats)
-			if err != nil {
-				return nil, nil, stats, err
+			if err := r.step(ctx, round, it, &res, &cp, dedup); err != nil {
+				return nil, nil, cp.Stats, err
 			}
-			if rej == nil {
-				if dup, reason := dedup.Check(rec.Input); reason != "" {
-					rej = &Rejection{Reason: reason, Detail: "duplicate of " + dup}
-				}
-			}
-			if rej != nil {
-				stats.reject(RejectSample{Cell: r.Plan.Cells[it.Cell].Cell.Key, Reason: rej.Reason, Detail: rej.Detail, Raw: rec.Input})
-				continue
-			}
-			dedup.Add(rec.ID, rec.Input)
-			records = append(records, rec)
-			res.Kept++
-			if r.Progress != nil {
-				r.Progress(len(records))
+			if r.Checkpoint != nil {
+				r.Checkpoint(cp)
 			}
 		}
 		res.Exhausted = res.Kept < it.Need
-		results = append(results, res)
+		cp.Done = append(cp.Done, res)
+		cp.Current = nil
 	}
-	return records, results, stats, nil
+	return cp.Records, cp.Done, cp.Stats, nil
+}
+
+// step makes one attempt at an item and keeps or rejects the candidate.
+func (r *Runner) step(ctx context.Context, round int, it Item, res *ItemResult, cp *Checkpoint, dedup *Deduper) error {
+	attempt := res.NextAttempt
+	res.NextAttempt++
+	rec, rej, err := r.attempt(ctx, round, it, attempt, &cp.Stats)
+	if err != nil {
+		return err
+	}
+	if rej == nil {
+		if dup, reason := dedup.Check(rec.Input); reason != "" {
+			rej = &Rejection{Reason: reason, Detail: "duplicate of " + dup}
+		}
+	}
+	if rej != nil {
+		cp.Stats.reject(RejectSample{Cell: r.Plan.Cells[it.Cell].Cell.Key, Reason: rej.Reason, Detail: rej.Detail, Raw: rec.Input})
+		return nil
+	}
+	dedup.Add(rec.ID, rec.Input)
+	cp.Records = append(cp.Records, rec)
+	res.Kept++
+	return nil
 }
 
 // attempt makes one candidate: sample, ask the teacher, validate. A nil
