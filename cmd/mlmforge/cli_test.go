@@ -213,10 +213,14 @@ func TestQuickstart(t *testing.T) {
 		}
 		for _, want := range []string{"generate  ok", "train     ok", "eval      ok",
 			"EdgeJSON      ", "assistant-50: 50 classes", "ecommerce-100: 100 classes",
-			"enterprise-200: 200 classes", "EdgeFuncCall  ", "no datasets yet"} {
+			"enterprise-200: 200 classes", "EdgeFuncCall  ", "edgejson@v1", "edgeintent@v1", "edgefunccall@v1",
+			"train 1000  test  250"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("run %d: output lacks %q:\n%s", run, want, out.String())
 			}
+		}
+		if reused := strings.Count(out.String(), "reusing workflow"); reused != map[int]int{1: 0, 2: 3}[run] {
+			t.Errorf("run %d reused %d dataset workflows:\n%s", run, reused, out.String())
 		}
 	}
 }

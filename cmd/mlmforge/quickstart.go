@@ -8,6 +8,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -18,11 +19,12 @@ func newQuickstartCmd(a *app) *cobra.Command {
 		Short: "Run the main job on the embedded default setup and print what it did",
 		Long: `quickstart needs no Ollama and no cluster. It starts the embedded Temporal
 server (SQLite under the mlmforge home) with a worker on every queue, runs the
-health workflow through all task queues, loads and validates the SLM-Bench
-catalogs, and lists the datasets in the home.
+health workflow through all task queues, and loads and validates the SLM-Bench
+catalogs.
 
-Dataset generation, review, training and evaluation are not part of this
-build yet; quickstart runs what exists and says so.`,
+Then it generates a small dataset for each task with the builtin offline
+teacher through the Dataset workflow. Review, training and evaluation are not
+part of this build yet; quickstart runs what exists and says so.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuickstart(cmd.Context(), a)
@@ -49,25 +51,42 @@ func runQuickstart(ctx context.Context, a *app) error {
 		return err
 	}
 	printCatalogCounts(a, cat)
-	fmt.Fprintln(a.out, "\n3/3 Datasets")
-	store, err := datasetsStore(a)
-	if err != nil {
-		return err
+	fmt.Fprintln(a.out, "\n3/3 Datasets (builtin teacher, tiny sizes)")
+	for _, in := range quickstartDatasets() {
+		run, existing, err := startDataset(ctx, e.client, in)
+		if err != nil {
+			return err
+		}
+		if existing {
+			fmt.Fprintf(a.out, "    %s: reusing workflow %s (same spec as an earlier run)\n", in.Spec.Task, run.GetID())
+		}
+		res, err := followDataset(ctx, a, e.client, run)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.out, "    %-16s train %4d  test %4d  rejected %3d  %s\n", res.Task+"@"+res.Version,
+			res.Counts["train"], res.Counts["test"], sum(res.Stats.Rejects), res.Dir)
 	}
-	all, err := store.ListAll()
-	if err != nil {
-		return err
-	}
-	if len(all) == 0 {
-		fmt.Fprintf(a.out, "    no datasets yet under %s\n", store.Root())
-	}
-	for _, m := range all {
-		fmt.Fprintf(a.out, "    %s  %d rows  %s\n", m.Ref(), m.Rows(), splitRows(m))
-	}
-	fmt.Fprintf(a.out, "\nDone in %.1fs. This build covers the foundation: the embedded server, workers on\n", time.Since(start).Seconds())
-	fmt.Fprintln(a.out, "every queue, the catalogs and the dataset store. Dataset generation, review,")
-	fmt.Fprintln(a.out, "training and evaluation come next. Try: mlmforge catalog ls, mlmforge dev.")
+	fmt.Fprintf(a.out, "\nDone in %.1fs.\n", time.Since(start).Seconds())
+	fmt.Fprintln(a.out, "Used: the embedded Temporal server, the builtin (offline) teacher, tiny dataset sizes.")
+	fmt.Fprintln(a.out, "The real thing: mlmforge generate --teacher ollama:qwen2.5:7b --task edgeintent --classes 50 --train 21000 --test 1000")
+	fmt.Fprintln(a.out, "Review, training and evaluation are not in this build yet. Inspect data: mlmforge datasets ls")
 	return nil
+}
+
+// quickstartDatasets are the small datasets quickstart generates, one per task.
+func quickstartDatasets() []workflows.DatasetInput {
+	specs := []generator.Spec{
+		{Task: schemas.EdgeJSON, Counts: map[string]int{"train": 360, "test": 180}},
+		{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"train": 1000, "test": 250}},
+		{Task: schemas.EdgeFuncCall, Counts: map[string]int{"train": 600, "test": 200}},
+	}
+	out := make([]workflows.DatasetInput, len(specs))
+	for i, s := range specs {
+		s.Teacher, s.Seed = "builtin", 7
+		out[i] = workflows.DatasetInput{Spec: s.WithDefaults()}
+	}
+	return out
 }
 
 // printCatalogCounts prints one line per task.
