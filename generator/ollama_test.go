@@ -314,10 +314,10 @@ func TestOllamaWriteReturnsBadAnswersForTheValidators(t *testing.T) {
 		if err := json.Unmarshal([]byte(resp.Raw), &raw); err != nil {
 			t.Fatal(err)
 		}
-		if !equalJSONDocs(resp.Target, raw["target"]) {
+		if !SameJSON(resp.Target, raw["target"]) {
 			t.Errorf("Target = %s, want the answer's %s", resp.Target, raw["target"])
 		}
-		if normal := defaultAnswer(t, req)["target"]; equalJSONDocs(resp.Target, normal) {
+		if normal := defaultAnswer(t, req)["target"]; SameJSON(resp.Target, normal) {
 			t.Errorf("hallucinated target %s equals the normal one", resp.Target)
 		}
 	})
@@ -445,13 +445,3 @@ func TestOllamaInfoModelNotFound(t *testing.T) {
 	}
 }
 
-// equalJSONDocs reports whether two JSON documents decode to equal values.
-func equalJSONDocs(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	ca, _ := json.Marshal(x)
-	cb, _ := json.Marshal(y)
-	return string(ca) == string(cb)
-}
