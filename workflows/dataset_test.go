@@ -192,3 +192,38 @@ func TestDatasetWorkflowRejectsBadSpec(t *testing.T) {
 		t.Fatalf("err = %v, want a non-retryable InvalidSpec error", err)
 	}
 }
+
+// TestDatasetWorkflowContinuesAsNew checks that a run the server suggests to
+// continue-as-new carries its state over and finishes in the next run.
+func TestDatasetWorkflowContinuesAsNew(t *testing.T) {
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(DatasetWorkflow, workflow.RegisterOptions{Name: DatasetWorkflowName})
+	f := newFakeGen(3, 10)
+	f.dropFirst = 4
+	f.register(env)
+	env.SetContinueAsNewSuggested(true)
+	env.ExecuteWorkflow(DatasetWorkflowName, datasetInput())
+	var can *workflow.ContinueAsNewError
+	if err := env.GetWorkflowError(); !errors.As(err, &can) {
+		t.Fatalf("err = %v, want continue-as-new after the first round", err)
+	}
+	var next DatasetInput
+	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
+		t.Fatal(err)
+	}
+	if next.State == nil || next.State.Round != 1 || len(next.State.Pending) != 1 || len(next.State.Shards) != len(f.batches) {
+		t.Fatalf("carried state %+v", next.State)
+	}
+
+	env2 := s.NewTestWorkflowEnvironment()
+	env2.RegisterWorkflowWithOptions(DatasetWorkflow, workflow.RegisterOptions{Name: DatasetWorkflowName})
+	f.register(env2)
+	env2.ExecuteWorkflow(DatasetWorkflowName, next)
+	if err := env2.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if f.merges != 2 || len(f.committed.Shards) != len(f.batches) {
+		t.Fatalf("merges %d, committed %d shards of %d batches", f.merges, len(f.committed.Shards), len(f.batches))
+	}
+}

@@ -57,6 +57,10 @@ func TestGenerateSurvivesWorkerKill(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	out, errOut, code = runCLI(t, "status", id, "--address", addr)
+	if code != 0 || !strings.Contains(out, id+": ") || !strings.Contains(out, "cells still short") {
+		t.Errorf("status while running: exit %d\n%s%s", code, out, errOut)
+	}
 	if err := first.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
@@ -71,6 +75,11 @@ func TestGenerateSurvivesWorkerKill(t *testing.T) {
 		t.Fatalf("result counts %v, short %v", res.Counts, res.Short)
 	}
 	checkDataset(t, filepath.Join(home, "datasets"), res.Version, map[string]int{"train": 80, "test": 20})
+
+	out, errOut, code = runCLI(t, "status", id, "--address", addr)
+	if code != 0 || !strings.Contains(out, "Dataset edgeintent@"+res.Version+" committed") || !strings.Contains(out, "train  4000 examples") {
+		t.Errorf("status after completion: exit %d\n%s%s", code, out, errOut)
+	}
 }
 
 // checkDataset verifies a committed EdgeIntent version: every cell holds its
