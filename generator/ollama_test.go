@@ -444,4 +444,3 @@ func TestOllamaInfoModelNotFound(t *testing.T) {
 		t.Fatalf("err = %v", err)
 	}
 }
-
