@@ -72,9 +72,10 @@ func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput)
 			MinInputChars: plan.Spec.MinInputChars, MaxInputChars: plan.Spec.MaxInputChars, CheckGrounding: true}),
 		Checkpoint: beat.update,
 	}
+	from := beat.resume() // before the heartbeat goroutine starts reading the detail
 	stop := beat.start(2 * time.Second)
 	defer stop()
-	recs, items, stats, err := runner.Run(ctx, in.Round, in.Items, beat.resume())
+	recs, items, stats, err := runner.Run(ctx, in.Round, in.Items, from)
 	if err != nil {
 		return workflows.BatchResult{}, classifyTeacherErr(err)
 	}

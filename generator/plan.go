@@ -234,7 +234,7 @@ func funcCells(cat *schemas.Catalog, variant string, seed int64) ([]Cell, []floa
 	}
 	if variant != "" {
 		n, err := strconv.Atoi(variant)
-		if err != nil || n < 1 {
+		if err != nil || n < 1 || n > len(fns) {
 			return nil, nil, "", fmt.Errorf("variant %q: EdgeFuncCall takes a number of functions (1-%d)", variant, len(fns))
 		}
 		if n < len(fns) {

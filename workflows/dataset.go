@@ -83,10 +83,14 @@ func (d *datasetImpl) activityCtx(ctx workflow.Context, queue string, timeout ti
 		TaskQueue:           queue,
 		StartToCloseTimeout: timeout,
 		HeartbeatTimeout:    heartbeat,
+		// Eight attempts over about five minutes ride out a teacher restart; a
+		// teacher that stays down fails the run with its error instead of
+		// retrying forever.
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
+			MaximumAttempts:        8,
 			NonRetryableErrorTypes: []string{"InvalidSpec", "ModelNotFound", "Permanent"},
 		},
 	})

@@ -78,9 +78,17 @@ func TestUserErrorsAreOneLine(t *testing.T) {
 		{"unknown catalog entry", []string{"catalog", "show", "nope"}, 1, `no catalog entry "nope"`},
 		{"dataset traversal", []string{"datasets", "show", "edgeintent@../../etc"}, 2, "../../etc"},
 		{"extra args", []string{"version", "x"}, 2, "accepts 0 arg(s)"},
+		{"generate without task", []string{"generate", "--test", "10"}, 2, "--task is required"},
+		{"generate no counts", []string{"generate", "--task", "edgejson"}, 2, "--train and --test"},
+		{"generate bad classes", []string{"generate", "--task", "edgeintent", "--classes", "70", "--test", "5"}, 2, "--classes 70: want 50, 100 or 200"},
+		{"generate too many functions", []string{"generate", "--task", "edgefunccall", "--functions", "500", "--test", "5"}, 2, "--functions: "},
+		{"generate bad teacher", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "gpt"}, 2, `--teacher "gpt"`},
+		{"generate detach embedded", []string{"generate", "--task", "edgejson", "--test", "5", "--detach"}, 2, "--detach needs --address"},
+		{"generate ollama down", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "ollama:qwen2.5:7b"}, 1, "connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("OLLAMA_HOST", "127.0.0.1:1") // nothing listens there
 			out, errOut, code := runCLI(t, append([]string{"--home", home}, tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errOut)

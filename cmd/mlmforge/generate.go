@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	enumspb "go.temporal.io/api/enums/v1"
@@ -140,11 +142,22 @@ func (f *generateFlags) input() (workflows.DatasetInput, error) {
 	if err := spec.Validate(); err != nil {
 		return workflows.DatasetInput{}, err
 	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return workflows.DatasetInput{}, err
+	}
+	if _, err := generator.NewPlan(cat, spec); err != nil {
+		flag := map[schemas.Task]string{schemas.EdgeIntent: "--classes", schemas.EdgeFuncCall: "--functions"}[task]
+		return workflows.DatasetInput{}, fmt.Errorf("%s: %w", cmp.Or(flag, "--task"), err)
+	}
 	return workflows.DatasetInput{Spec: spec, Version: f.version, BatchSize: f.batchSize, MaxParallel: f.parallel,
 		TeacherQueue: f.teacherQueue}, nil
 }
 
 func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlags, in workflows.DatasetInput) error {
+	if err := checkTeacher(ctx, in.Spec.Teacher, f.cluster.address != ""); err != nil {
+		return err
+	}
 	c, cleanup, err := connect(ctx, a, f.cluster)
 	if err != nil {
 		return err
@@ -169,6 +182,29 @@ func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlag
 		return err
 	}
 	printDatasetResult(a, res)
+	return nil
+}
+
+// checkTeacher fails fast when an Ollama teacher cannot be reached or lacks the
+// model, before any workflow starts. With --address the workers may reach
+// another Ollama than this machine, so the check only warns there.
+func checkTeacher(ctx context.Context, ref string, remote bool) error {
+	model, ok := strings.CutPrefix(ref, "ollama:")
+	if !ok {
+		return nil
+	}
+	t, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: envOllamaHost(), Model: model, MaxRetries: -1})
+	if err != nil {
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if _, err := t.Info(cctx); err != nil {
+		if remote {
+			return nil
+		}
+		return fmt.Errorf("teacher %s: %w (set OLLAMA_HOST if Ollama runs elsewhere)", ref, err)
+	}
 	return nil
 }
 
