@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"slices"
 	"sort"
@@ -82,8 +83,10 @@ func (s Spec) Validate() error {
 	if len(s.Counts) == 0 {
 		return errors.New("counts: no split has examples")
 	}
-	for split, n := range s.Counts {
-		if n < 0 {
+	// Sorted, so the first bad split named is the same on every replay.
+	//workflowcheck:ignore
+	for _, split := range slices.Sorted(maps.Keys(s.Counts)) {
+		if n := s.Counts[split]; n < 0 {
 			return fmt.Errorf("counts: split %s has %d examples", split, n)
 		}
 	}

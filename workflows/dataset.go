@@ -263,6 +263,7 @@ func (d *datasetImpl) refreshProgress() {
 	d.progress.Cells = d.progress.Cells[:0]
 	for i, c := range d.st.Plan.Cells {
 		splits := make([]string, 0, len(c.Quota))
+		//workflowcheck:ignore (the keys are sorted right after)
 		for s := range c.Quota {
 			splits = append(splits, s)
 		}
