@@ -1,0 +1,166 @@
+package review
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"time"
+
+	"github.com/parquet-go/parquet-go"
+)
+
+// Rounds of a DecisionRow.
+const (
+	RoundFirst        = 1 // the first (or only) review
+	RoundSecond       = 2 // the second review, two-reviewer mode
+	RoundAdjudication = 3 // an adjudicator's decision
+)
+
+// DecisionRow is one decision in force, one row of the decision log a
+// release ships next to its splits. Empty optional columns are Parquet NULL.
+type DecisionRow struct {
+	// RecordID is the reviewed record.
+	RecordID string `parquet:"record_id" json:"record_id"`
+	// Reviewer is who decided.
+	Reviewer string `parquet:"reviewer" json:"reviewer"`
+	// Kind is approve, reject or edit.
+	Kind string `parquet:"kind" json:"kind"`
+	// Reason and Note are the decision's reason and note.
+	Reason string `parquet:"reason,optional" json:"reason,omitempty"`
+	Note   string `parquet:"note,optional" json:"note,omitempty"`
+	// EditInput and EditTarget (JSON text) are an edit's corrections.
+	EditInput  string `parquet:"edit_input,optional" json:"edit_input,omitempty"`
+	EditTarget string `parquet:"edit_target,optional" json:"edit_target,omitempty"`
+	// At is when the decision was made, stored in UTC to the microsecond.
+	At time.Time `parquet:"at,timestamp(microsecond)" json:"at"`
+	// RequestID is the client's idempotency key.
+	RequestID string `parquet:"request_id" json:"request_id"`
+	// Round is RoundFirst, RoundSecond or RoundAdjudication.
+	Round int `parquet:"round" json:"round"`
+}
+
+// Rows returns the decisions in force, in the order they were made: reviews
+// (round 1 and 2 by their position on the record) and adjudications (round 3).
+// Undone decisions are not in it.
+func (q *Queue) Rows() []DecisionRow {
+	type seqRow struct {
+		seq int
+		row DecisionRow
+	}
+	var all []seqRow
+	for i := range q.Items {
+		it := &q.Items[i]
+		for j, e := range it.Reviews {
+			all = append(all, seqRow{e.Seq, rowOf(e.Decision, RoundFirst+j)})
+		}
+		if it.Adjudication != nil {
+			all = append(all, seqRow{it.Adjudication.Seq, rowOf(it.Adjudication.Decision, RoundAdjudication)})
+		}
+	}
+	slices.SortFunc(all, func(a, b seqRow) int { return cmp.Compare(a.seq, b.seq) })
+	rows := make([]DecisionRow, len(all))
+	for i, r := range all {
+		rows[i] = r.row
+	}
+	return rows
+}
+
+func rowOf(d Decision, round int) DecisionRow {
+	return DecisionRow{RecordID: d.RecordID, Reviewer: d.Reviewer, Kind: string(d.Kind), Reason: d.Reason, Note: d.Note,
+		EditInput: d.EditInput, EditTarget: string(d.EditTarget), At: d.At, RequestID: d.RequestID, Round: round}
+}
+
+// WriteDecisions writes rows to a zstd-compressed Parquet file at path,
+// replacing any file there atomically: the rows go to a temp file in the same
+// directory, which is fsynced and renamed over path, so a reader never sees a
+// half-written log.
+func WriteDecisions(path string, rows []DecisionRow) (err error) {
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("write decisions %s: %w", path, err)
+	}
+	renamed := false
+	defer func() {
+		if !renamed {
+			tmp.Close() // may be closed already; the first error is what matters
+			if rmErr := os.Remove(tmp.Name()); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
+				err = errors.Join(err, rmErr)
+			}
+		}
+	}()
+	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600 files
+		return fmt.Errorf("write decisions %s: %w", path, err)
+	}
+	w := parquet.NewGenericWriter[DecisionRow](tmp, parquet.Compression(&parquet.Zstd),
+		parquet.CreatedBy("mlmforge", "review", "1"))
+	if err := safely(func() error {
+		if _, err := w.Write(rows); err != nil {
+			return err
+		}
+		return w.Close()
+	}); err != nil {
+		return fmt.Errorf("write decisions %s: %w", path, err)
+	}
+	if err := tmp.Sync(); err != nil {
+		return fmt.Errorf("write decisions %s: fsync: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("write decisions %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("write decisions %s: %w", path, err)
+	}
+	renamed = true
+	return syncDir(dir)
+}
+
+// ReadDecisions reads a decision log written by WriteDecisions, in file order.
+func ReadDecisions(path string) ([]DecisionRow, error) {
+	var rows []DecisionRow
+	err := safely(func() (err error) {
+		rows, err = parquet.ReadFile[DecisionRow](path)
+		return err
+	})
+	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) && pe.Path == path {
+			err = pe.Err // the path is named once, below
+		}
+		return nil, fmt.Errorf("read decisions %s: %w", path, err)
+	}
+	for i := range rows {
+		rows[i].At = rows[i].At.UTC()
+	}
+	return rows, nil
+}
+
+// safely turns a panic inside parquet-go (it panics on some corrupt inputs) into an error.
+func safely(f func() error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("corrupt parquet data: %v", p)
+		}
+	}()
+	return f()
+}
+
+// syncDir fsyncs a directory so that a rename inside it is durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil {
+		return fmt.Errorf("fsync dir %s: %w", dir, err)
+	}
+	return nil
+}

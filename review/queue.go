@@ -1,0 +1,395 @@
+package review
+
+import (
+	"errors"
+	"slices"
+	"time"
+
+	"github.com/cyclecore/mlmforge/datasets"
+)
+
+// ErrQueueEmpty is returned by Lease when no record is left for the reviewer
+// right now: all are decided by him, final, awaiting adjudication or leased
+// by others (a lease that expires puts its record back).
+var ErrQueueEmpty = errors.New("no record left to review")
+
+// Config tunes a review. Zero fields take the defaults.
+type Config struct {
+	// TwoReviewers asks for two decisions per record by different reviewers;
+	// when they disagree an adjudicator settles the record.
+	TwoReviewers bool `json:"two_reviewers,omitempty"`
+	// LeaseTTL is how long a leased record stays reserved for its reviewer
+	// (default 10m): long enough to read a record, short enough that a closed
+	// browser tab does not hide a record for long.
+	LeaseTTL time.Duration `json:"lease_ttl"`
+	// Threshold is the approval rate a release needs (default 0.9).
+	Threshold float64 `json:"threshold"`
+}
+
+// Defaults of Config.
+const (
+	DefaultLeaseTTL  = 10 * time.Minute
+	DefaultThreshold = 0.9
+)
+
+func (c Config) withDefaults() Config {
+	if c.LeaseTTL <= 0 {
+		c.LeaseTTL = DefaultLeaseTTL
+	}
+	if c.Threshold <= 0 {
+		c.Threshold = DefaultThreshold
+	}
+	return c
+}
+
+// Entry is a decision in force, numbered in the order decisions were applied.
+type Entry struct {
+	// Decision is the decision as applied (edit target compacted).
+	Decision Decision `json:"decision"`
+	// Seq orders decisions across the queue (1, 2, ...).
+	Seq int `json:"seq"`
+}
+
+// Item is one sampled record and the decisions in force on it.
+type Item struct {
+	// Record is the sampled record, ReviewStatus set to pending.
+	Record datasets.Record `json:"record"`
+	// Reviews are the reviewers' decisions in force, in order: at most one in
+	// single-reviewer mode, two by different reviewers in two-reviewer mode.
+	Reviews []Entry `json:"reviews,omitempty"`
+	// Adjudication settles a two-reviewer disagreement.
+	Adjudication *Entry `json:"adjudication,omitempty"`
+}
+
+// Lease reserves a record for a reviewer until Expires.
+type Lease struct {
+	// RecordID is the leased record.
+	RecordID string `json:"record_id"`
+	// Reviewer holds the lease.
+	Reviewer string `json:"reviewer"`
+	// Expires is when the record goes back to the queue (lease time + LeaseTTL).
+	Expires time.Time `json:"expires"`
+}
+
+// Queue is the review state of one sample. A workflow keeps it in its state
+// (it is plain JSON) and mutates it only from its update handlers: Lease,
+// Apply, Undo, Adjudicate. Validate, ValidateAdjudication and CanUndo never
+// mutate, so they can serve as update validators.
+type Queue struct {
+	// Config is the configuration with defaults filled in.
+	Config Config `json:"config"`
+	// Items are the sampled records in sample order.
+	Items []Item `json:"items"`
+	// Leases are the leases held, oldest first; a reviewer holds at most one.
+	Leases []Lease `json:"leases,omitempty"`
+	// Applied maps every applied RequestID to the status its decision produced
+	// (kept after an undo, so a late retry of an undone request stays a no-op).
+	Applied map[string]string `json:"applied,omitempty"`
+	// Seq is the number of the last decision applied.
+	Seq int `json:"seq"`
+	// Clock is the latest time the queue was given; it never goes back, so a
+	// caller's earlier timestamp cannot revive an expired lease.
+	Clock time.Time `json:"clock"`
+
+	index map[string]int // record id -> Items index, rebuilt after unmarshalling
+}
+
+// NewQueue starts the review of sample, in the order given (SelectSample's
+// order). A repeated record id is kept once.
+func NewQueue(cfg Config, sample []datasets.Record) *Queue {
+	q := &Queue{Config: cfg.withDefaults(), Applied: map[string]string{}, index: map[string]int{}}
+	for _, rec := range sample {
+		if _, dup := q.index[rec.ID]; dup {
+			continue
+		}
+		rec.ReviewStatus = datasets.ReviewPending
+		q.index[rec.ID] = len(q.Items)
+		q.Items = append(q.Items, Item{Record: rec})
+	}
+	return q
+}
+
+// find returns the item of a record id.
+func (q *Queue) find(id string) (*Item, bool) {
+	if len(q.index) != len(q.Items) {
+		q.index = make(map[string]int, len(q.Items))
+		for i := range q.Items {
+			q.index[q.Items[i].Record.ID] = i
+		}
+	}
+	i, ok := q.index[id]
+	if !ok {
+		return nil, false
+	}
+	return &q.Items[i], true
+}
+
+// need is the number of reviews a record needs.
+func (q *Queue) need() int {
+	if q.Config.TwoReviewers {
+		return 2
+	}
+	return 1
+}
+
+// status is an item's status: pending, pending_second_review,
+// needs_adjudication, or the final approved, rejected, edited.
+func (q *Queue) status(it *Item) string {
+	if it.Adjudication != nil {
+		return statusOf(it.Adjudication.Decision.Kind)
+	}
+	switch n := len(it.Reviews); {
+	case n == 0:
+		return StatusPending
+	case n < q.need():
+		return StatusPendingSecond
+	case n == 1 || agree(it.Record, it.Reviews[0].Decision, it.Reviews[1].Decision):
+		return statusOf(it.Reviews[0].Decision.Kind)
+	}
+	return StatusNeedsAdjudication
+}
+
+// isFinal reports whether a status is a final decision.
+func isFinal(status string) bool {
+	return status == StatusApproved || status == StatusRejected || status == StatusEdited
+}
+
+// reviewBy is the index in it.Reviews of reviewer's decision, or -1.
+func reviewBy(it *Item, reviewer string) int {
+	return slices.IndexFunc(it.Reviews, func(e Entry) bool { return e.Decision.Reviewer == reviewer })
+}
+
+// now is t, or the queue's clock when t is earlier (or zero).
+func (q *Queue) now(t time.Time) time.Time {
+	if t.After(q.Clock) {
+		return t
+	}
+	return q.Clock
+}
+
+// tick advances the clock to t and drops the leases expired by then.
+func (q *Queue) tick(t time.Time) {
+	q.Clock = q.now(t)
+	q.Leases = slices.DeleteFunc(q.Leases, func(l Lease) bool { return !q.Clock.Before(l.Expires) })
+}
+
+// othersLeases counts the leases on a record held at now by reviewers other than reviewer.
+func (q *Queue) othersLeases(id, reviewer string, now time.Time) int {
+	n := 0
+	for _, l := range q.Leases {
+		if l.RecordID == id && l.Reviewer != reviewer && now.Before(l.Expires) {
+			n++
+		}
+	}
+	return n
+}
+
+// leaseOf is the index in q.Leases of reviewer's lease, or -1.
+func (q *Queue) leaseOf(reviewer string) int {
+	return slices.IndexFunc(q.Leases, func(l Lease) bool { return l.Reviewer == reviewer })
+}
+
+// release drops reviewer's lease on record id, if any.
+func (q *Queue) release(reviewer, id string) {
+	q.Leases = slices.DeleteFunc(q.Leases, func(l Lease) bool { return l.Reviewer == reviewer && l.RecordID == id })
+}
+
+// open is the number of reviews a record can still take from reviewers other
+// than those that decided it, less the ones leased by others than reviewer.
+func (q *Queue) open(it *Item, reviewer string, now time.Time) int {
+	st := q.status(it)
+	if st != StatusPending && st != StatusPendingSecond {
+		return 0
+	}
+	return q.need() - len(it.Reviews) - q.othersLeases(it.Record.ID, reviewer, now)
+}
+
+// Lease gives reviewer the next record to review, in sample order, and
+// reserves it for LeaseTTL: a record he has not decided, that is not final,
+// not awaiting adjudication and not leased by someone else (in two-reviewer
+// mode a record can be leased by two reviewers, never twice by one). A
+// reviewer holds one lease at a time: asking again returns the record he holds
+// and renews the lease, so a page reload is harmless. The record is a copy.
+// It returns ErrQueueEmpty when nothing is left for him now, and a
+// *DecisionError (CodeInvalid) for an empty reviewer.
+func (q *Queue) Lease(reviewer string, now time.Time) (*datasets.Record, error) {
+	if reviewer == "" {
+		return nil, errorf(CodeInvalid, "reviewer is required")
+	}
+	q.tick(now)
+	if li := q.leaseOf(reviewer); li >= 0 {
+		l := &q.Leases[li]
+		if it, ok := q.find(l.RecordID); ok && reviewBy(it, reviewer) < 0 && isOpen(q.status(it)) {
+			l.Expires = q.Clock.Add(q.Config.LeaseTTL)
+			rec := it.Record
+			return &rec, nil
+		}
+		q.Leases = slices.Delete(q.Leases, li, li+1)
+	}
+	for i := range q.Items {
+		it := &q.Items[i]
+		if reviewBy(it, reviewer) >= 0 || q.open(it, reviewer, q.Clock) <= 0 {
+			continue
+		}
+		q.Leases = append(q.Leases, Lease{RecordID: it.Record.ID, Reviewer: reviewer, Expires: q.Clock.Add(q.Config.LeaseTTL)})
+		rec := it.Record
+		return &rec, nil
+	}
+	return nil, ErrQueueEmpty
+}
+
+// isOpen reports whether a record in this status still takes reviews.
+func isOpen(status string) bool { return status == StatusPending || status == StatusPendingSecond }
+
+// admit finds why the state does not allow d (404, 409), without mutating.
+func (q *Queue) admit(d Decision) *DecisionError {
+	it, ok := q.find(d.RecordID)
+	if !ok {
+		return errorf(CodeNotFound, "record %q is not in this review sample", d.RecordID)
+	}
+	if i := reviewBy(it, d.Reviewer); i >= 0 {
+		return errorf(CodeConflict, "you already decided record %q (%s, request %s); undo it first to change it",
+			d.RecordID, it.Reviews[i].Decision.Kind, it.Reviews[i].Decision.RequestID)
+	}
+	switch st := q.status(it); {
+	case st == StatusNeedsAdjudication:
+		return errorf(CodeConflict, "record %q awaits adjudication", d.RecordID)
+	case isFinal(st):
+		return errorf(CodeConflict, "record %q is already decided (%s)", d.RecordID, st)
+	}
+	if q.open(it, d.Reviewer, q.now(d.At)) <= 0 {
+		return errorf(CodeConflict, "record %q is leased by %s", d.RecordID, q.holders(d.RecordID, d.Reviewer, q.now(d.At)))
+	}
+	return nil
+}
+
+// holders names the other reviewers holding a lease on a record at now.
+func (q *Queue) holders(id, reviewer string, now time.Time) string {
+	var names []string
+	for _, l := range q.Leases {
+		if l.RecordID == id && l.Reviewer != reviewer && now.Before(l.Expires) {
+			names = append(names, l.Reviewer)
+		}
+	}
+	slices.Sort(names)
+	if len(names) == 0 {
+		return "another reviewer"
+	}
+	out := names[0]
+	for _, n := range names[1:] {
+		out += " and " + n
+	}
+	return out
+}
+
+// Validate is the update validator of a reviewer's decision; it never
+// mutates. A RequestID applied before is accepted (Apply returns its first
+// outcome). Otherwise it returns a *DecisionError: CodeInvalid for a
+// malformed decision, CodeNotFound for a record outside the sample,
+// CodeConflict when the reviewer decided the record already, it is final or
+// awaits adjudication, or another reviewer holds its lease (at d.At), and
+// CodeInvalid when an edit changes nothing or check rejects it, with check's
+// message. A nil check skips re-validation.
+func (q *Queue) Validate(d Decision, check CheckFunc) error {
+	if _, dup := q.Applied[d.RequestID]; dup && d.RequestID != "" {
+		return nil
+	}
+	if err := checkForm(d); err != nil {
+		return err
+	}
+	if err := q.admit(d); err != nil {
+		return err
+	}
+	it, _ := q.find(d.RecordID)
+	if err := checkEdit(it.Record, d, check); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Apply applies a decision that Validate accepted and releases the
+// reviewer's lease on the record. A RequestID applied before changes nothing
+// and returns its first status with Duplicate set. A decision that does not
+// fit the state (Validate skipped) changes nothing and returns Error.
+func (q *Queue) Apply(d Decision) Outcome {
+	if st, dup := q.Applied[d.RequestID]; dup && d.RequestID != "" {
+		return Outcome{Status: st, Duplicate: true, Progress: q.Progress()}
+	}
+	err := checkForm(d)
+	if err == nil {
+		err = q.admit(d)
+	}
+	if err != nil {
+		return q.refused(d.RecordID, err)
+	}
+	q.tick(d.At)
+	it, _ := q.find(d.RecordID)
+	q.Seq++
+	it.Reviews = append(it.Reviews, Entry{Decision: normalized(d), Seq: q.Seq})
+	q.release(d.Reviewer, d.RecordID)
+	return q.applied(d.RequestID, it)
+}
+
+// applied records a request's resulting status and reports it.
+func (q *Queue) applied(requestID string, it *Item) Outcome {
+	st := q.status(it)
+	if q.Applied == nil {
+		q.Applied = map[string]string{}
+	}
+	q.Applied[requestID] = st
+	return Outcome{Status: st, Progress: q.Progress()}
+}
+
+// refused is the outcome of a decision that was not applied.
+func (q *Queue) refused(id string, err *DecisionError) Outcome {
+	out := Outcome{Error: err.Msg, Progress: q.Progress()}
+	if it, ok := q.find(id); ok {
+		out.Status = q.status(it)
+	}
+	return out
+}
+
+// Status returns a record's status: pending, pending_second_review,
+// needs_adjudication, approved, rejected or edited; ok is false for a record
+// outside the sample.
+func (q *Queue) Status(id string) (status string, ok bool) {
+	it, ok := q.find(id)
+	if !ok {
+		return "", false
+	}
+	return q.status(it), true
+}
+
+// Done reports whether every sampled record has a final decision.
+func (q *Queue) Done() bool {
+	for i := range q.Items {
+		if !isFinal(q.status(&q.Items[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+// Final maps each record id with a final decision to what the release does
+// with it. Callers that iterate it should sort the keys.
+func (q *Queue) Final() map[string]FinalDecision {
+	out := map[string]FinalDecision{}
+	for i := range q.Items {
+		it := &q.Items[i]
+		st := q.status(it)
+		if !isFinal(st) {
+			continue
+		}
+		e := it.Reviews[0]
+		if it.Adjudication != nil {
+			e = *it.Adjudication
+		}
+		d := e.Decision
+		fd := FinalDecision{Kind: d.Kind, Status: st, Reason: d.Reason, Reviewer: d.Reviewer, Adjudicated: it.Adjudication != nil}
+		if d.Kind == Edit {
+			fd.Input, fd.Target = edited(it.Record, d)
+		}
+		out[it.Record.ID] = fd
+	}
+	return out
+}
