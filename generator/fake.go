@@ -1,0 +1,26 @@
+package generator
+
+import "context"
+
+// FakeTeacher is a Teacher whose behaviour tests set with function fields.
+type FakeTeacher struct {
+	// InfoFunc answers Info; nil returns TeacherInfo{Name: "fake"}.
+	InfoFunc func(ctx context.Context) (TeacherInfo, error)
+	// WriteFunc answers Write; it must be set.
+	WriteFunc func(ctx context.Context, req Request) (Response, error)
+}
+
+var _ Teacher = (*FakeTeacher)(nil)
+
+// Info implements Teacher.
+func (f *FakeTeacher) Info(ctx context.Context) (TeacherInfo, error) {
+	if f.InfoFunc == nil {
+		return TeacherInfo{Name: "fake"}, nil
+	}
+	return f.InfoFunc(ctx)
+}
+
+// Write implements Teacher.
+func (f *FakeTeacher) Write(ctx context.Context, req Request) (Response, error) {
+	return f.WriteFunc(ctx, req)
+}
