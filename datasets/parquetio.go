@@ -10,7 +10,6 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 
 	"github.com/parquet-go/parquet-go"
 )
@@ -244,37 +243,20 @@ func WriteShard(path string, records []Record) (err error) {
 		}
 		seen[recs[i].ID] = struct{}{}
 	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = WriteFileAtomic(path, func(f *os.File) error {
+		fw := newFileWriter(f)
+		if err := fw.write(recs); err != nil {
+			return err
+		}
+		if err := safely(fw.pw.Close); err != nil {
+			return fmt.Errorf("close parquet writer: %w", err)
+		}
+		return nil
+	})
 	if err != nil {
 		return fmt.Errorf("write shard %s: %w", path, err)
 	}
-	tmpName := tmp.Name()
-	renamed := false
-	defer func() {
-		if err != nil && !renamed {
-			tmp.Close() // may be closed already; the write error is what matters
-			err = errors.Join(err, os.Remove(tmpName))
-		}
-	}()
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600 files
-		return fmt.Errorf("write shard %s: %w", path, err)
-	}
-	fw := newFileWriter(tmp)
-	if err := fw.write(recs); err != nil {
-		return fmt.Errorf("write shard %s: %w", path, err)
-	}
-	if err := fw.close(); err != nil {
-		return fmt.Errorf("write shard %s: %w", path, err)
-	}
-	if err := os.Rename(tmpName, path); err != nil {
-		return fmt.Errorf("write shard %s: %w", path, err)
-	}
-	renamed = true
-	return syncDir(dir)
+	return nil
 }
 
 // ReadShard reads every record of the Parquet file at path, in file order.

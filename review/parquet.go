@@ -6,10 +6,10 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"time"
 
+	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -79,47 +79,20 @@ func rowOf(d Decision, round int) DecisionRow {
 // directory, which is fsynced and renamed over path, so a reader never sees a
 // half-written log.
 func WriteDecisions(path string, rows []DecisionRow) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp-*")
+	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+		w := parquet.NewGenericWriter[DecisionRow](f, parquet.Compression(&parquet.Zstd),
+			parquet.CreatedBy("mlmforge", "review", "1"))
+		return safely(func() error {
+			if _, err := w.Write(rows); err != nil {
+				return err
+			}
+			return w.Close()
+		})
+	})
 	if err != nil {
 		return fmt.Errorf("write decisions %s: %w", path, err)
 	}
-	renamed := false
-	defer func() {
-		if !renamed {
-			tmp.Close() // may be closed already; the first error is what matters
-			if rmErr := os.Remove(tmp.Name()); rmErr != nil && !errors.Is(rmErr, os.ErrNotExist) {
-				err = errors.Join(err, rmErr)
-			}
-		}
-	}()
-	if err := tmp.Chmod(0o644); err != nil { // CreateTemp makes 0600 files
-		return fmt.Errorf("write decisions %s: %w", path, err)
-	}
-	w := parquet.NewGenericWriter[DecisionRow](tmp, parquet.Compression(&parquet.Zstd),
-		parquet.CreatedBy("mlmforge", "review", "1"))
-	if err := safely(func() error {
-		if _, err := w.Write(rows); err != nil {
-			return err
-		}
-		return w.Close()
-	}); err != nil {
-		return fmt.Errorf("write decisions %s: %w", path, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return fmt.Errorf("write decisions %s: fsync: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write decisions %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return fmt.Errorf("write decisions %s: %w", path, err)
-	}
-	renamed = true
-	return syncDir(dir)
+	return nil
 }
 
 // ReadDecisions reads a decision log written by WriteDecisions, in file order.
@@ -150,17 +123,4 @@ func safely(f func() error) (err error) {
 		}
 	}()
 	return f()
-}
-
-// syncDir fsyncs a directory so that a rename inside it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
 }
