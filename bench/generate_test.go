@@ -39,7 +39,8 @@ func BenchmarkGenerateEdgeIntent10k(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
-			Counts: map[string]int{"train": 9000, "test": 1000}, Teacher: "builtin", Seed: int64(100 + i)}}
+			Counts: map[string]int{"train": 9000, "test": 1000}, Teacher: "builtin", Seed: int64(100 + i)},
+			Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto}}
 		start := time.Now()
 		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{TaskQueue: workflows.TaskQueueWorkflows},
 			workflows.DatasetWorkflowName, in)

@@ -69,6 +69,8 @@ type CommitInfo struct {
 	Provenance json.RawMessage `json:"provenance,omitempty"`
 	// Notes is free text; copied to Manifest.Notes.
 	Notes string `json:"notes,omitempty"`
+	// Review is the review summary (must be valid JSON when set); copied to Manifest.Review.
+	Review json.RawMessage `json:"review,omitempty"`
 	// CreatedAt overrides the commit time (workflows pass workflow.Now); zero means now.
 	CreatedAt time.Time `json:"created_at,omitzero"`
 }

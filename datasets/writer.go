@@ -150,6 +150,9 @@ func (w *Writer) commit(info CommitInfo) (*Manifest, error) {
 	if len(info.Provenance) > 0 && !json.Valid(info.Provenance) {
 		return nil, errors.New("provenance is not valid JSON")
 	}
+	if len(info.Review) > 0 && !json.Valid(info.Review) {
+		return nil, errors.New("review is not valid JSON")
+	}
 	created := info.CreatedAt
 	if created.IsZero() {
 		created = time.Now()
@@ -157,7 +160,7 @@ func (w *Writer) commit(info CommitInfo) (*Manifest, error) {
 	m := &Manifest{
 		FormatVersion: FormatVersion, Task: string(w.task), Version: w.version,
 		CreatedAt: created.UTC(), SpecHash: info.SpecHash, Parent: info.Parent,
-		Splits: map[string]SplitInfo{}, Provenance: info.Provenance, Notes: info.Notes,
+		Splits: map[string]SplitInfo{}, Provenance: info.Provenance, Notes: info.Notes, Review: info.Review,
 	}
 	for _, split := range w.order {
 		fw := w.files[split]

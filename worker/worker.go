@@ -189,6 +189,8 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterActivityWithOptions(a.GenerateBatch, activity.RegisterOptions{Name: workflows.GenerateBatchActivityName})
 		w.RegisterActivityWithOptions(a.MergeShards, activity.RegisterOptions{Name: workflows.MergeShardsActivityName})
 		w.RegisterActivityWithOptions(a.CommitDataset, activity.RegisterOptions{Name: workflows.CommitDatasetActivityName})
+		w.RegisterActivityWithOptions(a.StageReview, activity.RegisterOptions{Name: workflows.StageReviewActivityName})
+		w.RegisterActivityWithOptions(a.LoadSample, activity.RegisterOptions{Name: workflows.LoadSampleActivityName})
 	}
 }
 

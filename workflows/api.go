@@ -5,8 +5,11 @@ package workflows
 
 import (
 	"fmt"
+	"time"
 
+	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/review"
 )
 
 // Task queues. Workflow tasks are light and go to Workflows; heavy activity work
@@ -123,6 +126,8 @@ type DatasetInput struct {
 	// MaxRounds bounds generate-then-merge rounds that top up cells short
 	// after cross-batch dedup (default 5).
 	MaxRounds int `json:"max_rounds,omitempty"`
+	// Review configures the review gate before release (policy required by default).
+	Review ReviewOptions `json:"review"`
 	// TeacherQueue sends batches to a per-teacher task queue (default "generate"),
 	// so each Ollama host gets its own worker and concurrency limit.
 	TeacherQueue string `json:"teacher_queue,omitempty"`
@@ -190,6 +195,9 @@ type DatasetResult struct {
 	Short []CellProgress `json:"short,omitempty"`
 	// Stats holds rejects per reason, teacher tokens and time.
 	Stats generator.Stats `json:"stats"`
+	// ReviewPolicy and Review summarize the review gate.
+	ReviewPolicy string          `json:"review_policy,omitempty"`
+	Review       *review.Summary `json:"review,omitempty"`
 }
 
 // PlanInput is the PlanDataset activity's input.
@@ -246,10 +254,13 @@ type BatchResult struct {
 type MergeInput struct {
 	PlanPath string   `json:"plan_path"`
 	Shards   []string `json:"shards"`
-	// Version, RunID and Stats are used by CommitDataset only.
+	// Version, RunID, Stats and Review are used by CommitDataset only.
 	Version string          `json:"version,omitempty"`
 	RunID   string          `json:"run_id,omitempty"`
 	Stats   generator.Stats `json:"stats,omitempty"`
+	Review  *ReviewCommit   `json:"review,omitempty"`
+	// Fraction is the sample fraction (StageReview).
+	Fraction float64 `json:"fraction,omitempty"`
 }
 
 // MergeResult is the MergeShards activity's result.
@@ -265,4 +276,110 @@ type CommitResult struct {
 	Version string         `json:"version"`
 	Dir     string         `json:"dir"`
 	Counts  map[string]int `json:"counts"`
+}
+
+// Review gate of the Dataset workflow: updates, query and their payloads.
+const (
+	// ReviewLeaseUpdate leases the next sampled record to a reviewer.
+	ReviewLeaseUpdate = "review.lease"
+	// ReviewDecideUpdate records a reviewer's decision (approve, reject, edit).
+	// Decisions are updates, not signals, so the reviewer gets the validator's
+	// accept or reject answer (unknown record, malformed or schema-breaking edit).
+	ReviewDecideUpdate = "review.decide"
+	// ReviewUndoUpdate withdraws a reviewer's last decision on a record.
+	ReviewUndoUpdate = "review.undo"
+	// ReviewAdjudicateUpdate settles a two-reviewer disagreement.
+	ReviewAdjudicateUpdate = "review.adjudicate"
+	// ReviewQuery returns a ReviewStatus.
+	ReviewQuery = "review"
+	// StageReviewActivityName stages the merged selection and draws the review sample.
+	StageReviewActivityName = "StageReview"
+	// LoadSampleActivityName returns one page of the staged sample.
+	LoadSampleActivityName = "LoadSample"
+)
+
+// Review policies.
+const (
+	// ReviewRequired waits for reviewers to decide every sampled record and
+	// releases only at or above the approval threshold.
+	ReviewRequired = "required"
+	// ReviewAuto releases without waiting; the manifest records that the
+	// sample was auto-approved (quickstart, CI).
+	ReviewAuto = "auto"
+)
+
+// ReviewOptions configures the review gate.
+type ReviewOptions struct {
+	// Policy is required (default) or auto.
+	Policy string `json:"policy,omitempty"`
+	// Fraction of each split x cell to sample (default 0.10, at least one per cell).
+	Fraction float64 `json:"fraction,omitempty"`
+	// Threshold is the approval rate needed for release (default 0.9).
+	Threshold float64 `json:"threshold,omitempty"`
+	// TwoReviewers asks for two independent decisions per sampled record.
+	TwoReviewers bool `json:"two_reviewers,omitempty"`
+	// DeadlineSeconds bounds the wait for reviewers; 0 waits forever.
+	DeadlineSeconds int `json:"deadline_seconds,omitempty"`
+	// OnDeadline is fail (default) or release (with the decisions made so far).
+	OnDeadline string `json:"on_deadline,omitempty"`
+}
+
+// LeaseRequest asks for the next record to review.
+type LeaseRequest struct {
+	Reviewer string `json:"reviewer"`
+}
+
+// LeaseResult carries the leased record; nil when nothing is left for this reviewer.
+type LeaseResult struct {
+	Record *datasets.Record `json:"record,omitempty"`
+}
+
+// UndoRequest withdraws Reviewer's last decision on RecordID.
+type UndoRequest struct {
+	Reviewer string `json:"reviewer"`
+	RecordID string `json:"record_id"`
+}
+
+// ReviewStatus is the answer to the review query.
+type ReviewStatus struct {
+	// Phase is the workflow phase; "review" while the gate waits.
+	Phase string `json:"phase"`
+	// Policy is the gate's policy.
+	Policy string `json:"policy"`
+	// Progress and Summary describe the queue (zero before the gate opens).
+	Progress review.Progress `json:"progress"`
+	Summary  review.Summary  `json:"summary"`
+	// DeadlineAt is when the gate gives up waiting, if it has a deadline.
+	DeadlineAt *time.Time `json:"deadline_at,omitempty"`
+}
+
+// StageResult is the StageReview activity's result.
+type StageResult struct {
+	// SamplePath holds the sampled records (provenance and validation dropped).
+	SamplePath string `json:"sample_path"`
+	// Sampled is the number of sampled records.
+	Sampled int `json:"sampled"`
+}
+
+// LoadSampleInput asks for records [Offset, Offset+Limit) of the sample.
+type LoadSampleInput struct {
+	SamplePath string `json:"sample_path"`
+	Offset     int    `json:"offset"`
+	Limit      int    `json:"limit"`
+}
+
+// ReviewCommit carries the review's outcome to CommitDataset.
+type ReviewCommit struct {
+	// Policy is the gate's policy; with auto, sampled records are marked approved.
+	Policy string `json:"policy"`
+	// SamplePath lists the sampled records (for auto: which to mark).
+	SamplePath string `json:"sample_path"`
+	// Final maps each decided record id to what the release does with it.
+	Final map[string]review.FinalDecision `json:"final,omitempty"`
+	// Rows are the decisions in force, written to review.parquet.
+	Rows []review.DecisionRow `json:"rows,omitempty"`
+	// Summary is recorded in the manifest.
+	Summary review.Summary `json:"summary"`
+	// DeadlineReleased is set when the deadline released an undecided sample.
+	DeadlineReleased bool `json:"deadline_released,omitempty"`
 }

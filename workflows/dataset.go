@@ -27,6 +27,7 @@ type datasetImpl struct {
 	in       DatasetInput
 	st       DatasetState
 	progress DatasetProgress
+	gate     gate
 }
 
 // setup validates the input and registers the progress query.
@@ -47,14 +48,22 @@ func (d *datasetImpl) setup(ctx workflow.Context) error {
 	if d.in.TeacherQueue == "" {
 		d.in.TeacherQueue = TaskQueueGenerate
 	}
+	opts, err := reviewDefaults(d.in.Review)
+	if err != nil {
+		return temporal.NewNonRetryableApplicationError("invalid dataset spec: "+err.Error(), "InvalidSpec", err)
+	}
+	d.gate.opts = opts
 	d.progress = DatasetProgress{Phase: "planning"}
 	if d.in.State != nil {
 		d.st = *d.in.State
 		d.refreshProgress()
 	}
-	return workflow.SetQueryHandler(ctx, DatasetProgressQuery, func() (DatasetProgress, error) {
+	if err := workflow.SetQueryHandler(ctx, DatasetProgressQuery, func() (DatasetProgress, error) {
 		return d.progress, nil
-	})
+	}); err != nil {
+		return err
+	}
+	return d.registerReview(ctx)
 }
 
 func (d *datasetImpl) run(ctx workflow.Context) (DatasetResult, error) {
@@ -75,7 +84,16 @@ func (d *datasetImpl) run(ctx workflow.Context) (DatasetResult, error) {
 			return DatasetResult{}, workflow.NewContinueAsNewError(ctx, DatasetWorkflowName, next)
 		}
 	}
-	return d.commit(ctx)
+	// Runs started before the review gate existed commit straight away.
+	if workflow.GetVersion(ctx, "review-gate", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
+		return d.commit(ctx, nil)
+	}
+	rc, err := d.reviewGate(ctx)
+	if err != nil {
+		d.progress.Phase = "failed"
+		return DatasetResult{}, err
+	}
+	return d.commit(ctx, rc)
 }
 
 func (d *datasetImpl) activityCtx(ctx workflow.Context, queue string, timeout time.Duration, heartbeat time.Duration) workflow.Context {
@@ -234,13 +252,13 @@ func (d *datasetImpl) merge(ctx workflow.Context) error {
 	return nil
 }
 
-func (d *datasetImpl) commit(ctx workflow.Context) (DatasetResult, error) {
+func (d *datasetImpl) commit(ctx workflow.Context, rc *ReviewCommit) (DatasetResult, error) {
 	d.progress.Phase = "committing"
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	stats := d.progress.Stats
 	var cr CommitResult
 	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Version: d.in.Version,
-		RunID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stats: stats}
+		RunID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stats: stats, Review: rc}
 	if err := commitDataset(actx, in).Get(ctx, &cr); err != nil {
 		d.progress.Phase = "failed"
 		return DatasetResult{}, err
@@ -248,6 +266,9 @@ func (d *datasetImpl) commit(ctx workflow.Context) (DatasetResult, error) {
 	d.progress.Phase, d.progress.Version = "done", cr.Version
 	res := DatasetResult{Task: d.st.Plan.Task, Version: cr.Version, Dir: cr.Dir, SpecHash: d.st.Plan.SpecHash,
 		Counts: cr.Counts, Stats: stats}
+	if rc != nil {
+		res.Review, res.ReviewPolicy = &rc.Summary, rc.Policy
+	}
 	for _, c := range d.progress.Cells {
 		if c.Done < c.Target {
 			res.Short = append(res.Short, c)

@@ -13,6 +13,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
 
+	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -28,6 +29,7 @@ type fakeGen struct {
 	merges    int
 	batches   []BatchInput
 	committed MergeInput
+	sample    []datasets.Record
 }
 
 func newFakeGen(cells, quota int) *fakeGen {
@@ -70,6 +72,12 @@ func (f *fakeGen) register(env *testsuite.TestWorkflowEnvironment) {
 		}
 		return out, nil
 	}, activity.RegisterOptions{Name: MergeShardsActivityName})
+	env.RegisterActivityWithOptions(func(_ context.Context, in MergeInput) (StageResult, error) {
+		return StageResult{SamplePath: "/runs/x/sample.parquet", Sampled: len(f.sample)}, nil
+	}, activity.RegisterOptions{Name: StageReviewActivityName})
+	env.RegisterActivityWithOptions(func(_ context.Context, in LoadSampleInput) ([]datasets.Record, error) {
+		return f.sample[in.Offset:min(len(f.sample), in.Offset+in.Limit)], nil
+	}, activity.RegisterOptions{Name: LoadSampleActivityName})
 	env.RegisterActivityWithOptions(func(_ context.Context, in MergeInput) (CommitResult, error) {
 		f.committed = in
 		return CommitResult{Version: "v1", Dir: "/d/edgeintent/v1", Counts: map[string]int{"test": 1, "train": 2}}, nil
@@ -78,7 +86,7 @@ func (f *fakeGen) register(env *testsuite.TestWorkflowEnvironment) {
 
 func datasetInput() DatasetInput {
 	return DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 30, "train": 60}, Seed: 1},
-		BatchSize: 25, MaxParallel: 3}
+		BatchSize: 25, MaxParallel: 3, Review: ReviewOptions{Policy: ReviewAuto}}
 }
 
 func TestDatasetWorkflowTopsUpAfterDedup(t *testing.T) {

@@ -39,6 +39,9 @@ type generateFlags struct {
 	parallel     int
 	teacherQueue string
 	detach       bool
+	review       workflows.ReviewOptions
+	// reviewDeadline is --review-deadline, converted into review.DeadlineSeconds.
+	reviewDeadline time.Duration
 }
 
 func newGenerateCmd(a *app) *cobra.Command {
@@ -89,6 +92,13 @@ $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 	fl.IntVar(&f.parallel, "parallel", 4, "concurrent generation activities")
 	fl.StringVar(&f.teacherQueue, "teacher-queue", "", "task queue for generation batches (default generate)")
 	fl.BoolVar(&f.detach, "detach", false, "start the workflow and print its id instead of waiting (needs --address)")
+	fl.StringVar(&f.review.Policy, "review", workflows.ReviewAuto,
+		"review gate before release: auto (the 10% sample is marked auto-approved) or required (waits for reviewers' decisions, sent as workflow updates)")
+	fl.Float64Var(&f.review.Fraction, "review-fraction", 0.10, "fraction of each split x cell sampled for review")
+	fl.Float64Var(&f.review.Threshold, "review-threshold", 0.9, "approval rate the sample needs for release (--review required)")
+	fl.BoolVar(&f.review.TwoReviewers, "two-reviewers", false, "each sampled record needs two independent decisions")
+	fl.DurationVar(&f.reviewDeadline, "review-deadline", 0, "how long to wait for reviewers (0 = no deadline)")
+	fl.StringVar(&f.review.OnDeadline, "on-deadline", "fail", "at the review deadline: fail, or release with the decisions made so far")
 	return cmd
 }
 
@@ -150,8 +160,18 @@ func (f *generateFlags) input() (workflows.DatasetInput, error) {
 		flag := map[schemas.Task]string{schemas.EdgeIntent: "--classes", schemas.EdgeFuncCall: "--functions"}[task]
 		return workflows.DatasetInput{}, fmt.Errorf("%s: %w", cmp.Or(flag, "--task"), err)
 	}
+	if f.review.Policy != workflows.ReviewAuto && f.review.Policy != workflows.ReviewRequired {
+		return workflows.DatasetInput{}, fmt.Errorf("--review %q: want auto or required", f.review.Policy)
+	}
+	if f.review.Fraction <= 0 || f.review.Fraction > 1 || f.review.Threshold <= 0 || f.review.Threshold > 1 {
+		return workflows.DatasetInput{}, errors.New("--review-fraction and --review-threshold must be in (0, 1]")
+	}
+	if f.review.OnDeadline != "fail" && f.review.OnDeadline != "release" {
+		return workflows.DatasetInput{}, fmt.Errorf("--on-deadline %q: want fail or release", f.review.OnDeadline)
+	}
+	f.review.DeadlineSeconds = int(f.reviewDeadline / time.Second)
 	return workflows.DatasetInput{Spec: spec, Version: f.version, BatchSize: f.batchSize, MaxParallel: f.parallel,
-		TeacherQueue: f.teacherQueue}, nil
+		TeacherQueue: f.teacherQueue, Review: f.review}, nil
 }
 
 func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlags, in workflows.DatasetInput) error {

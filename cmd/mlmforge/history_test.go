@@ -24,7 +24,7 @@ const historyEnv = "MLMFORGE_RECORD_HISTORY"
 
 func TestRecordDatasetHistory(t *testing.T) {
 	if os.Getenv(historyEnv) != "1" {
-		t.Skip("set " + historyEnv + "=1 to re-record workflows/testdata/dataset_history.json")
+		t.Skip("set " + historyEnv + "=1 to re-record workflows/testdata/dataset_history_v1.json")
 	}
 	a := &app{home: t.TempDir(), out: os.Stdout, err: os.Stderr}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
@@ -37,7 +37,8 @@ func TestRecordDatasetHistory(t *testing.T) {
 	// Small batches and two splits give a history with parallel activities, a
 	// merge, and a commit.
 	in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
-		Counts: map[string]int{"train": 200, "test": 100}, Seed: 1}, BatchSize: 60, MaxParallel: 3}
+		Counts: map[string]int{"train": 200, "test": 100}, Seed: 1}, BatchSize: 60, MaxParallel: 3,
+		Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto}}
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: "dataset-history", TaskQueue: workflows.TaskQueueWorkflows},
 		workflows.DatasetWorkflowName, in)
 	if err != nil {
@@ -59,7 +60,7 @@ func TestRecordDatasetHistory(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	path := filepath.Join("..", "..", "workflows", "testdata", "dataset_history.json")
+	path := filepath.Join("..", "..", "workflows", "testdata", "dataset_history_v1.json")
 	if err := os.WriteFile(path, b, 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,7 @@ func quickstartDatasets() []workflows.DatasetInput {
 	out := make([]workflows.DatasetInput, len(specs))
 	for i, s := range specs {
 		s.Teacher, s.Seed = "builtin", 7
-		out[i] = workflows.DatasetInput{Spec: s.WithDefaults()}
+		out[i] = workflows.DatasetInput{Spec: s.WithDefaults(), Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto}}
 	}
 	return out
 }

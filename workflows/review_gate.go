@@ -1,0 +1,229 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/review"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// samplePage is how many sampled records one LoadSample call returns, so each
+// activity result stays well under Temporal's payload guidance.
+const samplePage = 100
+
+// gate is the review gate's state inside a DatasetWorkflow.
+type gate struct {
+	opts     ReviewOptions
+	queue    *review.Queue
+	check    review.CheckFunc
+	deadline *time.Time
+}
+
+// reviewDefaults fills unset review options.
+func reviewDefaults(o ReviewOptions) (ReviewOptions, error) {
+	if o.Policy == "" {
+		o.Policy = ReviewRequired
+	}
+	if o.Policy != ReviewRequired && o.Policy != ReviewAuto {
+		return o, fmt.Errorf("review policy %q: want %s or %s", o.Policy, ReviewRequired, ReviewAuto)
+	}
+	if o.Fraction <= 0 {
+		o.Fraction = 0.10
+	}
+	if o.Threshold <= 0 {
+		o.Threshold = review.DefaultThreshold
+	}
+	if o.OnDeadline == "" {
+		o.OnDeadline = "fail"
+	}
+	if o.OnDeadline != "fail" && o.OnDeadline != "release" {
+		return o, fmt.Errorf("review on_deadline %q: want fail or release", o.OnDeadline)
+	}
+	if o.Fraction > 1 || o.Threshold > 1 || o.DeadlineSeconds < 0 {
+		return o, errors.New("review: fraction and threshold must be in (0, 1], deadline >= 0")
+	}
+	return o, nil
+}
+
+// registerReview registers the review updates and query. They exist for the
+// whole run; the validators refuse decisions until the gate is open.
+func (d *datasetImpl) registerReview(ctx workflow.Context) error {
+	if err := workflow.SetQueryHandler(ctx, ReviewQuery, func() (ReviewStatus, error) {
+		st := ReviewStatus{Phase: d.progress.Phase, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline}
+		if d.gate.queue != nil {
+			st.Progress, st.Summary = d.gate.queue.Progress(), d.gate.queue.Summary()
+		}
+		return st, nil
+	}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewLeaseUpdate,
+		func(ctx workflow.Context, r LeaseRequest) (LeaseResult, error) {
+			rec, err := d.gate.queue.Lease(r.Reviewer, workflow.Now(ctx))
+			if errors.Is(err, review.ErrQueueEmpty) {
+				return LeaseResult{}, nil
+			}
+			return LeaseResult{Record: rec}, reviewErr(err)
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r LeaseRequest) error {
+			return d.gateOpen(r.Reviewer)
+		}}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewDecideUpdate,
+		func(ctx workflow.Context, dec review.Decision) (review.Outcome, error) {
+			dec.At = workflow.Now(ctx)
+			return d.gate.queue.Apply(dec), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, dec review.Decision) error {
+			if err := d.gateOpen(dec.Reviewer); err != nil {
+				return err
+			}
+			dec.At = workflow.Now(ctx)
+			return reviewErr(d.gate.queue.Validate(dec, d.gate.check))
+		}}); err != nil {
+		return err
+	}
+	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewAdjudicateUpdate,
+		func(ctx workflow.Context, dec review.Decision) (review.Outcome, error) {
+			dec.At = workflow.Now(ctx)
+			return d.gate.queue.Adjudicate(dec), nil
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, dec review.Decision) error {
+			if err := d.gateOpen(dec.Reviewer); err != nil {
+				return err
+			}
+			dec.At = workflow.Now(ctx)
+			return reviewErr(d.gate.queue.ValidateAdjudication(dec, d.gate.check))
+		}}); err != nil {
+		return err
+	}
+	return workflow.SetUpdateHandlerWithOptions(ctx, ReviewUndoUpdate,
+		func(ctx workflow.Context, r UndoRequest) error {
+			return reviewErr(d.gate.queue.Undo(r.Reviewer, r.RecordID, workflow.Now(ctx)))
+		},
+		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r UndoRequest) error {
+			if err := d.gateOpen(r.Reviewer); err != nil {
+				return err
+			}
+			return reviewErr(d.gate.queue.CanUndo(r.Reviewer, r.RecordID))
+		}})
+}
+
+// gateOpen refuses review calls while the workflow is not waiting for review.
+func (d *datasetImpl) gateOpen(reviewer string) error {
+	if d.gate.queue == nil || d.progress.Phase != "review" {
+		return temporal.NewApplicationError(fmt.Sprintf("dataset is not waiting for review (phase %s)", d.progress.Phase), "Review409")
+	}
+	if reviewer == "" {
+		return temporal.NewApplicationError("reviewer is required", "Review422")
+	}
+	return nil
+}
+
+// reviewErr turns a review.DecisionError into an application error whose type
+// carries the HTTP-like code ("Review404", "Review409", "Review422"), so that
+// clients can map it back.
+func reviewErr(err error) error {
+	var de *review.DecisionError
+	if errors.As(err, &de) {
+		return temporal.NewApplicationError(de.Msg, fmt.Sprintf("Review%d", de.Code))
+	}
+	return err
+}
+
+// reviewGate stages the sample and, with policy required, waits until every
+// sampled record is decided (or the deadline passes), then decides release.
+func (d *datasetImpl) reviewGate(ctx workflow.Context) (*ReviewCommit, error) {
+	d.progress.Phase = "staging"
+	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
+	var st StageResult
+	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Fraction: d.gate.opts.Fraction}
+	if err := workflow.ExecuteActivity(actx, StageReviewActivityName, in).Get(ctx, &st); err != nil {
+		return nil, err
+	}
+	if d.gate.opts.Policy == ReviewAuto {
+		return &ReviewCommit{Policy: ReviewAuto, SamplePath: st.SamplePath, Summary: review.Summary{Sampled: st.Sampled}}, nil
+	}
+	sample, err := d.loadSample(ctx, st)
+	if err != nil {
+		return nil, err
+	}
+	if err := d.openGate(sample); err != nil {
+		return nil, err
+	}
+	d.progress.Phase = "review"
+	timedOut := false
+	if s := d.gate.opts.DeadlineSeconds; s > 0 {
+		at := workflow.Now(ctx).Add(time.Duration(s) * time.Second)
+		d.gate.deadline = &at
+		ok, err := workflow.AwaitWithTimeout(ctx, time.Duration(s)*time.Second, d.gate.queue.Done)
+		if err != nil {
+			return nil, err
+		}
+		timedOut = !ok
+	} else if err := workflow.Await(ctx, d.gate.queue.Done); err != nil {
+		return nil, err
+	}
+	d.progress.Phase = "releasing"
+	// Let decisions that were accepted finish before the state is read.
+	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
+		return nil, err
+	}
+	sum := d.gate.queue.Summary()
+	rc := &ReviewCommit{Policy: ReviewRequired, SamplePath: st.SamplePath, Final: d.gate.queue.Final(),
+		Rows: d.gate.queue.Rows(), Summary: sum}
+	switch {
+	case timedOut && d.gate.opts.OnDeadline == "release":
+		rc.DeadlineReleased = true
+		return rc, nil
+	case timedOut:
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"review deadline passed with %d of %d sampled records decided", sum.Decided, sum.Sampled), "ReviewDeadline", nil)
+	case !sum.Released:
+		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+			"review failed: approval rate %.3f below threshold %.2f (error rate %.3f, 95%% CI %.3f-%.3f, %d rejected, %d edited of %d)",
+			sum.ApprovalRate, sum.Threshold, sum.ErrorRate, sum.WilsonLow, sum.WilsonHigh, sum.Rejected, sum.Edited, sum.Decided),
+			"ReviewFailed", nil)
+	}
+	return rc, nil
+}
+
+// loadSample pages the staged sample in.
+func (d *datasetImpl) loadSample(ctx workflow.Context, st StageResult) ([]datasets.Record, error) {
+	actx := d.activityCtx(ctx, TaskQueueGenerate, 2*time.Minute, 0)
+	var sample []datasets.Record
+	for off := 0; off < st.Sampled; off += samplePage {
+		var page []datasets.Record
+		in := LoadSampleInput{SamplePath: st.SamplePath, Offset: off, Limit: samplePage}
+		if err := workflow.ExecuteActivity(actx, LoadSampleActivityName, in).Get(ctx, &page); err != nil {
+			return nil, err
+		}
+		sample = append(sample, page...)
+	}
+	return sample, nil
+}
+
+// openGate builds the review queue and the edit checker (the generator's
+// validator over the embedded catalog: pure, so safe in workflow code).
+func (d *datasetImpl) openGate(sample []datasets.Record) error {
+	//workflowcheck:ignore
+	cat, err := schemas.Load()
+	if err != nil {
+		return err
+	}
+	spec := d.in.Spec
+	//workflowcheck:ignore
+	v := generator.NewValidator(cat, generator.ValidationConfig{MinInputChars: spec.MinInputChars,
+		MaxInputChars: spec.MaxInputChars, CheckGrounding: true})
+	d.gate.check = review.ValidatorCheck(v)
+	d.gate.queue = review.NewQueue(review.Config{TwoReviewers: d.gate.opts.TwoReviewers, Threshold: d.gate.opts.Threshold}, sample)
+	return nil
+}

@@ -1,0 +1,203 @@
+package workflows
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/review"
+)
+
+// intentSample is n real-looking EdgeIntent records the review queue checks
+// edits of with the generator's validator.
+func intentSample(n int) []datasets.Record {
+	var out []datasets.Record
+	for i := 0; i < n; i++ {
+		out = append(out, datasets.Record{ID: fmt.Sprintf("r%02d", i), Task: "edgeintent", Split: "test",
+			Input: fmt.Sprintf("what's the weather like right now, question %d", i), Target: `{"intent":"weather_current"}`,
+			Cell: "weather_current", Variant: "assistant-50", Intent: "weather_current", ReviewStatus: datasets.ReviewPending})
+	}
+	return out
+}
+
+// updateResult runs one update from a delayed callback and records its outcome.
+type updateResult struct {
+	rejected error
+	failed   error
+	done     bool
+	value    any
+}
+
+func sendUpdate(env *testsuite.TestWorkflowEnvironment, name, id string, arg any) *updateResult {
+	res := &updateResult{}
+	env.UpdateWorkflow(name, id, &testsuite.TestUpdateCallback{
+		OnAccept: func() {},
+		OnReject: func(err error) { res.rejected = err },
+		OnComplete: func(v any, err error) {
+			res.done, res.value, res.failed = true, v, err
+		},
+	}, arg)
+	return res
+}
+
+func reviewEnv(t *testing.T, opts ReviewOptions, sample int) (*testsuite.TestWorkflowEnvironment, *fakeGen, DatasetInput) {
+	t.Helper()
+	var s testsuite.WorkflowTestSuite
+	env := s.NewTestWorkflowEnvironment()
+	env.RegisterWorkflowWithOptions(DatasetWorkflow, workflow.RegisterOptions{Name: DatasetWorkflowName})
+	f := newFakeGen(2, 5)
+	f.sample = intentSample(sample)
+	f.register(env)
+	in := datasetInput()
+	in.Review = opts
+	return env, f, in
+}
+
+func decision(id, reviewer string, kind review.Kind, reason string) review.Decision {
+	return review.Decision{RequestID: id + "-" + reviewer + "-" + string(kind), RecordID: id, Reviewer: reviewer, Kind: kind, Reason: reason}
+}
+
+func TestReviewGateRequiredReleasesAfterDecisions(t *testing.T) {
+	env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired}, 4)
+	var early, unknown, malformed, badEdit *updateResult
+	env.RegisterDelayedCallback(func() {
+		// Before the gate opens? By now generation is done: the gate is open.
+		early = sendUpdate(env, ReviewLeaseUpdate, "lease-alice", LeaseRequest{Reviewer: "alice"})
+		unknown = sendUpdate(env, ReviewDecideUpdate, "u1", decision("nope", "alice", review.Approve, ""))
+		malformed = sendUpdate(env, ReviewDecideUpdate, "u2", decision("r00", "alice", review.Reject, ""))
+		edit := decision("r00", "alice", review.Edit, "")
+		edit.EditTarget = []byte(`{"intent":"weather_current","slots":{"city":"Paris"}}`)
+		badEdit = sendUpdate(env, ReviewDecideUpdate, "u3", edit)
+		for i, id := range []string{"r00", "r01", "r02", "r03"} {
+			kind, reason := review.Approve, ""
+			if i == 3 {
+				kind, reason = review.Reject, "unnatural_text"
+			}
+			sendUpdate(env, ReviewDecideUpdate, "d"+id, decision(id, "alice", kind, reason))
+		}
+	}, time.Minute)
+	in.Review.Threshold = 0.75
+	env.ExecuteWorkflow(DatasetWorkflowName, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if early == nil || early.rejected != nil || !early.done {
+		t.Fatalf("lease: %+v", early)
+	}
+	wantType := func(name string, r *updateResult, typ string) {
+		var appErr *temporal.ApplicationError
+		if r == nil || !errors.As(r.rejected, &appErr) || appErr.Type() != typ {
+			t.Errorf("%s: rejection %v, want type %s", name, r.rejected, typ)
+		}
+	}
+	wantType("unknown record", unknown, "Review404")
+	wantType("reject without reason", malformed, "Review422")
+	wantType("edit breaking grounding", badEdit, "Review422")
+	if badEdit != nil && badEdit.rejected != nil && !containsAny(badEdit.rejected.Error(), "Paris", "ground") {
+		t.Errorf("edit rejection %q does not say what failed", badEdit.rejected)
+	}
+	rc := f.committed.Review
+	if rc == nil || rc.Policy != ReviewRequired || len(rc.Final) != 4 || len(rc.Rows) != 4 {
+		t.Fatalf("commit review %+v", rc)
+	}
+	if rc.Final["r03"].Kind != review.Reject || rc.Summary.Approved != 3 || !rc.Summary.Released {
+		t.Errorf("final %+v summary %+v", rc.Final["r03"], rc.Summary)
+	}
+}
+
+func TestReviewGateBelowThresholdFails(t *testing.T) {
+	env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired}, 3)
+	env.RegisterDelayedCallback(func() {
+		sendUpdate(env, ReviewDecideUpdate, "a", decision("r00", "bob", review.Approve, ""))
+		sendUpdate(env, ReviewDecideUpdate, "b", decision("r01", "bob", review.Reject, "wrong_label"))
+		sendUpdate(env, ReviewDecideUpdate, "c", decision("r02", "bob", review.Approve, ""))
+	}, time.Minute)
+	env.ExecuteWorkflow(DatasetWorkflowName, in)
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "ReviewFailed" || !containsAny(err.Error(), "0.667") {
+		t.Fatalf("err = %v, want ReviewFailed with the approval rate", err)
+	}
+	if f.committed.PlanPath != "" {
+		t.Error("a failed review committed a version")
+	}
+}
+
+func TestReviewGateDeadline(t *testing.T) {
+	for _, onDeadline := range []string{"fail", "release"} {
+		t.Run(onDeadline, func(t *testing.T) {
+			env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired, DeadlineSeconds: 3600, OnDeadline: onDeadline}, 3)
+			env.RegisterDelayedCallback(func() {
+				sendUpdate(env, ReviewDecideUpdate, "a", decision("r00", "carol", review.Approve, ""))
+			}, time.Minute)
+			env.ExecuteWorkflow(DatasetWorkflowName, in)
+			err := env.GetWorkflowError()
+			if onDeadline == "fail" {
+				var appErr *temporal.ApplicationError
+				if !errors.As(err, &appErr) || appErr.Type() != "ReviewDeadline" {
+					t.Fatalf("err = %v, want ReviewDeadline", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if rc := f.committed.Review; rc == nil || !rc.DeadlineReleased || len(rc.Final) != 1 {
+				t.Fatalf("released review %+v", rc)
+			}
+		})
+	}
+}
+
+func TestReviewGateAutoDoesNotWait(t *testing.T) {
+	env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewAuto}, 5)
+	env.ExecuteWorkflow(DatasetWorkflowName, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if rc := f.committed.Review; rc == nil || rc.Policy != ReviewAuto || rc.Summary.Sampled != 5 || len(rc.Final) != 0 {
+		t.Fatalf("auto review %+v", rc)
+	}
+}
+
+func TestReviewGateTwoReviewers(t *testing.T) {
+	env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired, TwoReviewers: true, Threshold: 0.5}, 3)
+	env.RegisterDelayedCallback(func() {
+		sendUpdate(env, ReviewDecideUpdate, "a0", decision("r00", "alice", review.Approve, ""))
+		sendUpdate(env, ReviewDecideUpdate, "b0", decision("r00", "bob", review.Reject, "unnatural_text"))
+		sendUpdate(env, ReviewDecideUpdate, "a1", decision("r01", "alice", review.Approve, ""))
+		sendUpdate(env, ReviewDecideUpdate, "b1", decision("r01", "bob", review.Approve, ""))
+		sendUpdate(env, ReviewDecideUpdate, "a2", decision("r02", "alice", review.Reject, "wrong_label"))
+		sendUpdate(env, ReviewDecideUpdate, "b2", decision("r02", "bob", review.Reject, "wrong_label"))
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		// The disagreement on r00 waits for an adjudicator.
+		sendUpdate(env, ReviewAdjudicateUpdate, "c0", decision("r00", "carol", review.Approve, ""))
+	}, 2*time.Minute)
+	env.ExecuteWorkflow(DatasetWorkflowName, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	rc := f.committed.Review
+	if rc == nil || len(rc.Rows) != 7 || rc.Summary.Kappa == nil || rc.Summary.Disagreements != 1 || rc.Summary.Adjudicated != 1 {
+		t.Fatalf("two-reviewer review %+v", rc)
+	}
+	if rc.Final["r00"].Reviewer != "carol" || !rc.Final["r00"].Adjudicated || rc.Final["r02"].Kind != review.Reject {
+		t.Errorf("final %+v", rc.Final)
+	}
+}
+
+func containsAny(s string, subs ...string) bool {
+	for _, sub := range subs {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
