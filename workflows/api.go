@@ -292,6 +292,8 @@ const (
 	ReviewAdjudicateUpdate = "review.adjudicate"
 	// ReviewQuery returns a ReviewStatus.
 	ReviewQuery = "review"
+	// ReviewRecordQuery returns a RecordStatus for a sampled record id.
+	ReviewRecordQuery = "review.record"
 	// StageReviewActivityName stages the merged selection and draws the review sample.
 	StageReviewActivityName = "StageReview"
 	// LoadSampleActivityName returns one page of the staged sample.
@@ -340,10 +342,20 @@ type UndoRequest struct {
 	RecordID string `json:"record_id"`
 }
 
+// RecordStatus is the answer to the review.record query.
+type RecordStatus struct {
+	// Record is the sampled record; nil when the id is not in the sample.
+	Record *datasets.Record `json:"record,omitempty"`
+	// Status is its review status (review.Status*).
+	Status string `json:"status,omitempty"`
+}
+
 // ReviewStatus is the answer to the review query.
 type ReviewStatus struct {
 	// Phase is the workflow phase; "review" while the gate waits.
 	Phase string `json:"phase"`
+	// Task is the dataset's task.
+	Task string `json:"task"`
 	// Policy is the gate's policy.
 	Policy string `json:"policy"`
 	// Progress and Summary describe the queue (zero before the gate opens).

@@ -56,7 +56,7 @@ func reviewDefaults(o ReviewOptions) (ReviewOptions, error) {
 // whole run; the validators refuse decisions until the gate is open.
 func (d *datasetImpl) registerReview(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, ReviewQuery, func() (ReviewStatus, error) {
-		st := ReviewStatus{Phase: d.progress.Phase, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline}
+		st := ReviewStatus{Phase: d.progress.Phase, Task: d.st.Plan.Task, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline}
 		if d.gate.queue != nil {
 			st.Progress, st.Summary = d.gate.queue.Progress(), d.gate.queue.Summary()
 		}
@@ -64,8 +64,29 @@ func (d *datasetImpl) registerReview(ctx workflow.Context) error {
 	}); err != nil {
 		return err
 	}
+	if err := workflow.SetQueryHandler(ctx, ReviewRecordQuery, func(id string) (RecordStatus, error) {
+		if d.gate.queue == nil {
+			return RecordStatus{}, nil
+		}
+		status, ok := d.gate.queue.Status(id)
+		if !ok {
+			return RecordStatus{}, nil
+		}
+		for i := range d.gate.queue.Items {
+			if d.gate.queue.Items[i].Record.ID == id {
+				rec := d.gate.queue.Items[i].Record
+				return RecordStatus{Record: &rec, Status: status}, nil
+			}
+		}
+		return RecordStatus{}, nil
+	}); err != nil {
+		return err
+	}
 	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewLeaseUpdate,
 		func(ctx workflow.Context, r LeaseRequest) (LeaseResult, error) {
+			if d.progress.Phase != "review" {
+				return LeaseResult{}, nil // the review just finished: nothing left
+			}
 			rec, err := d.gate.queue.Lease(r.Reviewer, workflow.Now(ctx))
 			if errors.Is(err, review.ErrQueueEmpty) {
 				return LeaseResult{}, nil
@@ -73,6 +94,9 @@ func (d *datasetImpl) registerReview(ctx workflow.Context) error {
 			return LeaseResult{Record: rec}, reviewErr(err)
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r LeaseRequest) error {
+			if d.gate.queue != nil && d.gate.queue.Done() && r.Reviewer != "" {
+				return nil // answered with an empty lease
+			}
 			return d.gateOpen(r.Reviewer)
 		}}); err != nil {
 		return err
@@ -83,6 +107,9 @@ func (d *datasetImpl) registerReview(ctx workflow.Context) error {
 			return d.gate.queue.Apply(dec), nil
 		},
 		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, dec review.Decision) error {
+			if d.gate.queue != nil && d.gate.queue.Applied[dec.RequestID] != "" {
+				return nil // a double submit: Apply answers with the first outcome
+			}
 			if err := d.gateOpen(dec.Reviewer); err != nil {
 				return err
 			}

@@ -162,7 +162,7 @@ func TestWorkerAttachesToSeparateDevServer(t *testing.T) {
 	}
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	dev, devOut := startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "none", "--ui-port", "0")
+	dev, devOut := startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--review-listen", "127.0.0.1:0", "--port", fmt.Sprint(port), "--queues", "none", "--ui-port", "0")
 	wrk, _ := startCLI(t, "Press Ctrl+C", "--home", t.TempDir(), "worker", "--address", addr)
 
 	out, errOut, code := runCLI(t, "--home", t.TempDir(), "health", "--address", addr, "--wait", "20s")
@@ -197,7 +197,7 @@ func TestHealthReportsUnservedQueue(t *testing.T) {
 	}
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "mlmforge,generate,eval", "--ui-port", "-1")
+	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--review-listen", "127.0.0.1:0", "--port", fmt.Sprint(port), "--queues", "mlmforge,generate,eval", "--ui-port", "-1")
 	out, errOut, code := runCLI(t, "health", "--address", addr, "--wait", "2s")
 	if code != 1 || !strings.Contains(out, "train     NO WORKER") || !strings.Contains(errOut, "1 of 3 queues have no worker") {
 		t.Fatalf("exit %d, stdout %q, stderr %q: want train reported unserved", code, out, errOut)

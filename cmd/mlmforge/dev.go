@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -18,6 +19,7 @@ type devFlags struct {
 	queues    string
 	logLevel  string
 	uiPort    int
+	reviewUI  string
 }
 
 func newDevCmd(a *app) *cobra.Command {
@@ -47,6 +49,7 @@ The Temporal CLI (temporal v1.5.1) works against it too:
 	cmd.Flags().IntVar(&f.port, "port", 7233, "Temporal frontend gRPC port (0 picks a free port)")
 	cmd.Flags().StringVar(&f.namespace, "namespace", workflows.DefaultNamespace, "namespace to create and serve")
 	cmd.Flags().StringVar(&f.queues, "queues", "all", "task queues the embedded worker serves: all, none, or a list of "+queueList())
+	cmd.Flags().StringVar(&f.reviewUI, "review-listen", "127.0.0.1:8234", "address of the reviewer web UI (empty disables it)")
 	cmd.Flags().IntVar(&f.uiPort, "ui-port", 8233, "port of the embedded Temporal Web UI (0 picks a free port, -1 disables it)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "Temporal server log level (debug, info, warn, error); logs go to HOME/logs/temporal.log")
 	return cmd
@@ -76,6 +79,17 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		}
 		defer ui.Stop()
 		fmt.Fprintf(a.out, "Temporal Web UI at %s/namespaces/%s/workflows\n", ui.URL(), f.namespace)
+	}
+	if f.reviewUI != "" {
+		rctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		errc := make(chan error, 1)
+		go func() { errc <- serveReview(rctx, a, &temporalGate{c: e.client}, f.reviewUI) }()
+		select {
+		case err := <-errc: // failed to start (address in use ...)
+			return err
+		case <-time.After(200 * time.Millisecond):
+		}
 	}
 	if len(queues) > 0 {
 		fmt.Fprintf(a.out, "Worker serving queues: %s\n", joinQueues(queues))

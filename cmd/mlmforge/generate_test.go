@@ -26,7 +26,7 @@ func TestGenerateSurvivesWorkerKill(t *testing.T) {
 	}
 	port := freeTCPPort(t)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
-	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--port", fmt.Sprint(port), "--queues", "none", "--ui-port", "-1")
+	startCLI(t, "Ready.", "--home", t.TempDir(), "dev", "--review-listen", "127.0.0.1:0", "--port", fmt.Sprint(port), "--queues", "none", "--ui-port", "-1")
 	home := t.TempDir() // shared by both workers, like a shared filesystem
 	first, _ := startCLI(t, "Press Ctrl+C", "--home", home, "worker", "--address", addr)
 

@@ -63,6 +63,7 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newQuickstartCmd(a),
 		newGenerateCmd(a),
 		newStatusCmd(a),
+		newReviewCmd(a),
 		newCatalogCmd(a),
 		newDatasetsCmd(a),
 	)

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/review"
+	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/workflows"
+)
+
+// TestReviewGateEndToEnd: a dataset waits at the gate on the embedded server,
+// two reviewers work the queue in parallel through the Temporal-backed gate
+// without collisions, the dataset is released, and its manifest and
+// review.parquet agree with what they did.
+func TestReviewGateEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs the embedded Temporal server; skipped with -short")
+	}
+	a := &app{home: t.TempDir(), out: os.Stdout, err: os.Stderr}
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	c, stop, err := connect(ctx, a, clusterFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
+		Counts: map[string]int{"test": 100, "train": 200}, Seed: 21}.WithDefaults(),
+		Review: workflows.ReviewOptions{Policy: workflows.ReviewRequired}}
+	run, _, err := startDataset(ctx, c, in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &temporalGate{c: c}
+	for {
+		st, err := g.status(ctx, run.GetID())
+		if err == nil && st.Phase == "review" {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatal("the dataset never reached the review gate")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	qs, err := g.Queues(ctx)
+	if err != nil || len(qs) != 1 || qs[0].ID != run.GetID() || qs[0].Progress.Sampled != 100 {
+		t.Fatalf("queues %+v, %v (want one queue with 100 sampled: 1 test + 1 train per class... ceil(10%% of 2 and 4))", qs, err)
+	}
+
+	decided := map[string][]string{}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	for _, reviewer := range []string{"alice", "bob"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for n := 0; ; n++ {
+				rec, err := g.Lease(ctx, run.GetID(), reviewer)
+				if errors.Is(err, review.ErrQueueEmpty) {
+					return
+				}
+				if err != nil {
+					t.Errorf("%s lease: %v", reviewer, err)
+					return
+				}
+				d := review.Decision{RequestID: fmt.Sprintf("%s-%d", reviewer, n), RecordID: rec.ID, Reviewer: reviewer, Kind: review.Approve}
+				if n == 0 && reviewer == "bob" {
+					d.Kind, d.Reason = review.Reject, "unnatural_text"
+				}
+				if _, err := g.Decide(ctx, run.GetID(), d); err != nil {
+					t.Errorf("%s decide %s: %v", reviewer, rec.ID, err)
+					return
+				}
+				// A double submit changes nothing.
+				if out, err := g.Decide(ctx, run.GetID(), d); err != nil || !out.Duplicate {
+					t.Errorf("double submit: %+v, %v", out, err)
+				}
+				mu.Lock()
+				decided[reviewer] = append(decided[reviewer], rec.ID)
+				mu.Unlock()
+			}
+		}()
+	}
+	wg.Wait()
+	var res workflows.DatasetResult
+	if err := run.Get(ctx, &res); err != nil {
+		t.Fatal(err)
+	}
+	seen := map[string]string{}
+	for reviewer, ids := range decided {
+		for _, id := range ids {
+			if other, dup := seen[id]; dup {
+				t.Fatalf("record %s decided by both %s and %s", id, other, reviewer)
+			}
+			seen[id] = reviewer
+		}
+	}
+	if len(seen) != 100 || len(decided["alice"]) == 0 || len(decided["bob"]) == 0 {
+		t.Fatalf("decided %d records (alice %d, bob %d), want 100 shared by both", len(seen), len(decided["alice"]), len(decided["bob"]))
+	}
+	if res.Counts["test"]+res.Counts["train"] != 299 || res.Review == nil || res.Review.Rejected != 1 {
+		t.Fatalf("released %v with review %+v, want 299 rows (one rejected)", res.Counts, res.Review)
+	}
+	store, _ := datasets.Open(filepath.Join(a.home, "datasets"))
+	v, err := store.Version(schemas.EdgeIntent, res.Version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows, err := review.ReadDecisions(filepath.Join(v.Dir(), "review.parquet"))
+	if err != nil || len(rows) != 100 {
+		t.Fatalf("review.parquet: %d rows, %v", len(rows), err)
+	}
+	for _, r := range rows {
+		if seen[r.RecordID] != r.Reviewer {
+			t.Fatalf("review.parquet says %s decided %s; the test saw %s", r.Reviewer, r.RecordID, seen[r.RecordID])
+		}
+	}
+	var m struct {
+		Policy  string         `json:"policy"`
+		Summary review.Summary `json:"summary"`
+	}
+	if err := json.Unmarshal(v.Manifest().Review, &m); err != nil || m.Summary.Decided != 100 || m.Summary.Approved != 99 ||
+		m.Summary.PerReviewer["alice"] != len(decided["alice"]) {
+		t.Fatalf("manifest review %s (%v)", v.Manifest().Review, err)
+	}
+}
