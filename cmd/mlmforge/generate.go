@@ -183,6 +183,14 @@ func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlag
 		return err
 	}
 	defer cleanup()
+	if f.cluster.address == "" && in.Review.Policy == workflows.ReviewRequired {
+		// The gate waits in this process: serve the reviewer UI from it too.
+		go func() {
+			if err := serveReview(ctx, a, &temporalGate{c: c}, "127.0.0.1:8234"); err != nil {
+				fmt.Fprintf(a.err, "reviewer UI not started: %v\n", err)
+			}
+		}()
+	}
 	run, existing, err := startDataset(ctx, c, in)
 	if err != nil {
 		return err
