@@ -27,15 +27,17 @@
     var done = false;
     switch (ev.key) {
       case "a": done = submit("approve-form"); break;
+      // Focus moves after the key event has finished, so the typed letter
+      // never lands in the field that gets the focus.
       case "r": {
         var r = document.getElementById("reason");
-        if (r) { r.focus(); done = true; }
+        if (r) { setTimeout(function () { r.focus(); }, 0); done = true; }
         break;
       }
       case "e": {
         var d = document.getElementById("edit-details");
         var t = document.getElementById("edit-target");
-        if (d && t) { d.open = true; t.focus(); done = true; }
+        if (d && t) { d.open = true; setTimeout(function () { t.focus(); }, 0); done = true; }
         break;
       }
       case "j": done = follow("next"); break;
