@@ -189,7 +189,7 @@ func TestBrowserReview(t *testing.T) {
 		// e opens the edit form; correct the input and submit.
 		press("e"),
 		until("the edit form to open", `document.getElementById("edit-details").open && document.activeElement.id === "edit-target"`),
-		chromedp.SetValue("#edit-input", "how cold is it outside in Denver right now", chromedp.ByID),
+		chromedp.SetValue("#edit-target", `{"intent": "weather_current", "slots": {"city": "Denver"}}`, chromedp.ByID),
 		shot("4-editing.png"),
 		chromedp.Submit("#edit-form", chromedp.ByID),
 		progressAt(3),
@@ -206,7 +206,7 @@ func TestBrowserReview(t *testing.T) {
 	if err := gate.Snapshot("edgeintent-v1", func(q *review.Queue) {
 		final := q.Final()
 		got := []review.Kind{final["r0"].Kind, final["r1"].Kind, final["r2"].Kind}
-		if got[0] != review.Approve || got[1] != review.Reject || got[2] != review.Edit || final["r2"].Input == "" {
+		if got[0] != review.Approve || got[1] != review.Reject || got[2] != review.Edit || !strings.Contains(string(final["r2"].Target), "Denver") {
 			t.Errorf("decisions %v (%+v)", got, final)
 		}
 	}); err != nil {
