@@ -23,8 +23,9 @@ health workflow through all task queues, and loads and validates the SLM-Bench
 catalogs.
 
 Then it generates a small dataset for each task with the builtin offline
-teacher through the Dataset workflow. Review, training and evaluation are not
-part of this build yet; quickstart runs what exists and says so.`,
+teacher through the Dataset workflow, with the review sample auto-approved.
+Training and evaluation are not part of this build yet; quickstart runs what
+exists and says so.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuickstart(cmd.Context(), a)
@@ -68,9 +69,11 @@ func runQuickstart(ctx context.Context, a *app) error {
 			res.Counts["train"], res.Counts["test"], sum(res.Stats.Rejects), res.Dir)
 	}
 	fmt.Fprintf(a.out, "\nDone in %.1fs.\n", time.Since(start).Seconds())
-	fmt.Fprintln(a.out, "Used: the embedded Temporal server, the builtin (offline) teacher, tiny dataset sizes.")
-	fmt.Fprintln(a.out, "The real thing: mlmforge generate --teacher ollama:qwen2.5:7b --task edgeintent --classes 50 --train 21000 --test 1000")
-	fmt.Fprintln(a.out, "Review, training and evaluation are not in this build yet. Inspect data: mlmforge datasets ls")
+	fmt.Fprintln(a.out, "Used: the embedded Temporal server, the builtin (offline) teacher, tiny dataset sizes, and an")
+	fmt.Fprintln(a.out, "auto-approved 10% review sample (recorded in each manifest).")
+	fmt.Fprintln(a.out, "The real thing: mlmforge generate --teacher ollama:qwen2.5:7b --task edgeintent --classes 50 --train 21000 --test 1000 --review required")
+	fmt.Fprintln(a.out, "(reviewers: mlmforge review add-reviewer NAME, then the UI at http://127.0.0.1:8234).")
+	fmt.Fprintln(a.out, "Training and evaluation are not in this build yet. Inspect data: mlmforge datasets ls")
 	return nil
 }
 
