@@ -1,7 +1,9 @@
 package generator
 
 import (
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -142,13 +144,8 @@ func (tw *btTurn) leafText(path string, v any) string {
 	if !ok || node == nil || path == tw.plan.Invalid {
 		return btText(v)
 	}
-	switch node.Format {
-	case "date":
-		return btDateText(tw.r, s)
-	case "date-time":
-		return btDateTimeText(tw.r, s)
-	case "time":
-		return btTimeText(tw.r, s)
+	if text, ok := btFormatText(tw.r, node.Format, s); ok {
+		return text
 	}
 	if node.isEnum() && btChance(tw.r, 0.5) {
 		return strings.ReplaceAll(s, "_", " ")
@@ -159,7 +156,7 @@ func (tw *btTurn) leafText(path string, v any) string {
 // itemSegs renders an object in a list: "email ann@x.org, name Ann Lee".
 func (tw *btTurn) itemSegs(obj map[string]any) []btSeg {
 	var out []btSeg
-	for i, k := range btSortedKeys(obj) {
+	for i, k := range slices.Sorted(maps.Keys(obj)) {
 		if i > 0 {
 			out = append(out, btSeg{text: ", "})
 		}

@@ -4,8 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math/rand/v2"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/cyclecore/mlmforge/schemas"
@@ -141,14 +142,14 @@ func (tw *btTurn) segments() []btSeg {
 		return tw.valueSegs(name, v)
 	})
 	var extra [][]btSeg
-	keys := btSortedKeys(tw.args)
+	keys := slices.Sorted(maps.Keys(tw.args))
 	tw.r.Shuffle(len(keys), func(i, j int) { keys[i], keys[j] = keys[j], keys[i] })
 	for _, k := range keys {
 		if !tw.omitted(k) {
 			extra = append(extra, tw.remaining(k, tw.args[k])...)
 		}
 	}
-	refs := btSortedKeys(tw.plan.Refs)
+	refs := slices.Sorted(maps.Keys(tw.plan.Refs))
 	for _, n := range refs {
 		if !placed[n] && !tw.omitted(n) {
 			t := strings.ReplaceAll(btPick(tw.r, tw.d.slots.RefAppend), "{noun}", btRefNoun(n))
@@ -222,7 +223,7 @@ func (tw *btTurn) remaining(path string, v any) [][]btSeg {
 		return [][]btSeg{tw.argPhrase(path, node, v)}
 	}
 	var out [][]btSeg
-	for _, k := range btSortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		out = append(out, tw.remaining(path+"."+k, obj[k])...)
 	}
 	return out
@@ -241,14 +242,4 @@ func btArgAt(args map[string]any, path string) (any, bool) {
 		}
 	}
 	return cur, true
-}
-
-// btSortedKeys returns a map's keys sorted, for deterministic iteration.
-func btSortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package generator
 
 import (
 	"fmt"
+	"maps"
 	"math/rand/v2"
+	"slices"
 	"strings"
 )
 
@@ -179,7 +181,7 @@ func (dw *btDoc) order(n *btNode, obj map[string]any) []*btNode {
 			props = append(props, p)
 		}
 	}
-	for _, k := range btSortedKeys(obj) {
+	for _, k := range slices.Sorted(maps.Keys(obj)) {
 		if n.prop(k) == nil {
 			props = append(props, &btNode{Name: k, Path: btJoinPath(n.Path, k), Desc: btHumanize(k)})
 		}
@@ -246,13 +248,8 @@ func (dw *btDoc) leaf(n *btNode, v any) string {
 	case bool:
 		return btPick(dw.r, map[bool][]string{true: {"yes", "Yes", "true"}, false: {"no", "No", "false"}}[x])
 	case string:
-		switch n.Format {
-		case "date":
-			return btDateText(dw.r, x)
-		case "date-time":
-			return btDateTimeText(dw.r, x)
-		case "time":
-			return btTimeText(dw.r, x)
+		if text, ok := btFormatText(dw.r, n.Format, x); ok {
+			return text
 		}
 		if n.isEnum() && dw.spaceEnums {
 			return strings.ReplaceAll(x, "_", " ")

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"testing"
@@ -185,7 +186,7 @@ func btLeaves(path string, v any) []btLeaf {
 	switch x := v.(type) {
 	case map[string]any:
 		var out []btLeaf
-		for _, k := range btSortedKeys(x) {
+		for _, k := range slices.Sorted(maps.Keys(x)) {
 			out = append(out, btLeaves(path+"."+k, x[k])...)
 		}
 		return out

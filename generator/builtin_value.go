@@ -74,6 +74,20 @@ func btText(v any) string {
 	return string(raw)
 }
 
+// btFormatText spells a date, date-time or time value in one of the forms the
+// grounding validator accepts; ok is false for any other format.
+func btFormatText(r *rand.Rand, format, s string) (text string, ok bool) {
+	switch format {
+	case "date":
+		return btDateText(r, s), true
+	case "date-time":
+		return btDateTimeText(r, s), true
+	case "time":
+		return btTimeText(r, s), true
+	}
+	return "", false
+}
+
 // btDateText writes a YYYY-MM-DD date as given or spelled out ("March 14, 2026",
 // "14 March 2026"), the spellings the grounding validator accepts.
 func btDateText(r *rand.Rand, s string) string {

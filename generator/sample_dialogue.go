@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -110,7 +111,7 @@ func chooseShape(shapes []dialogueShape, r *rand.Rand) dialogueShape {
 	for _, sh := range shapes {
 		byFamily[sh.family] = append(byFamily[sh.family], sh)
 	}
-	families := sortedMapKeys(byFamily)
+	families := slices.Sorted(maps.Keys(byFamily))
 	total := 0.0
 	for _, f := range families {
 		total += familyWeights[f]

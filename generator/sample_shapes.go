@@ -2,6 +2,7 @@ package generator
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -127,7 +128,7 @@ func (dp *domainPlan) idCollection(stem, own string) string {
 	if strings.HasSuffix(own, "_"+stem+"s") {
 		return own
 	}
-	for _, c := range sortedMapKeys(colls) {
+	for _, c := range slices.Sorted(maps.Keys(colls)) {
 		if strings.HasSuffix(c, "_"+stem+"s") {
 			return c
 		}
@@ -154,7 +155,7 @@ func (dp *domainPlan) isRef(fi *funcInfo, name string) bool {
 // followers refer to the created record; a delete comes last.
 func (dp *domainPlan) recordShapes() []dialogueShape {
 	var out []dialogueShape
-	for _, coll := range sortedMapKeys(dp.creators) {
+	for _, coll := range slices.Sorted(maps.Keys(dp.creators)) {
 		var followers []*funcInfo
 		refsTo := map[*funcInfo]map[string]int{}
 		for _, fi := range dp.funcs {
@@ -258,7 +259,7 @@ func (dp *domainPlan) keyShapes() []dialogueShape {
 		}
 	}
 	var out []dialogueShape
-	for _, coll := range sortedMapKeys(writers) {
+	for _, coll := range slices.Sorted(maps.Keys(writers)) {
 		for _, w := range writers[coll] {
 			key := w.fn.Mock.Key
 			for _, e := range ends[coll] {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strings"
@@ -167,7 +168,7 @@ func (v *Validator) checkIntent(s Sample, input string, target json.RawMessage, 
 	if it.Intent != s.Cell.Class {
 		return val, rejectf(RejectLabel, "intent %q is not the cell's class %q", it.Intent, s.Cell.Class)
 	}
-	for _, name := range sortedMapKeys(it.Slots) {
+	for _, name := range slices.Sorted(maps.Keys(it.Slots)) {
 		if !slices.ContainsFunc(tax.Classes[idx].Slots, func(sl schemas.Slot) bool { return sl.Name == name }) {
 			return val, rejectf(RejectLabel, "slot %q is not a slot of class %s", name, it.Intent)
 		}
@@ -178,7 +179,7 @@ func (v *Validator) checkIntent(s Sample, input string, target json.RawMessage, 
 	}
 	if v.cfg.CheckGrounding {
 		var leaves []Leaf
-		for _, name := range sortedMapKeys(it.Slots) {
+		for _, name := range slices.Sorted(maps.Keys(it.Slots)) {
 			leaves = append(leaves, Leaf{Path: "$.slots." + name, Value: it.Slots[name]})
 		}
 		if rej := groundLeaves(newGroundText(input), leaves, "input", &val); rej != nil {
@@ -255,14 +256,4 @@ func decodeStrictJSON(data []byte, out any) error {
 		return fmt.Errorf("trailing data after the JSON value")
 	}
 	return nil
-}
-
-// sortedMapKeys returns a map's keys in order.
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

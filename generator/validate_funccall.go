@@ -3,6 +3,7 @@ package generator
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -213,7 +214,7 @@ func (v *Validator) groundFuncCall(s Sample, ft FuncCallTarget, texts []string, 
 		var leaves []Leaf
 		if len(s.Turns) == len(ft.Turns) {
 			p := s.Turns[i]
-			for _, name := range sortedMapKeys(p.Args) {
+			for _, name := range slices.Sorted(maps.Keys(p.Args)) {
 				if _, ref := p.Refs[name]; ref {
 					continue
 				}
@@ -228,7 +229,7 @@ func (v *Validator) groundFuncCall(s Sample, ft FuncCallTarget, texts []string, 
 			continue
 		}
 		for j, c := range ft.Turns[i].Calls {
-			for _, name := range sortedMapKeys(c.Arguments) {
+			for _, name := range slices.Sorted(maps.Keys(c.Arguments)) {
 				if mockIDCollection(v.cat, c.Arguments[name]) != "" {
 					continue
 				}

@@ -2,6 +2,7 @@ package schemas
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"sort"
 	"strconv"
@@ -71,7 +72,7 @@ func (c *Catalog) Schema(id string) (*JSONSchema, error) {
 	if s, ok := c.schemaByID[id]; ok {
 		return s, nil
 	}
-	return nil, unknownName("schema", id, sortedKeys(c.schemaByID))
+	return nil, unknownName("schema", id, slices.Sorted(maps.Keys(c.schemaByID)))
 }
 
 // Taxonomy returns an EdgeIntent taxonomy by id ("assistant-50") or by size ("50").
@@ -101,7 +102,7 @@ func (c *Catalog) Function(name string) (*Function, error) {
 	if f, ok := c.functionByName[name]; ok {
 		return f, nil
 	}
-	return nil, unknownName("function", name, sortedKeys(c.functionByName))
+	return nil, unknownName("function", name, slices.Sorted(maps.Keys(c.functionByName)))
 }
 
 // CompiledSchema returns the compiled JSON Schema of an EdgeJSON schema, ready

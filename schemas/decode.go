@@ -5,8 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -119,7 +120,7 @@ func checkKeys(ps *problems, file, path string, v any, t reflect.Type) {
 			return
 		}
 		fields := jsonFields(t)
-		for _, k := range sortedKeys(obj) {
+		for _, k := range slices.Sorted(maps.Keys(obj)) {
 			ft, ok := fields[k]
 			if !ok {
 				ps.add(file, jkey(path, k), "%s", unknownKeyMsg(k, fields))
@@ -145,7 +146,7 @@ func checkKeys(ps *problems, file, path string, v any, t reflect.Type) {
 
 // unknownKeyMsg names an unknown key and the keys that are allowed.
 func unknownKeyMsg(k string, fields map[string]reflect.Type) string {
-	names := sortedKeys(fields)
+	names := slices.Sorted(maps.Keys(fields))
 	for _, n := range names {
 		if strings.EqualFold(n, k) {
 			return fmt.Sprintf("unknown key %q (keys are case-sensitive: did you mean %q?)", k, n)
@@ -191,14 +192,4 @@ func jsonKind(v any) string {
 		return "a boolean"
 	}
 	return fmt.Sprintf("%T", v)
-}
-
-// sortedKeys returns a map's keys in order, for deterministic walks.
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -2,7 +2,9 @@ package schemas
 
 import (
 	"fmt"
+	"maps"
 	"path"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -98,7 +100,7 @@ func (l *loader) checkFunctionPatterns(file, p string, f *Function, params []par
 		if len(refs) == 0 {
 			return fmt.Sprintf("placeholder {%s} is not a parameter of function %q (it has no parameters a pattern can name)", name, f.Name)
 		}
-		return fmt.Sprintf("placeholder {%s} is not a parameter of function %q (parameters: %s)", name, f.Name, strings.Join(sortedKeys(refs), ", "))
+		return fmt.Sprintf("placeholder {%s} is not a parameter of function %q (parameters: %s)", name, f.Name, strings.Join(slices.Sorted(maps.Keys(refs)), ", "))
 	}
 	seen := map[string]int{}
 	for j, pat := range f.Patterns {
@@ -135,7 +137,7 @@ func (l *loader) checkMock(file, p string, f *Function, params map[string]any) {
 	props, _ := params["properties"].(map[string]any)
 	if _, ok := props[m.Key]; !ok {
 		l.ps.add(file, jkey(mp, "key"), "mock key %q is not a top-level parameter of function %q (parameters: %s)",
-			m.Key, f.Name, strings.Join(sortedKeys(props), ", "))
+			m.Key, f.Name, strings.Join(slices.Sorted(maps.Keys(props)), ", "))
 		return
 	}
 	required, _ := params["required"].([]any)

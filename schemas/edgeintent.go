@@ -2,6 +2,8 @@ package schemas
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -102,7 +104,7 @@ func (l *loader) checkClass(file string, t *Taxonomy, i int, seen *taxonomySeen)
 		if len(slots) == 0 {
 			return fmt.Sprintf("placeholder {%s} is not a slot of class %q (the class declares no slots)", name, c.ID)
 		}
-		return fmt.Sprintf("placeholder {%s} is not a slot of class %q (slots: %s)", name, c.ID, strings.Join(sortedKeys(slots), ", "))
+		return fmt.Sprintf("placeholder {%s} is not a slot of class %q (slots: %s)", name, c.ID, strings.Join(slices.Sorted(maps.Keys(slots)), ", "))
 	}
 	for j, pat := range c.Patterns {
 		pp := jidx(jkey(p, "patterns"), j)

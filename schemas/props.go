@@ -2,6 +2,8 @@ package schemas
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strings"
 )
 
@@ -64,11 +66,11 @@ func (w *schemaWalker) object(path string, node map[string]any, prefix string, v
 			name, _ := r.(string)
 			if _, ok := props[name]; !ok {
 				w.ps.add(w.file, jidx(jkey(path, "required"), i), "required names %q, which is not a property (properties: %s)",
-					name, strings.Join(sortedKeys(props), ", "))
+					name, strings.Join(slices.Sorted(maps.Keys(props)), ", "))
 			}
 		}
 	}
-	for _, name := range sortedKeys(props) {
+	for _, name := range slices.Sorted(maps.Keys(props)) {
 		ppath := jkey(jkey(path, "properties"), name)
 		child, ok := props[name].(map[string]any)
 		if !ok {

@@ -26,14 +26,7 @@ func TestRecordDatasetHistory(t *testing.T) {
 	if os.Getenv(historyEnv) != "1" {
 		t.Skip("set " + historyEnv + "=1 to re-record workflows/testdata/dataset_history_v1.json")
 	}
-	a := &app{home: t.TempDir(), out: os.Stdout, err: os.Stderr}
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	c, stop, err := connect(ctx, a, clusterFlags{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	_, c, ctx := embeddedForTest(t, 2*time.Minute)
 	// Small batches and two splits give a history with parallel activities, a
 	// merge, and a commit.
 	in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
@@ -65,4 +58,19 @@ func TestRecordDatasetHistory(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("wrote %s: %d events", path, len(h.Events))
+}
+
+// embeddedForTest starts the embedded server and worker on a fresh home for
+// one test, stopped when the test ends, with a context bounded by timeout.
+func embeddedForTest(t *testing.T, timeout time.Duration) (*app, client.Client, context.Context) {
+	t.Helper()
+	a := &app{home: t.TempDir(), out: os.Stdout, err: os.Stderr}
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	t.Cleanup(cancel)
+	c, stop, err := connect(ctx, a, clusterFlags{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return a, c, ctx
 }

@@ -4,8 +4,9 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
-	"sort"
+	"slices"
 	"strings"
 	"time"
 
@@ -128,7 +129,7 @@ func rejectCounts(s generator.Stats) map[generator.RejectReason]int { return s.R
 
 func printDatasetResult(a *app, res workflows.DatasetResult) {
 	fmt.Fprintf(a.out, "\nDataset %s@%s committed in %s\n", res.Task, res.Version, res.Dir)
-	splits := sortedKeys(res.Counts)
+	splits := slices.Sorted(maps.Keys(res.Counts))
 	for _, s := range splits {
 		fmt.Fprintf(a.out, "  %-6s %d examples\n", s, res.Counts[s])
 	}
@@ -137,14 +138,9 @@ func printDatasetResult(a *app, res workflows.DatasetResult) {
 	if len(res.Stats.Rejects) == 0 {
 		fmt.Fprintln(a.out, "Rejected: none")
 	} else {
-		reasons := make([]string, 0, len(res.Stats.Rejects))
-		for r := range res.Stats.Rejects {
-			reasons = append(reasons, string(r))
-		}
-		sort.Strings(reasons)
 		fmt.Fprint(a.out, "Rejected:")
-		for _, r := range reasons {
-			fmt.Fprintf(a.out, " %s %d", r, res.Stats.Rejects[generator.RejectReason(r)])
+		for _, r := range slices.Sorted(maps.Keys(res.Stats.Rejects)) {
+			fmt.Fprintf(a.out, " %s %d", r, res.Stats.Rejects[r])
 		}
 		fmt.Fprintln(a.out)
 	}
@@ -155,15 +151,6 @@ func printDatasetResult(a *app, res workflows.DatasetResult) {
 		}
 	}
 	fmt.Fprintf(a.out, "Inspect it with: mlmforge datasets show %s@%s\n", res.Task, res.Version)
-}
-
-func sortedKeys(m map[string]int) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	sort.Strings(out)
-	return out
 }
 
 func newStatusCmd(a *app) *cobra.Command {
@@ -213,7 +200,7 @@ func runStatus(ctx context.Context, a *app, cf clusterFlags, id string) error {
 
 func printProgress(w io.Writer, id string, p workflows.DatasetProgress) {
 	fmt.Fprintf(w, "%s: %s, round %d, batches %d/%d\n", id, p.Phase, p.Round+1, p.BatchesDone, p.BatchesTotal)
-	for _, s := range sortedKeys(p.Target) {
+	for _, s := range slices.Sorted(maps.Keys(p.Target)) {
 		fmt.Fprintf(w, "  %-6s %d/%d\n", s, p.Done[s], p.Target[s])
 	}
 	short := 0
@@ -223,12 +210,7 @@ func printProgress(w io.Writer, id string, p workflows.DatasetProgress) {
 		}
 	}
 	fmt.Fprintf(w, "  cells still short: %d of %d\n", short, len(p.Cells))
-	reasons := make([]string, 0, len(p.Stats.Rejects))
-	for r := range p.Stats.Rejects {
-		reasons = append(reasons, string(r))
-	}
-	sort.Strings(reasons)
-	for _, r := range reasons {
-		fmt.Fprintf(w, "  rejected %s: %d\n", r, p.Stats.Rejects[generator.RejectReason(r)])
+	for _, r := range slices.Sorted(maps.Keys(p.Stats.Rejects)) {
+		fmt.Fprintf(w, "  rejected %s: %d\n", r, p.Stats.Rejects[r])
 	}
 }

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -26,14 +24,7 @@ func TestReviewGateEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded Temporal server; skipped with -short")
 	}
-	a := &app{home: t.TempDir(), out: os.Stdout, err: os.Stderr}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	c, stop, err := connect(ctx, a, clusterFlags{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	a, c, ctx := embeddedForTest(t, 3*time.Minute)
 	in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
 		Counts: map[string]int{"test": 100, "train": 200}, Seed: 21}.WithDefaults(),
 		Review: workflows.ReviewOptions{Policy: workflows.ReviewRequired}}
