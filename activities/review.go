@@ -97,7 +97,9 @@ func applyReview(recs []datasets.Record, rc *workflows.ReviewCommit) ([]datasets
 	m := reviewManifest{Policy: rc.Policy, AutoApproved: rc.Policy == workflows.ReviewAuto,
 		DeadlineReleased: rc.DeadlineReleased, Summary: rc.Summary}
 	if rc.Policy == workflows.ReviewAuto {
-		m.Summary.Sampled = len(sample)
+		// Auto-approval approves the whole sample without a reviewer.
+		n := len(sample)
+		m.Summary = review.Summary{Sampled: n, Decided: n, Approved: n, ApprovalRate: 1, Released: true}
 	} else {
 		m.DecisionsFile = "review.parquet"
 	}
