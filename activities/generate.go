@@ -93,7 +93,7 @@ func (a *Activities) MergeShards(ctx context.Context, in workflows.MergeInput) (
 	if err != nil {
 		return workflows.MergeResult{}, err
 	}
-	sel, err := selectShards(ctx, plan, in.Shards)
+	sel, err := selectShards(ctx, plan, in.Shards, in.Drops)
 	if err != nil {
 		return workflows.MergeResult{}, err
 	}
@@ -126,7 +126,7 @@ func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput)
 	if done, ok, err := findRunVersion(store, plan.Spec.Task, in.RunID); err != nil || ok {
 		return done, err
 	}
-	sel, err := selectShards(ctx, plan, in.Shards)
+	sel, err := selectShards(ctx, plan, in.Shards, in.Drops)
 	if err != nil {
 		return workflows.CommitResult{}, err
 	}
@@ -147,7 +147,7 @@ func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput)
 	}
 	if in.Review != nil && in.Review.Policy == workflows.ReviewRequired {
 		// review.parquet travels with the version: the decisions behind it.
-		if err := review.WriteDecisions(filepath.Join(w.Dir(), "review.parquet"), in.Review.Rows); err != nil {
+		if err := review.WriteDecisions(filepath.Join(w.Dir(), "review.parquet"), allDecisionRows(in.Review)); err != nil {
 			return workflows.CommitResult{}, err
 		}
 	}
@@ -188,7 +188,12 @@ func findRunVersion(store *datasets.Store, task schemas.Task, runID string) (wor
 	return workflows.CommitResult{}, false, nil
 }
 
-func selectShards(ctx context.Context, plan *generator.Plan, shards []string) (generator.Selection, error) {
+func selectShards(ctx context.Context, plan *generator.Plan, shards []string, drops []workflows.CellDrop) (generator.Selection, error) {
+	// A regenerated cell keeps only the examples of its new rounds.
+	dropBefore := map[string]int{}
+	for _, d := range drops {
+		dropBefore[d.Cell] = max(dropBefore[d.Cell], d.BeforeRound)
+	}
 	var all []datasets.Record
 	for _, s := range shards {
 		if err := ctx.Err(); err != nil {
@@ -198,7 +203,18 @@ func selectShards(ctx context.Context, plan *generator.Plan, shards []string) (g
 		if err != nil {
 			return generator.Selection{}, err
 		}
-		all = append(all, recs...)
+		for _, r := range recs {
+			if before, ok := dropBefore[r.Cell]; ok {
+				var m generator.ExampleMeta
+				if err := json.Unmarshal([]byte(r.Meta), &m); err != nil {
+					return generator.Selection{}, fmt.Errorf("shard %s: record %s meta: %w", s, r.ID, err)
+				}
+				if m.Round < before {
+					continue
+				}
+			}
+			all = append(all, r)
+		}
 	}
 	return generator.Select(plan, all), nil
 }
@@ -273,4 +289,21 @@ func safeName(s string) string {
 		}
 		return r
 	}, strings.TrimLeft(s, "."))
+}
+
+// allDecisionRows lists the decisions of the failed reviews before the final
+// one (their rounds regenerated the rejected cells), then the final review's.
+func allDecisionRows(rc *workflows.ReviewCommit) []review.DecisionRow {
+	var rows []review.DecisionRow
+	for i, e := range rc.Earlier {
+		for _, r := range e.Rows {
+			r.ReviewRound = i
+			rows = append(rows, r)
+		}
+	}
+	for _, r := range rc.Rows {
+		r.ReviewRound = len(rc.Earlier)
+		rows = append(rows, r)
+	}
+	return rows
 }

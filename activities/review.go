@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"path/filepath"
 
 	"github.com/cyclecore/mlmforge/datasets"
@@ -19,7 +20,7 @@ func (a *Activities) StageReview(ctx context.Context, in workflows.MergeInput) (
 	if err != nil {
 		return workflows.StageResult{}, err
 	}
-	sel, err := selectShards(ctx, plan, in.Shards)
+	sel, err := selectShards(ctx, plan, in.Shards, in.Drops)
 	if err != nil {
 		return workflows.StageResult{}, err
 	}
@@ -35,7 +36,11 @@ func (a *Activities) StageReview(ctx context.Context, in workflows.MergeInput) (
 		r.ReviewStatus = datasets.ReviewPending
 		sample = append(sample, r)
 	}
-	path := filepath.Join(filepath.Dir(in.PlanPath), "sample.parquet")
+	name := "sample.parquet"
+	if in.ReviewRound > 0 {
+		name = fmt.Sprintf("sample-%d.parquet", in.ReviewRound)
+	}
+	path := filepath.Join(filepath.Dir(in.PlanPath), name)
 	if err := datasets.WriteShard(path, sample); err != nil {
 		return workflows.StageResult{}, err
 	}
@@ -61,6 +66,8 @@ type reviewManifest struct {
 	DeadlineReleased bool           `json:"deadline_released,omitempty"`
 	DecisionsFile    string         `json:"decisions_file,omitempty"`
 	Summary          review.Summary `json:"summary"`
+	// Earlier are the failed reviews whose rejected cells were regenerated.
+	Earlier []review.Summary `json:"earlier,omitempty"`
 }
 
 // applyReview marks sampled records, drops rejected ones and applies edits.
@@ -77,9 +84,23 @@ func applyReview(recs []datasets.Record, rc *workflows.ReviewCommit) ([]datasets
 	for _, r := range sample {
 		sampled[r.ID] = true
 	}
+	// Decisions of earlier (failed) reviews still hold for the records that
+	// survived them: their cells were not regenerated.
+	final := map[string]review.FinalDecision{}
+	for _, e := range rc.Earlier {
+		earlier, err := datasets.ReadShard(e.SamplePath)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, r := range earlier {
+			sampled[r.ID] = true
+		}
+		maps.Copy(final, e.Final)
+	}
+	maps.Copy(final, rc.Final)
 	out := make([]datasets.Record, 0, len(recs))
 	for _, r := range recs {
-		switch f, decided := rc.Final[r.ID]; {
+		switch f, decided := final[r.ID]; {
 		case !sampled[r.ID]:
 		case rc.Policy == workflows.ReviewAuto:
 			r.ReviewStatus = datasets.ReviewApproved
@@ -96,6 +117,9 @@ func applyReview(recs []datasets.Record, rc *workflows.ReviewCommit) ([]datasets
 	}
 	m := reviewManifest{Policy: rc.Policy, AutoApproved: rc.Policy == workflows.ReviewAuto,
 		DeadlineReleased: rc.DeadlineReleased, Summary: rc.Summary}
+	for _, e := range rc.Earlier {
+		m.Earlier = append(m.Earlier, e.Summary)
+	}
 	if rc.Policy == workflows.ReviewAuto {
 		// Auto-approval approves the whole sample without a reviewer.
 		n := len(sample)

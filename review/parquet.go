@@ -41,6 +41,10 @@ type DecisionRow struct {
 	RequestID string `parquet:"request_id" json:"request_id"`
 	// Round is RoundFirst, RoundSecond or RoundAdjudication.
 	Round int `parquet:"round" json:"round"`
+	// ReviewRound numbers the review of the dataset run the decision belongs to:
+	// 0 for the first, n after n failed reviews whose rejected cells were
+	// regenerated (--regenerate-rejected).
+	ReviewRound int `parquet:"review_round" json:"review_round"`
 }
 
 // Rows returns the decisions in force, in the order they were made: reviews

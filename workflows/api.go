@@ -151,6 +151,23 @@ type DatasetState struct {
 	Stats generator.Stats `json:"stats"`
 	// Pending are the items the next round must generate.
 	Pending []generator.Item `json:"pending"`
+	// Drops discard the examples of regenerated cells (--regenerate-rejected).
+	Drops []CellDrop `json:"drops,omitempty"`
+	// Regenerated counts, per cell index, how often the cell was regenerated; each
+	// regeneration extends the cell's attempt range by one more full range.
+	Regenerated []int `json:"regenerated,omitempty"`
+	// ReviewRound is the number of failed reviews regenerated so far.
+	ReviewRound int `json:"review_round,omitempty"`
+	// EarlierReviews are the failed reviews that led to regeneration; their
+	// decisions on records that survive still apply to the release.
+	EarlierReviews []ReviewCommit `json:"earlier_reviews,omitempty"`
+}
+
+// CellDrop discards every example of Cell generated before round BeforeRound: the
+// cell's examples were rejected in review and the cell is generated anew.
+type CellDrop struct {
+	Cell        string `json:"cell"`
+	BeforeRound int    `json:"before_round"`
 }
 
 // DatasetProgress is the answer to the progress query.
@@ -261,6 +278,10 @@ type MergeInput struct {
 	Review  *ReviewCommit   `json:"review,omitempty"`
 	// Fraction is the sample fraction (StageReview).
 	Fraction float64 `json:"fraction,omitempty"`
+	// Drops discard the examples of regenerated cells before the merge.
+	Drops []CellDrop `json:"drops,omitempty"`
+	// ReviewRound names the staged sample file of a repeated review (StageReview).
+	ReviewRound int `json:"review_round,omitempty"`
 }
 
 // MergeResult is the MergeShards activity's result.
@@ -324,6 +345,12 @@ type ReviewOptions struct {
 	DeadlineSeconds int `json:"deadline_seconds,omitempty"`
 	// OnDeadline is fail (default) or release (with the decisions made so far).
 	OnDeadline string `json:"on_deadline,omitempty"`
+	// RegenerateRejected, when a review fails its threshold, discards every cell
+	// that had a rejected record, generates those cells anew and samples again,
+	// instead of failing the run.
+	RegenerateRejected bool `json:"regenerate_rejected,omitempty"`
+	// MaxRegenerations bounds RegenerateRejected (default 2 repeated reviews).
+	MaxRegenerations int `json:"max_regenerations,omitempty"`
 }
 
 // LeaseRequest asks for the next record to review.
@@ -363,6 +390,12 @@ type ReviewStatus struct {
 	Summary  review.Summary  `json:"summary"`
 	// DeadlineAt is when the gate gives up waiting, if it has a deadline.
 	DeadlineAt *time.Time `json:"deadline_at,omitempty"`
+	// OnDeadline is what happens at the deadline: fail or release.
+	OnDeadline string `json:"on_deadline,omitempty"`
+	// ReviewRound counts the reviews that failed and were regenerated before this one.
+	ReviewRound int `json:"review_round,omitempty"`
+	// Earlier summarizes those failed reviews.
+	Earlier []review.Summary `json:"earlier,omitempty"`
 }
 
 // StageResult is the StageReview activity's result.
@@ -394,4 +427,8 @@ type ReviewCommit struct {
 	Summary review.Summary `json:"summary"`
 	// DeadlineReleased is set when the deadline released an undecided sample.
 	DeadlineReleased bool `json:"deadline_released,omitempty"`
+	// Failed is set when the approval rate fell below the threshold.
+	Failed bool `json:"failed,omitempty"`
+	// Earlier are the failed reviews before this one (--regenerate-rejected).
+	Earlier []ReviewCommit `json:"earlier,omitempty"`
 }

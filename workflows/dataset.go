@@ -72,28 +72,55 @@ func (d *datasetImpl) run(ctx workflow.Context) (DatasetResult, error) {
 			return DatasetResult{}, err
 		}
 	}
-	for d.st.Round < d.in.MaxRounds && len(d.st.Pending) > 0 {
-		if err := d.round(ctx); err != nil {
-			d.progress.Phase = "failed"
-			return DatasetResult{}, err
-		}
-		if len(d.st.Pending) > 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			next := d.in
-			st := d.st
-			next.State = &st
-			return DatasetResult{}, workflow.NewContinueAsNewError(ctx, DatasetWorkflowName, next)
-		}
+	if err := d.generate(ctx); err != nil {
+		return DatasetResult{}, err
 	}
 	// Runs started before the review gate existed commit straight away.
 	if workflow.GetVersion(ctx, "review-gate", workflow.DefaultVersion, 1) == workflow.DefaultVersion {
 		return d.commit(ctx, nil)
 	}
-	rc, err := d.reviewGate(ctx)
-	if err != nil {
-		d.progress.Phase = "failed"
-		return DatasetResult{}, err
+	for {
+		rc, err := d.reviewGate(ctx)
+		if err != nil {
+			d.progress.Phase = "failed"
+			return DatasetResult{}, err
+		}
+		if !rc.Failed {
+			rc.Earlier = d.st.EarlierReviews
+			return d.commit(ctx, rc)
+		}
+		if !d.gate.opts.RegenerateRejected || d.st.ReviewRound >= d.gate.opts.MaxRegenerations {
+			d.progress.Phase = "failed"
+			return DatasetResult{}, reviewFailed(rc.Summary, d.st.ReviewRound)
+		}
+		d.regenerate(rc)
+		if err := d.generate(ctx); err != nil {
+			return DatasetResult{}, err
+		}
 	}
-	return d.commit(ctx, rc)
+}
+
+// generate runs rounds until every cell is full or the round budget is spent
+// (MaxRounds rounds per generation pass: regenerating rejected cells starts a
+// new pass).
+func (d *datasetImpl) generate(ctx workflow.Context) error {
+	first := d.st.Round
+	if d.st.ReviewRound == 0 {
+		first = 0 // the first pass's budget counts from round 0 across continue-as-new
+	}
+	for d.st.Round-first < d.in.MaxRounds && len(d.st.Pending) > 0 {
+		if err := d.round(ctx); err != nil {
+			d.progress.Phase = "failed"
+			return err
+		}
+		if len(d.st.Pending) > 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
+			next := d.in
+			st := d.st
+			next.State = &st
+			return workflow.NewContinueAsNewError(ctx, DatasetWorkflowName, next)
+		}
+	}
+	return nil
 }
 
 func (d *datasetImpl) activityCtx(ctx workflow.Context, queue string, timeout time.Duration, heartbeat time.Duration) workflow.Context {
@@ -206,7 +233,11 @@ func (d *datasetImpl) batches() [][]generator.Item {
 
 // attemptCap is the exclusive attempt bound of a cell and split over the run.
 func (d *datasetImpl) attemptCap(cell int, split string) int {
-	return d.st.Plan.AttemptFactor*d.st.Plan.Cells[cell].Quota[split] + 8
+	span := d.st.Plan.AttemptFactor*d.st.Plan.Cells[cell].Quota[split] + 8
+	if cell < len(d.st.Regenerated) {
+		return span * (1 + d.st.Regenerated[cell])
+	}
+	return span
 }
 
 func (d *datasetImpl) applyBatch(res BatchResult) {
@@ -226,7 +257,7 @@ func (d *datasetImpl) merge(ctx workflow.Context) error {
 	d.progress.Phase = "merging"
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	var mr MergeResult
-	if err := mergeShards(actx, MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards}).Get(ctx, &mr); err != nil {
+	if err := mergeShards(actx, MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Drops: d.st.Drops}).Get(ctx, &mr); err != nil {
 		return err
 	}
 	d.st.Kept = mr.Kept
@@ -257,7 +288,7 @@ func (d *datasetImpl) commit(ctx workflow.Context, rc *ReviewCommit) (DatasetRes
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	stats := d.progress.Stats
 	var cr CommitResult
-	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Version: d.in.Version,
+	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Drops: d.st.Drops, Version: d.in.Version,
 		RunID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stats: stats, Review: rc}
 	if err := commitDataset(actx, in).Get(ctx, &cr); err != nil {
 		d.progress.Phase = "failed"

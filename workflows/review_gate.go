@@ -34,6 +34,9 @@ func reviewDefaults(o ReviewOptions) (ReviewOptions, error) {
 	if o.Policy != ReviewRequired && o.Policy != ReviewAuto {
 		return o, fmt.Errorf("review policy %q: want %s or %s", o.Policy, ReviewRequired, ReviewAuto)
 	}
+	if o.MaxRegenerations <= 0 {
+		o.MaxRegenerations = 2
+	}
 	if o.Fraction <= 0 {
 		o.Fraction = 0.10
 	}
@@ -56,7 +59,11 @@ func reviewDefaults(o ReviewOptions) (ReviewOptions, error) {
 // whole run; the validators refuse decisions until the gate is open.
 func (d *datasetImpl) registerReview(ctx workflow.Context) error {
 	if err := workflow.SetQueryHandler(ctx, ReviewQuery, func() (ReviewStatus, error) {
-		st := ReviewStatus{Phase: d.progress.Phase, Task: d.st.Plan.Task, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline}
+		st := ReviewStatus{Phase: d.progress.Phase, Task: d.st.Plan.Task, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline,
+			OnDeadline: d.gate.opts.OnDeadline, ReviewRound: d.st.ReviewRound}
+		for _, e := range d.st.EarlierReviews {
+			st.Earlier = append(st.Earlier, e.Summary)
+		}
 		if d.gate.queue != nil {
 			st.Progress, st.Summary = d.gate.queue.Progress(), d.gate.queue.Summary()
 		}
@@ -172,7 +179,8 @@ func (d *datasetImpl) reviewGate(ctx workflow.Context) (*ReviewCommit, error) {
 	d.progress.Phase = "staging"
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	var st StageResult
-	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Fraction: d.gate.opts.Fraction}
+	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Fraction: d.gate.opts.Fraction,
+		Drops: d.st.Drops, ReviewRound: d.st.ReviewRound}
 	if err := workflow.ExecuteActivity(actx, StageReviewActivityName, in).Get(ctx, &st); err != nil {
 		return nil, err
 	}
@@ -215,12 +223,63 @@ func (d *datasetImpl) reviewGate(ctx workflow.Context) (*ReviewCommit, error) {
 		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
 			"review deadline passed with %d of %d sampled records decided", sum.Decided, sum.Sampled), "ReviewDeadline", nil)
 	case !sum.Released:
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"review failed: approval rate %.3f below threshold %.2f (error rate %.3f, 95%% CI %.3f-%.3f, %d rejected, %d edited of %d)",
-			sum.ApprovalRate, sum.Threshold, sum.ErrorRate, sum.WilsonLow, sum.WilsonHigh, sum.Rejected, sum.Edited, sum.Decided),
-			"ReviewFailed", nil)
+		rc.Failed = true
 	}
 	return rc, nil
+}
+
+// reviewFailed is the error that ends a run whose review fell below the threshold.
+func reviewFailed(sum review.Summary, rounds int) error {
+	again := ""
+	if rounds > 0 {
+		again = fmt.Sprintf(" after %d regeneration(s) of rejected cells", rounds)
+	}
+	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
+		"review failed%s: approval rate %.3f below threshold %.2f (error rate %.3f, 95%% CI %.3f-%.3f, %d rejected, %d edited of %d)",
+		again, sum.ApprovalRate, sum.Threshold, sum.ErrorRate, sum.WilsonLow, sum.WilsonHigh, sum.Rejected, sum.Edited, sum.Decided),
+		"ReviewFailed", nil)
+}
+
+// rejectedCells lists, in plan order, the cells with a rejected sampled record.
+func (d *datasetImpl) rejectedCells(rc *ReviewCommit) []int {
+	bad := map[string]bool{}
+	for i := range d.gate.queue.Items {
+		r := d.gate.queue.Items[i].Record
+		if f, ok := rc.Final[r.ID]; ok && f.Kind == review.Reject {
+			bad[r.Cell] = true
+		}
+	}
+	var out []int
+	for i, c := range d.st.Plan.Cells {
+		if bad[c.Key] {
+			out = append(out, i)
+		}
+	}
+	return out
+}
+
+// regenerate discards the examples of every cell with a rejected record and
+// queues the cells for generation anew; the next review samples again.
+func (d *datasetImpl) regenerate(rc *ReviewCommit) {
+	cells := d.rejectedCells(rc)
+	if len(d.st.Regenerated) < len(d.st.Plan.Cells) {
+		d.st.Regenerated = append(d.st.Regenerated, make([]int, len(d.st.Plan.Cells)-len(d.st.Regenerated))...)
+	}
+	for _, i := range cells {
+		c := d.st.Plan.Cells[i]
+		d.st.Drops = append(d.st.Drops, CellDrop{Cell: c.Key, BeforeRound: d.st.Round})
+		d.st.Regenerated[i]++
+		for _, split := range d.st.Plan.Splits {
+			if q := c.Quota[split]; q > 0 {
+				d.st.Pending = append(d.st.Pending, generator.Item{Cell: i, Split: split, Need: q})
+			}
+		}
+	}
+	prev := *rc
+	prev.Earlier = nil
+	d.st.EarlierReviews = append(d.st.EarlierReviews, prev)
+	d.st.ReviewRound++
+	d.gate.queue, d.gate.deadline = nil, nil
 }
 
 // loadSample pages the staged sample in.

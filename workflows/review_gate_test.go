@@ -1,12 +1,14 @@
 package workflows
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/mock"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
 	"go.temporal.io/sdk/workflow"
@@ -200,4 +202,92 @@ func containsAny(s string, subs ...string) bool {
 		}
 	}
 	return false
+}
+
+// TestReviewGateRegenerateRejected: the first review rejects a record of cell
+// c1 and falls below the threshold; the workflow discards c1, generates it
+// again, samples again, and releases after the second review, carrying the
+// first review's decisions into the release.
+func TestReviewGateRegenerateRejected(t *testing.T) {
+	env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired, RegenerateRejected: true}, 0)
+	first := intentSample(3)
+	first[1].Cell = "c1"
+	second := intentSample(3)
+	for i := range second {
+		second[i].ID = fmt.Sprintf("s%02d", i)
+	}
+	f.sample = first
+	var stageInputs []MergeInput
+	env.OnActivity(StageReviewActivityName, mock.Anything, mock.Anything).Return(
+		func(_ context.Context, in MergeInput) (StageResult, error) {
+			stageInputs = append(stageInputs, in)
+			if in.ReviewRound == 1 {
+				f.sample = second
+			}
+			return StageResult{SamplePath: fmt.Sprintf("/runs/x/sample-%d.parquet", in.ReviewRound), Sampled: 3}, nil
+		})
+	var status ReviewStatus
+	env.RegisterDelayedCallback(func() {
+		sendUpdate(env, ReviewDecideUpdate, "a", decision("r00", "bob", review.Approve, ""))
+		sendUpdate(env, ReviewDecideUpdate, "b", decision("r01", "bob", review.Reject, "wrong_label"))
+		sendUpdate(env, ReviewDecideUpdate, "c", decision("r02", "bob", review.Approve, ""))
+	}, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		v, err := env.QueryWorkflow(ReviewQuery)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		_ = v.Get(&status)
+		for _, id := range []string{"s00", "s01", "s02"} {
+			sendUpdate(env, ReviewDecideUpdate, id, decision(id, "bob", review.Approve, ""))
+		}
+	}, time.Hour)
+	env.ExecuteWorkflow(DatasetWorkflowName, in)
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	if len(stageInputs) != 2 || len(stageInputs[1].Drops) != 1 || stageInputs[1].Drops[0].Cell != "c1" {
+		t.Fatalf("stage inputs %+v, want a second staging that drops c1", stageInputs)
+	}
+	drop := stageInputs[1].Drops[0]
+	// c1 was generated again: batches of a round >= the drop's round ask for its whole quota.
+	regen := map[string]int{}
+	for _, b := range f.batches {
+		if b.Round >= drop.BeforeRound {
+			for _, it := range b.Items {
+				regen[fmt.Sprintf("c%d/%s", it.Cell, it.Split)] += it.Need
+			}
+		}
+	}
+	if regen["c1/test"] != 5 || regen["c1/train"] != 10 || regen["c0/test"] != 0 {
+		t.Errorf("regenerated %v, want exactly c1's quota (5 test, 10 train)", regen)
+	}
+	if status.ReviewRound != 1 || len(status.Earlier) != 1 || status.Earlier[0].Rejected != 1 {
+		t.Errorf("status during the second review %+v", status)
+	}
+	rc := f.committed.Review
+	if rc == nil || rc.Failed || len(rc.Earlier) != 1 || rc.Earlier[0].Final["r01"].Kind != review.Reject ||
+		rc.Summary.Approved != 3 || len(f.committed.Drops) != 1 {
+		t.Fatalf("commit %+v review %+v", f.committed, rc)
+	}
+}
+
+func TestReviewGateRegenerateGivesUp(t *testing.T) {
+	env, _, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired, RegenerateRejected: true, MaxRegenerations: 1}, 2)
+	reject := func() {
+		sendUpdate(env, ReviewDecideUpdate, "x", decision("r00", "bob", review.Reject, "wrong_label"))
+		sendUpdate(env, ReviewDecideUpdate, "y", decision("r01", "bob", review.Approve, ""))
+	}
+	env.RegisterDelayedCallback(reject, time.Minute)
+	env.RegisterDelayedCallback(func() {
+		sendUpdate(env, ReviewDecideUpdate, "x2", decision("r00", "bob", review.Reject, "wrong_label"))
+		sendUpdate(env, ReviewDecideUpdate, "y2", decision("r01", "bob", review.Approve, ""))
+	}, time.Hour)
+	env.ExecuteWorkflow(DatasetWorkflowName, in)
+	var appErr *temporal.ApplicationError
+	if err := env.GetWorkflowError(); !errors.As(err, &appErr) || appErr.Type() != "ReviewFailed" ||
+		!containsAny(err.Error(), "after 1 regeneration") {
+		t.Fatalf("err = %v, want ReviewFailed after 1 regeneration", err)
+	}
 }

@@ -92,13 +92,16 @@ $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 	fl.IntVar(&f.parallel, "parallel", 4, "concurrent generation activities")
 	fl.StringVar(&f.teacherQueue, "teacher-queue", "", "task queue for generation batches (default generate)")
 	fl.BoolVar(&f.detach, "detach", false, "start the workflow and print its id instead of waiting (needs --address)")
-	fl.StringVar(&f.review.Policy, "review", workflows.ReviewAuto,
-		"review gate before release: auto (the 10% sample is marked auto-approved) or required (waits for reviewers' decisions, sent as workflow updates)")
+	fl.StringVar(&f.review.Policy, "review", workflows.ReviewRequired,
+		"review gate before release: required (waits for reviewers' decisions on the 10% sample, in the reviewer UI or with mlmforge review) or auto (the sample is marked auto-approved: quickstart, CI)")
 	fl.Float64Var(&f.review.Fraction, "review-fraction", 0.10, "fraction of each split x cell sampled for review")
 	fl.Float64Var(&f.review.Threshold, "review-threshold", 0.9, "approval rate the sample needs for release (--review required)")
 	fl.BoolVar(&f.review.TwoReviewers, "two-reviewers", false, "each sampled record needs two independent decisions")
 	fl.DurationVar(&f.reviewDeadline, "review-deadline", 0, "how long to wait for reviewers (0 = no deadline)")
 	fl.StringVar(&f.review.OnDeadline, "on-deadline", "fail", "at the review deadline: fail, or release with the decisions made so far")
+	fl.BoolVar(&f.review.RegenerateRejected, "regenerate-rejected", false,
+		"when the approval rate is below the threshold, regenerate every cell with a rejected record and review a new sample instead of failing")
+	fl.IntVar(&f.review.MaxRegenerations, "max-regenerations", 2, "how many times --regenerate-rejected may regenerate before the run fails")
 	return cmd
 }
 

@@ -32,7 +32,7 @@ func TestGenerateSurvivesWorkerKill(t *testing.T) {
 
 	out, errOut, code := runCLI(t, "--home", home, "generate", "--task", "edgeintent", "--classes", "50",
 		"--train", "4000", "--test", "1000", "--batch-size", "40", "--parallel", "2", "--seed", "11",
-		"--address", addr, "--detach")
+		"--address", addr, "--detach", "--review", "auto")
 	if code != 0 {
 		t.Fatalf("generate --detach: exit %d: %s %s", code, out, errOut)
 	}
@@ -149,7 +149,7 @@ func TestGenerateDefaultTestSets(t *testing.T) {
 	for _, set := range sets {
 		var out, errOut strings.Builder
 		root := newRootCmd(&out, &errOut)
-		root.SetArgs(append([]string{"--home", home, "generate", "--seed", "7"}, set.args...))
+		root.SetArgs(append([]string{"--home", home, "generate", "--seed", "7", "--review", "auto"}, set.args...))
 		if err := root.ExecuteContext(context.Background()); err != nil {
 			t.Fatalf("%v: %v\n%s", set.args, err, errOut.String())
 		}

@@ -188,6 +188,17 @@ func runStatus(ctx context.Context, a *app, cf clusterFlags, id string) error {
 			return fmt.Errorf("query %s (is a worker serving the %s queue?): %w", id, workflows.TaskQueueWorkflows, err)
 		}
 		printProgress(a.out, id, p)
+		if p.Phase == "review" {
+			v, err := c.QueryWorkflow(ctx, id, "", workflows.ReviewQuery)
+			var rs workflows.ReviewStatus
+			if err == nil {
+				err = v.Get(&rs)
+			}
+			if err != nil {
+				return fmt.Errorf("query %s review: %w", id, err)
+			}
+			printReview(a.out, rs, time.Now())
+		}
 		return nil
 	}
 	var res workflows.DatasetResult
@@ -213,4 +224,31 @@ func printProgress(w io.Writer, id string, p workflows.DatasetProgress) {
 	for _, r := range slices.Sorted(maps.Keys(p.Stats.Rejects)) {
 		fmt.Fprintf(w, "  rejected %s: %d\n", r, p.Stats.Rejects[r])
 	}
+}
+
+// printReview shows the review gate while it waits, with a reminder once the
+// deadline is near (the last quarter of a day, or already past).
+func printReview(w io.Writer, rs workflows.ReviewStatus, now time.Time) {
+	p := rs.Progress
+	fmt.Fprintf(w, "  waiting for review: %d/%d decided, %d leased", p.Decided, p.Sampled, p.Leased)
+	if p.NeedsAdjudication > 0 {
+		fmt.Fprintf(w, ", %d need adjudication", p.NeedsAdjudication)
+	}
+	fmt.Fprintf(w, " (%s)\n", policyText(rs))
+	if rs.ReviewRound > 0 {
+		fmt.Fprintf(w, "  review round %d: earlier reviews fell below the threshold and their rejected cells were regenerated\n", rs.ReviewRound+1)
+	}
+	if rs.DeadlineAt == nil {
+		return
+	}
+	left := rs.DeadlineAt.Sub(now).Round(time.Minute)
+	if left > 6*time.Hour {
+		return
+	}
+	then := "the run fails"
+	if rs.OnDeadline == "release" {
+		then = "the dataset is released with the decisions made so far"
+	}
+	fmt.Fprintf(w, "  reminder: the review deadline is in %s (%s); then %s. Review at the reviewer UI or with mlmforge review next.\n",
+		left, rs.DeadlineAt.UTC().Format("2006-01-02 15:04Z"), then)
 }
