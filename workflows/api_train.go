@@ -1,0 +1,113 @@
+package workflows
+
+// The training boundary: the Train workflow, its activities and their payloads.
+// Payloads carry paths and numbers only; weights and batches stay on disk.
+
+// Training workflow and activity names.
+const (
+	// TrainWorkflowName trains one student on one dataset version.
+	TrainWorkflowName = "Train"
+	// PrepareTrainActivityName resolves the dataset reference and checks that the
+	// preset fits the task; it fails fast (non-retryable) on bad input.
+	PrepareTrainActivityName = "PrepareTrain"
+	// TrainActivityName runs the training loop, heartbeating TrainHeartbeat and
+	// resuming from the last checkpoint when retried on any worker.
+	TrainActivityName = "TrainModel"
+)
+
+// Training methods.
+const (
+	// MethodCE trains a classifier on one-hot labels (cross-entropy).
+	MethodCE = "ce"
+	// MethodKD trains a classifier on the teacher's soft labels
+	// (alpha * T^2 * KL + (1 - alpha) * CE).
+	MethodKD = "kd"
+	// MethodSeqKD trains a decoder on the teacher's outputs (the dataset targets),
+	// prompt tokens masked.
+	MethodSeqKD = "seqkd"
+)
+
+// TrainInput asks for one training run.
+type TrainInput struct {
+	// Preset names the student architecture (distill/model presets), e.g. tiny-intent.
+	Preset string `json:"preset"`
+	// Dataset is a dataset reference, TASK@VERSION or TASK@latest; the workflow
+	// records the version it resolved to.
+	Dataset string `json:"dataset"`
+	// Method is ce, kd or seqkd; empty picks ce for encoders and seqkd for decoders.
+	Method string `json:"method,omitempty"`
+	// Steps is the number of optimizer steps (0 = the preset's default for its size).
+	Steps int `json:"steps,omitempty"`
+	// BatchSize is the number of sequences per optimizer step (0 = default).
+	BatchSize int `json:"batch_size,omitempty"`
+	// SeqLen caps the tokens per sequence (0 = the preset's MaxSeq).
+	SeqLen int `json:"seq_len,omitempty"`
+	// LR is the peak learning rate (0 = default).
+	LR float64 `json:"lr,omitempty"`
+	// Seed seeds initialization and data order.
+	Seed int64 `json:"seed,omitempty"`
+	// CheckpointEvery is how many steps pass between checkpoints (0 = default).
+	CheckpointEvery int `json:"checkpoint_every,omitempty"`
+	// KDAlpha and KDTemperature configure MethodKD (defaults 0.5 and 2).
+	KDAlpha       float64 `json:"kd_alpha,omitempty"`
+	KDTemperature float64 `json:"kd_temperature,omitempty"`
+}
+
+// TrainPlan is PrepareTrain's answer and the Train activity's input: everything
+// resolved, so a retried activity on another worker does exactly the same run.
+type TrainPlan struct {
+	// Input is the request with defaults filled in.
+	Input TrainInput `json:"input"`
+	// Task is the dataset's task.
+	Task string `json:"task"`
+	// DatasetVersion is the resolved version, e.g. v3.
+	DatasetVersion string `json:"dataset_version"`
+	// DatasetDir is the version's directory.
+	DatasetDir string `json:"dataset_dir"`
+	// RunDir holds the run's checkpoints, metrics.json and loss.png; it derives
+	// from the workflow id, so every attempt on every worker finds the same one.
+	RunDir string `json:"run_dir"`
+}
+
+// TrainHeartbeat is the Train activity's heartbeat detail: the CLI and status
+// read it from the pending activity, and a retried attempt resumes from Checkpoint.
+type TrainHeartbeat struct {
+	Step       int     `json:"step"`
+	TotalSteps int     `json:"total_steps"`
+	Loss       float64 `json:"loss"`
+	EvalLoss   float64 `json:"eval_loss,omitempty"`
+	LR         float64 `json:"lr"`
+	TokensPerS float64 `json:"tokens_per_s"`
+	ETASeconds float64 `json:"eta_seconds"`
+	// Checkpoint is the latest complete checkpoint directory ("" before the first).
+	Checkpoint string `json:"checkpoint,omitempty"`
+	// Worker is the identity of the worker running this attempt.
+	Worker string `json:"worker,omitempty"`
+}
+
+// TrainResult is the Train workflow's result.
+type TrainResult struct {
+	// Checkpoint is the final checkpoint directory (config.json, model.safetensors,
+	// tokenizer.json, optimizer state, lineage).
+	Checkpoint string `json:"checkpoint"`
+	// Metrics and LossPlot are the run's metrics.json and loss.png.
+	Metrics  string `json:"metrics"`
+	LossPlot string `json:"loss_plot"`
+	// Task, Preset, Method and DatasetVersion describe what was trained.
+	Task           string `json:"task"`
+	Preset         string `json:"preset"`
+	Method         string `json:"method"`
+	DatasetVersion string `json:"dataset_version"`
+	// Params is the student's parameter count.
+	Params int `json:"params"`
+	// Steps, FinalLoss and EvalLoss summarize the run.
+	Steps     int     `json:"steps"`
+	FinalLoss float64 `json:"final_loss"`
+	EvalLoss  float64 `json:"eval_loss"`
+	// TokensPerS is the mean training throughput.
+	TokensPerS float64 `json:"tokens_per_s"`
+	// Resumes counts the attempts that resumed from a checkpoint.
+	Resumes int `json:"resumes"`
+	// Workers lists the workers that ran attempts, in order.
+	Workers []string `json:"workers,omitempty"`
+}
