@@ -66,6 +66,7 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newReviewCmd(a),
 		newCatalogCmd(a),
 		newDatasetsCmd(a),
+		newImportCmd(a),
 	)
 	return root
 }
