@@ -1,0 +1,278 @@
+package train
+
+import (
+	"encoding/json"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// testCatalog loads the embedded catalog once.
+func testCatalog(t *testing.T) *schemas.Catalog {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
+}
+
+// buildTestData tokenizes records with the byte tokenizer, labels from the records.
+func buildTestData(t *testing.T, arch string, recs []datasets.Record, seqLen int) *Data {
+	t.Helper()
+	spec := DataSpec{Arch: arch, SeqLen: seqLen, Tokenizer: byteTok{}, Catalog: testCatalog(t)}
+	if arch == model.ArchEncoder {
+		labels, err := Labels(recs)
+		if err != nil {
+			t.Fatal(err)
+		}
+		spec.Labels = labels
+	}
+	d, err := BuildData(spec, recs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+// TestDecoderBatchMasking checks that prompt tokens and padding carry no loss and that
+// the reply and EOS are the targets, shifted by one.
+func TestDecoderBatchMasking(t *testing.T) {
+	recs := intentRecords(2, "train")
+	d := buildTestData(t, model.ArchDecoder, recs, 256)
+	ex := d.Examples[0]
+	system, user, err := Prompt(testCatalog(t), &recs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(user, recs[0].Input) || !strings.Contains(system, "intent") {
+		t.Errorf("prompt lacks the input or the instruction: %q / %q", system, user)
+	}
+	reply := `{"intent":"set_alarm"}`
+	if got := string(toBytes(ex.Tokens[ex.Prompt : len(ex.Tokens)-1])); got != reply {
+		t.Errorf("reply tokens %q, want %q", got, reply)
+	}
+	b := makeBatch(d, []*Example{&ex}, 256)
+	var targets []int32
+	for t0, tg := range b.Targets {
+		switch {
+		case t0 < ex.Prompt-1 && tg != -1:
+			t.Fatalf("prompt position %d has target %d", t0, tg)
+		case t0 >= len(ex.Tokens)-1 && (tg != -1 || b.Valid[t0] != 0 || b.Tokens[t0] != bytePad):
+			t.Fatalf("padding position %d: target %d valid %g token %d", t0, tg, b.Valid[t0], b.Tokens[t0])
+		case tg >= 0:
+			targets = append(targets, tg)
+		}
+	}
+	want := append(toInt32(reply), byteEOS)
+	if !slices.Equal(targets, want) {
+		t.Errorf("targets %v, want the reply and EOS %v", targets, want)
+	}
+	// A prompt longer than SeqLen leaves nothing to learn: the example is dropped.
+	if _, err := BuildData(DataSpec{Arch: model.ArchDecoder, SeqLen: 16, Tokenizer: byteTok{}, Catalog: testCatalog(t)}, recs); err == nil ||
+		!strings.Contains(err.Error(), "2 dropped") {
+		t.Errorf("error %v, want every record dropped", err)
+	}
+	short := buildTestData(t, model.ArchDecoder, recs, ex.Prompt+3)
+	if short.Truncated != 2 || len(short.Examples) != 2 {
+		t.Errorf("truncated %d of %d, want 2 of 2", short.Truncated, len(short.Examples))
+	}
+}
+
+func toBytes(ids []int32) []byte {
+	b := make([]byte, len(ids))
+	for i, id := range ids {
+		b[i] = byte(id)
+	}
+	return b
+}
+
+func toInt32(s string) []int32 {
+	out := make([]int32, len(s))
+	for i := 0; i < len(s); i++ {
+		out[i] = int32(s[i])
+	}
+	return out
+}
+
+// TestEncoderLabels checks the sorted label list, class ids, soft labels and errors.
+func TestEncoderLabels(t *testing.T) {
+	recs := intentRecords(6, "train")
+	recs[1].SoftLabels = `{"play_music": 3, "set_alarm": 1}`
+	recs[2].Intent = "" // falls back to the target's intent
+	d := buildTestData(t, model.ArchEncoder, recs, 64)
+	if !slices.Equal(d.Labels, []string{"get_weather", "play_music", "set_alarm"}) {
+		t.Errorf("labels %v, want sorted", d.Labels)
+	}
+	if d.Examples[0].Label != 2 || d.Examples[2].Label != 0 {
+		t.Errorf("labels %d %d, want 2 (set_alarm) 0 (get_weather)", d.Examples[0].Label, d.Examples[2].Label)
+	}
+	if !slices.Equal(d.Examples[1].Soft, []float32{0, 0.75, 0.25}) {
+		t.Errorf("soft %v, want normalised [0 0.75 0.25]", d.Examples[1].Soft)
+	}
+	b := makeBatch(d, []*Example{&d.Examples[0], &d.Examples[1]}, 64)
+	if !slices.Equal(b.Soft, []float32{0, 0, 1, 0, 0.75, 0.25}) || !slices.Equal(b.Labels, []int32{2, 1}) {
+		t.Errorf("batch soft %v labels %v", b.Soft, b.Labels)
+	}
+	if n := countTokens(b); n != len(recs[0].Input)+len(recs[1].Input) {
+		t.Errorf("%d valid tokens, want %d", n, len(recs[0].Input)+len(recs[1].Input))
+	}
+	labels := d.Labels
+	for _, tc := range []struct {
+		name string
+		edit func(r *datasets.Record)
+		want string
+	}{
+		{"unknown label", func(r *datasets.Record) { r.Intent = "order_pizza" }, `label "order_pizza" is not one of`},
+		{"soft unknown class", func(r *datasets.Record) { r.SoftLabels = `{"x": 1}` }, `class "x" is not a training class`},
+		{"soft not a map", func(r *datasets.Record) { r.SoftLabels = `[1]` }, "field soft_labels"},
+		{"soft zero", func(r *datasets.Record) { r.SoftLabels = `{"set_alarm": 0}` }, "sum to 0"},
+		{"no label", func(r *datasets.Record) { r.Intent, r.Target = "", `{}` }, "no intent label"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rs := intentRecords(1, "test")
+			tc.edit(&rs[0])
+			_, err := BuildData(DataSpec{Arch: model.ArchEncoder, SeqLen: 64, Tokenizer: byteTok{}, Labels: labels}, rs)
+			if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.Contains(err.Error(), "test-000") {
+				t.Errorf("error %v, want %q naming the record", err, tc.want)
+			}
+		})
+	}
+}
+
+// TestPromptEdgeJSON checks that the schema id and its fields are in the prompt.
+func TestPromptEdgeJSON(t *testing.T) {
+	cat := testCatalog(t)
+	s := cat.Schemas[0]
+	r := datasets.Record{ID: "j1", Task: "edgejson", Cell: s.ID, Input: "some text", Target: `{"a": 1}`}
+	_, user, err := Prompt(cat, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sch struct {
+		Properties map[string]any `json:"properties"`
+	}
+	if err := json.Unmarshal(s.Schema, &sch); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(user, "Schema "+s.ID+": {") || !strings.HasSuffix(user, "Text: some text") {
+		t.Errorf("prompt %q lacks the schema id or the text", user)
+	}
+	for name := range sch.Properties {
+		if !strings.Contains(user, name) {
+			t.Errorf("prompt lacks field %s: %q", name, user)
+		}
+	}
+	r.Cell = "no.such_schema"
+	if _, _, err := Prompt(cat, &r); err == nil || !strings.Contains(err.Error(), "record j1: field cell") {
+		t.Errorf("error %v, want an unknown-schema error naming the record", err)
+	}
+}
+
+// TestPromptFuncCall checks that the candidate list holds the gold function's domain and
+// only it, with required and optional parameters told apart, and multi-turn inputs.
+func TestPromptFuncCall(t *testing.T) {
+	cat := testCatalog(t)
+	gold := cat.Functions[0]
+	target, _ := json.Marshal(generator.FuncCallTarget{Scenario: schemas.MultiTurn,
+		Turns: []generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{{Name: gold.Name, Arguments: map[string]any{}}}}}})
+	r := datasets.Record{ID: "f1", Task: "edgefunccall", Function: gold.Name, Input: `["first thing", "then this"]`, Target: string(target)}
+	_, user, err := Prompt(cat, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range cat.Functions {
+		listed := strings.Contains(user, "- "+f.Name+"(")
+		if listed != (f.Domain == gold.Domain) {
+			t.Errorf("function %s (domain %s) listed=%v for gold domain %s", f.Name, f.Domain, listed, gold.Domain)
+		}
+	}
+	if !strings.Contains(user, "[turn 1] first thing\n[turn 2] then this") {
+		t.Errorf("multi-turn input not rendered per turn: %q", user)
+	}
+	if !strings.Contains(user, "?: ") {
+		t.Errorf("no optional parameter marked in %q", user)
+	}
+	// Irrelevant requests get one distractor domain, the same one every time.
+	irr := datasets.Record{ID: "f2", Task: "edgefunccall", Input: "tell me a joke",
+		Target: `{"scenario":"irrelevant","turns":[{"action":"none"}]}`}
+	_, u2, err := Prompt(cat, &irr)
+	_, u3, _ := Prompt(cat, &irr)
+	if err != nil || u2 != u3 || !strings.Contains(u2, "Functions:\n- ") {
+		t.Errorf("irrelevant prompt %q (err %v) not deterministic or has no functions", u2, err)
+	}
+}
+
+// TestLoaderOrder checks the seeded shuffle: every epoch is a permutation, epochs
+// differ, and seeking to a saved cursor reproduces the following batches.
+func TestLoaderOrder(t *testing.T) {
+	d := buildTestData(t, model.ArchEncoder, intentRecords(10, "train"), 64)
+	first := func(b model.Batch) int32 { return b.Tokens[0]<<16 | b.Tokens[12]<<8 | b.Tokens[20] }
+	l := NewLoader(d, 5, 64, 42)
+	var seen [][]int32
+	for i := 0; i < 4; i++ {
+		b := l.Next()
+		var rows []int32
+		for r := 0; r < 5; r++ {
+			rows = append(rows, first(model.Batch{Tokens: b.Tokens[r*64:]}))
+		}
+		seen = append(seen, rows)
+	}
+	if l.Cursor() != (Cursor{Epoch: 1, Pos: 10}) {
+		t.Errorf("cursor %+v after 4 batches of 5 from 10, want epoch 1 pos 10", l.Cursor())
+	}
+	e0, e1 := append(seen[0], seen[1]...), append(seen[2], seen[3]...)
+	if slices.Equal(e0, e1) {
+		t.Error("epochs 0 and 1 have the same order")
+	}
+	slices.Sort(e0)
+	slices.Sort(e1)
+	if !slices.Equal(e0, e1) {
+		t.Error("epoch 1 is not a permutation of epoch 0")
+	}
+	if !slices.Equal(epochPerm(10, 42, 3), epochPerm(10, 42, 3)) || slices.Equal(epochPerm(10, 42, 3), epochPerm(10, 43, 3)) {
+		t.Error("permutation not a function of (seed, epoch)")
+	}
+	a := NewLoader(d, 3, 64, 7)
+	a.Next()
+	cur := a.Cursor()
+	want := a.Next()
+	bl := NewLoader(d, 3, 64, 7)
+	bl.Seek(cur)
+	if !slices.Equal(bl.Next().Tokens, want.Tokens) {
+		t.Error("seeking to a saved cursor does not reproduce the batch")
+	}
+	ev := EvalBatches(d, 4, 64, 10)
+	if len(ev) != 3 || ev[2].B != 4 {
+		t.Errorf("%d eval batches (last B=%d), want 3 full batches of 4 for 10 examples", len(ev), ev[2].B)
+	}
+}
+
+// TestSplitHoldout checks that the held-out slice has about the asked size and does not
+// depend on record order.
+func TestSplitHoldout(t *testing.T) {
+	recs := intentRecords(1000, "train")
+	tr, held := SplitHoldout(recs, 0.1)
+	if len(tr)+len(held) != 1000 || len(held) < 70 || len(held) > 130 {
+		t.Fatalf("%d train, %d held out of 1000 at 10%%", len(tr), len(held))
+	}
+	rev := slices.Clone(recs)
+	slices.Reverse(rev)
+	_, held2 := SplitHoldout(rev, 0.1)
+	ids := func(rs []datasets.Record) []string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.ID)
+		}
+		slices.Sort(out)
+		return out
+	}
+	if !slices.Equal(ids(held), ids(held2)) {
+		t.Error("held-out slice depends on record order")
+	}
+}

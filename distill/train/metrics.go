@@ -1,0 +1,103 @@
+package train
+
+import (
+	"encoding/json"
+	"fmt"
+	"image/color"
+	"os"
+	"path/filepath"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/cyclecore/mlmforge/datasets"
+)
+
+// Metrics is metrics.json: the run's per-step training metrics and its evaluations.
+type Metrics struct {
+	// Config is the training config.
+	Config Config `json:"config"`
+	// Steps holds one entry per optimizer step.
+	Steps []StepMetrics `json:"steps"`
+	// Evals holds one entry per evaluation.
+	Evals []EvalMetrics `json:"evals"`
+	// BestEvalLoss and BestStep are the best evaluation so far (absent before one).
+	BestEvalLoss *float64 `json:"best_eval_loss,omitempty"`
+	BestStep     int      `json:"best_step,omitempty"`
+}
+
+// evalColor tells the eval curve from the (black) train curve.
+var evalColor = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+
+// writeMetrics writes metrics.json and loss.png to outDir, each atomically.
+func writeMetrics(outDir string, st *State) error {
+	m := Metrics{Config: st.Config, Steps: st.History, Evals: st.Evals, BestEvalLoss: st.BestEvalLoss, BestStep: st.BestStep}
+	if m.Steps == nil {
+		m.Steps = []StepMetrics{}
+	}
+	if m.Evals == nil {
+		m.Evals = []EvalMetrics{}
+	}
+	data, err := json.MarshalIndent(m, "", " ")
+	if err != nil {
+		return fmt.Errorf("encode %s: %w", metricsFile, err)
+	}
+	path := filepath.Join(outDir, metricsFile)
+	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+		_, err := f.Write(append(data, '\n'))
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return writeLossPlot(filepath.Join(outDir, lossPlotFile), st)
+}
+
+// writeLossPlot draws train and eval loss against the step as a PNG.
+func writeLossPlot(path string, st *State) error {
+	p := plot.New()
+	p.Title.Text = "loss"
+	p.X.Label.Text = "step"
+	p.Y.Label.Text = "loss"
+	p.Add(plotter.NewGrid())
+	train := make(plotter.XYs, len(st.History))
+	for i, h := range st.History {
+		train[i] = plotter.XY{X: float64(h.Step), Y: h.Loss}
+	}
+	if len(train) > 0 {
+		l, err := plotter.NewLine(train)
+		if err != nil {
+			return fmt.Errorf("plot %s: train loss: %w", path, err)
+		}
+		l.Color = plotter.DefaultLineStyle.Color
+		p.Add(l)
+		p.Legend.Add("train", l)
+	}
+	if len(st.Evals) > 0 {
+		eval := make(plotter.XYs, len(st.Evals))
+		for i, e := range st.Evals {
+			eval[i] = plotter.XY{X: float64(e.Step), Y: e.Loss}
+		}
+		l, s, err := plotter.NewLinePoints(eval)
+		if err != nil {
+			return fmt.Errorf("plot %s: eval loss: %w", path, err)
+		}
+		l.Color, s.Color = evalColor, evalColor
+		p.Add(l, s)
+		p.Legend.Add("eval", l, s)
+	}
+	p.Legend.Top = true
+	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+		_, err := wt.WriteTo(f)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
