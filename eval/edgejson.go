@@ -1,0 +1,147 @@
+package eval
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// JSONScores are the EdgeJSON metrics of a group of examples; every value is
+// a mean over the group's examples (see docs/metrics.md).
+type JSONScores struct {
+	// N is the number of examples.
+	N int `json:"n"`
+	// ParseFailures counts outputs that were not one JSON value.
+	ParseFailures int `json:"parse_failures"`
+	// JSONExact is the share of outputs equal to the gold after canonicalization.
+	JSONExact float64 `json:"json_exact"`
+	// FieldPrecision, FieldRecall and FieldF1 compare flattened leaf paths.
+	FieldPrecision float64 `json:"field_precision"`
+	FieldRecall    float64 `json:"field_recall"`
+	FieldF1        float64 `json:"field_f1"`
+	// SchemaCompliance is the share of outputs that parse and validate
+	// against the record's schema.
+	SchemaCompliance float64 `json:"schema_compliance"`
+}
+
+// JSONMetrics are the EdgeJSON metrics overall and per complexity level.
+type JSONMetrics struct {
+	JSONScores
+	// ByComplexity holds the same metrics per level (simple, medium, complex).
+	ByComplexity map[string]JSONScores `json:"by_complexity"`
+}
+
+// jsonAcc sums per-example values.
+type jsonAcc struct {
+	n, parseFail             int
+	exact, p, r, f, complies float64
+}
+
+func (a *jsonAcc) add(parseFail bool, exact, complies bool, m prf) {
+	a.n++
+	if parseFail {
+		a.parseFail++
+	}
+	a.exact += b2f(exact)
+	a.complies += b2f(complies)
+	a.p += m.p
+	a.r += m.r
+	a.f += m.f
+}
+
+func (a *jsonAcc) scores() JSONScores {
+	return JSONScores{N: a.n, ParseFailures: a.parseFail, JSONExact: ratio(a.exact, a.n),
+		FieldPrecision: ratio(a.p, a.n), FieldRecall: ratio(a.r, a.n), FieldF1: ratio(a.f, a.n),
+		SchemaCompliance: ratio(a.complies, a.n)}
+}
+
+func b2f(b bool) float64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// jsonScorer scores EdgeJSON examples.
+type jsonScorer struct {
+	cat   *schemas.Catalog
+	all   jsonAcc
+	level map[string]*jsonAcc
+}
+
+func newJSONScorer(cat *schemas.Catalog) *jsonScorer {
+	return &jsonScorer{cat: cat, level: map[string]*jsonAcc{}}
+}
+
+// score scores one example; errors are reserved for broken gold records.
+func (s *jsonScorer) score(rec *datasets.Record, res *ExampleResult) error {
+	gold, err := decodeJSON(rec.Target)
+	if err != nil {
+		return fmt.Errorf("record %q: field target: %w", rec.ID, err)
+	}
+	sch, err := s.cat.CompiledSchema(rec.Cell)
+	if err != nil {
+		return fmt.Errorf("record %q: field cell (the schema id): %w", rec.ID, err)
+	}
+	level := rec.Complexity
+	if level == "" {
+		if js, err := s.cat.Schema(rec.Cell); err == nil {
+			level = string(js.Complexity)
+		}
+	}
+	var pred any
+	if res.ParseError == "" {
+		var text string
+		if pred, text, err = extractJSONText(res.Raw); err != nil {
+			res.ParseError = parseErrorText(res, err)
+		} else {
+			res.Parsed = json.RawMessage(text)
+		}
+	}
+	failed := res.ParseError != ""
+	var (
+		exact, complies bool
+		m               prf
+	)
+	if !failed {
+		exact = canonical(pred, false) == canonical(gold, false)
+		complies = sch.Validate(pred) == nil
+		m = multisetPRF(leafKeys(pred, "$", nil), leafKeys(gold, "$", nil))
+	}
+	s.all.add(failed, exact, complies, m)
+	acc := s.level[level]
+	if acc == nil {
+		acc = &jsonAcc{}
+		s.level[level] = acc
+	}
+	acc.add(failed, exact, complies, m)
+	res.Correct = exact
+	res.Metrics = map[string]float64{"json_exact": b2f(exact), "field_precision": m.p, "field_recall": m.r,
+		"field_f1": m.f, "schema_compliance": b2f(complies)}
+	return nil
+}
+
+func (s *jsonScorer) metrics() *JSONMetrics {
+	out := &JSONMetrics{JSONScores: s.all.scores(), ByComplexity: map[string]JSONScores{}}
+	levels := make([]string, 0, len(s.level))
+	for l := range s.level {
+		levels = append(levels, l)
+	}
+	sort.Strings(levels)
+	for _, l := range levels {
+		out.ByComplexity[l] = s.level[l].scores()
+	}
+	return out
+}
+
+// parseErrorText describes a parse failure, naming truncation when the
+// runner reported it.
+func parseErrorText(p *ExampleResult, err error) string {
+	if p.Truncated {
+		return "output truncated at the token limit: " + err.Error()
+	}
+	return err.Error()
+}
