@@ -1,0 +1,198 @@
+package tokenizer
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// PreTokenizer configures how text is cut into words before BPE. The zero value is
+// plain GPT-2 without the regex; use GPT2PreTokenizer or SmolLM2PreTokenizer.
+type PreTokenizer struct {
+	// SplitDigits runs Hugging Face's Digits pre-tokenizer first: numbers become
+	// pieces of their own, so BPE never merges a digit with a letter or a space.
+	SplitDigits bool `json:"split_digits"`
+	// IndividualDigits (with SplitDigits) makes every digit its own piece, as
+	// SmolLM2 does, instead of one piece per run of digits.
+	IndividualDigits bool `json:"individual_digits"`
+	// AddPrefixSpace prepends a space to a piece that does not start with one
+	// (ByteLevel add_prefix_space; GPT-2 and SmolLM2 leave it off).
+	AddPrefixSpace bool `json:"add_prefix_space"`
+	// UseRegex splits with GPT-2's regex; without it each piece is one word.
+	UseRegex bool `json:"use_regex"`
+	// TrimOffsets is the ByteLevel trim_offsets flag. It only affects offsets,
+	// which this package does not compute; it is kept so a file saves unchanged.
+	TrimOffsets bool `json:"trim_offsets"`
+}
+
+// GPT2PreTokenizer is GPT-2's ByteLevel{add_prefix_space: false, use_regex: true}.
+func GPT2PreTokenizer() PreTokenizer {
+	return PreTokenizer{UseRegex: true, TrimOffsets: true}
+}
+
+// SmolLM2PreTokenizer is SmolLM2's Sequence[Digits{individual_digits: true},
+// ByteLevel{add_prefix_space: false, use_regex: true}].
+func SmolLM2PreTokenizer() PreTokenizer {
+	return PreTokenizer{SplitDigits: true, IndividualDigits: true, UseRegex: true, TrimOffsets: true}
+}
+
+// Character classes of the GPT-2 regex. They use Go's unicode tables, which are
+// the ones github.com/dlclark/regexp2 (and so tiktoken-go) uses for \s, \p{L}, \p{N}.
+const (
+	classOther = iota
+	classSpace
+	classLetter
+	classNumber
+)
+
+// asciiClass is the class of each ASCII byte, so the common case skips the
+// unicode range tables.
+var asciiClass [utf8.RuneSelf]uint8
+
+func init() {
+	for c := range rune(utf8.RuneSelf) {
+		asciiClass[c] = slowClass(c)
+	}
+}
+
+func slowClass(r rune) uint8 {
+	switch {
+	case unicode.IsSpace(r):
+		return classSpace
+	case unicode.IsLetter(r):
+		return classLetter
+	case unicode.IsNumber(r):
+		return classNumber
+	}
+	return classOther
+}
+
+// runeAt decodes the rune at s[i] with its class and width. An invalid byte is a
+// one-byte rune of class other, so that every byte string splits and round-trips.
+func runeAt(s string, i int) (r rune, class uint8, width int) {
+	if c := s[i]; c < utf8.RuneSelf {
+		return rune(c), asciiClass[c], 1
+	}
+	r, width = utf8.DecodeRuneInString(s[i:])
+	if r == utf8.RuneError && width == 1 {
+		return r, classOther, 1
+	}
+	return r, slowClass(r), width
+}
+
+// split cuts text into words and calls yield on each, in order. Every byte of
+// text lands in exactly one word (plus the prefix spaces AddPrefixSpace adds).
+func (p PreTokenizer) split(text string, yield func(word string)) {
+	if !p.SplitDigits {
+		p.byteLevel(text, yield)
+		return
+	}
+	start := 0
+	for i := 0; i < len(text); {
+		_, class, w := runeAt(text, i)
+		if class != classNumber {
+			i += w
+			continue
+		}
+		if start < i {
+			p.byteLevel(text[start:i], yield)
+		}
+		end := i + w
+		if !p.IndividualDigits {
+			end = runEnd(text, end, classNumber)
+		}
+		p.byteLevel(text[i:end], yield)
+		start, i = end, end
+	}
+	if start < len(text) {
+		p.byteLevel(text[start:], yield)
+	}
+}
+
+// byteLevel is the ByteLevel pre-tokenizer on one piece: optional prefix space,
+// then the GPT-2 regex.
+func (p PreTokenizer) byteLevel(piece string, yield func(word string)) {
+	if p.AddPrefixSpace && !strings.HasPrefix(piece, " ") {
+		piece = " " + piece
+	}
+	if !p.UseRegex {
+		yield(piece)
+		return
+	}
+	gpt2Split(piece, yield)
+}
+
+// gpt2Split applies 's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
+// with the regex's leftmost-alternative semantics.
+func gpt2Split(s string, yield func(word string)) {
+	for i := 0; i < len(s); {
+		end := gpt2Next(s, i)
+		yield(s[i:end])
+		i = end
+	}
+}
+
+// gpt2Next returns the end of the regex match starting at i.
+func gpt2Next(s string, i int) int {
+	r, class, w := runeAt(s, i)
+	if r == '\'' {
+		if n := contraction(s[i+1:]); n > 0 {
+			return i + 1 + n
+		}
+	}
+	if r == ' ' && i+w < len(s) {
+		if _, next, w2 := runeAt(s, i+w); next != classSpace {
+			return runEnd(s, i+w+w2, next)
+		}
+	}
+	if class != classSpace {
+		return runEnd(s, i+w, class)
+	}
+	// \s+(?!\S): a whitespace run followed by a non-space gives back its last
+	// character, which then starts the next word (" hello" keeps its space).
+	last, j := i, i+w
+	for j < len(s) {
+		_, c, w2 := runeAt(s, j)
+		if c != classSpace {
+			break
+		}
+		last, j = j, j+w2
+	}
+	if j < len(s) && last > i {
+		return last
+	}
+	return j
+}
+
+// runEnd returns the end of the run of class starting at i.
+func runEnd(s string, i int, class uint8) int {
+	for i < len(s) {
+		_, c, w := runeAt(s, i)
+		if c != class {
+			break
+		}
+		i += w
+	}
+	return i
+}
+
+// contraction returns the length of the contraction suffix at the start of s
+// (after an apostrophe), or 0.
+func contraction(s string) int {
+	if s == "" {
+		return 0
+	}
+	switch s[0] {
+	case 's', 't', 'm', 'd':
+		return 1
+	case 'r', 'v':
+		if len(s) > 1 && s[1] == 'e' {
+			return 2
+		}
+	case 'l':
+		if len(s) > 1 && s[1] == 'l' {
+			return 2
+		}
+	}
+	return 0
+}
