@@ -159,6 +159,12 @@ func Start(c client.Client, cfg Config) (stop func(), err error) {
 	for _, q := range queues {
 		w := sdkworker.New(c, q, sdkworker.Options{
 			MaxConcurrentActivityExecutionSize: cfg.MaxConcurrentActivities[q],
+			// Heartbeats carry the progress that train and status show; the SDK's
+			// default throttle (80% of the heartbeat timeout, up to a minute)
+			// would freeze those bars. One heartbeat per activity every 2 s is
+			// still nothing for the server.
+			MaxHeartbeatThrottleInterval:     2 * time.Second,
+			DefaultHeartbeatThrottleInterval: 2 * time.Second,
 		})
 		register(w, q, cfg.Activities)
 		if err := w.Start(); err != nil {
@@ -177,10 +183,21 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 	case workflows.TaskQueueWorkflows:
 		w.RegisterWorkflowWithOptions(workflows.HealthWorkflow, workflow.RegisterOptions{Name: workflows.HealthWorkflowName})
 		w.RegisterWorkflowWithOptions(workflows.DatasetWorkflow, workflow.RegisterOptions{Name: workflows.DatasetWorkflowName})
+		w.RegisterWorkflowWithOptions(workflows.TrainWorkflow, workflow.RegisterOptions{Name: workflows.TrainWorkflowName})
+		w.RegisterWorkflowWithOptions(workflows.EvaluateWorkflow, workflow.RegisterOptions{Name: workflows.EvaluateWorkflowName})
+		w.RegisterWorkflowWithOptions(workflows.PipelineWorkflow, workflow.RegisterOptions{Name: workflows.PipelineWorkflowName})
 		w.RegisterActivityWithOptions(a.WorkerIdentity, activity.RegisterOptions{Name: workflows.WorkerIdentityActivityName})
 		return
-	case workflows.TaskQueueTrain, workflows.TaskQueueEval:
+	case workflows.TaskQueueTrain:
 		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
+		w.RegisterActivityWithOptions(a.PrepareTrain, activity.RegisterOptions{Name: workflows.PrepareTrainActivityName})
+		w.RegisterActivityWithOptions(a.TrainModel, activity.RegisterOptions{Name: workflows.TrainActivityName})
+		w.RegisterActivityWithOptions(a.FindTrained, activity.RegisterOptions{Name: workflows.FindTrainedActivityName})
+		return
+	case workflows.TaskQueueEval:
+		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
+		w.RegisterActivityWithOptions(a.PrepareEval, activity.RegisterOptions{Name: workflows.PrepareEvalActivityName})
+		w.RegisterActivityWithOptions(a.EvalShard, activity.RegisterOptions{Name: workflows.EvalShardActivityName})
 		return
 	}
 	if isGenerateQueue(queue) {

@@ -100,12 +100,18 @@ func (b *bar) draw(p workflows.DatasetProgress) {
 		msg += fmt.Sprintf(" round %d  batches %d/%d", p.Round+1, p.BatchesDone, p.BatchesTotal)
 	}
 	msg += fmt.Sprintf("  rejected %d  eta %s", sum(rejectCounts(p.Stats)), eta)
+	b.line(msg, p.Phase == "done")
+}
+
+// line shows msg: in place on a terminal, else as a new line when it changed
+// and a few seconds passed (or final is set).
+func (b *bar) line(msg string, final bool) {
 	if b.tty {
 		fmt.Fprintf(b.w, "\r%s\x1b[K", msg)
 		b.drawn = true
 		return
 	}
-	if msg != b.lastMsg && time.Since(b.last) > 3*time.Second || p.Phase == "done" {
+	if msg != b.lastMsg && time.Since(b.last) > 3*time.Second || final {
 		fmt.Fprintln(b.w, msg)
 		b.last, b.lastMsg = time.Now(), msg
 	}

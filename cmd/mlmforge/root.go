@@ -67,6 +67,8 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newCatalogCmd(a),
 		newDatasetsCmd(a),
 		newImportCmd(a),
+		newTrainCmd(a),
+		newEvalCmd(a),
 	)
 	return root
 }

@@ -173,6 +173,17 @@ func writeCheckpointFiles(dir string, ck *Checkpoint, saveTokenizer func(path st
 // nil, the checkpoint's config must equal *want; the error names every field that
 // differs ("hidden_size: 64 != 128", checkpoint value first).
 func LoadCheckpoint(dir string, want *Config) (*Checkpoint, error) {
+	return loadCheckpoint(dir, want, true)
+}
+
+// LoadModel loads a checkpoint's config, labels, lineage and weights only: what
+// inference and export need, without the optimizer's moments (twice the weights'
+// size) or the trainer state.
+func LoadModel(dir string) (*Checkpoint, error) {
+	return loadCheckpoint(dir, nil, false)
+}
+
+func loadCheckpoint(dir string, want *Config, full bool) (*Checkpoint, error) {
 	cfgPath := filepath.Join(dir, ConfigFile)
 	data, err := os.ReadFile(cfgPath)
 	if err != nil {
@@ -213,6 +224,9 @@ func LoadCheckpoint(dir string, want *Config) (*Checkpoint, error) {
 	}
 	if err := ck.Weights.Check(ck.Config); err != nil {
 		return nil, fmt.Errorf("load checkpoint %s: %w", wPath, err)
+	}
+	if !full {
+		return ck, nil
 	}
 	if err := loadOptimizer(ck); err != nil {
 		return nil, err

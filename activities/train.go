@@ -1,0 +1,191 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill"
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/workflows"
+)
+
+// invalid marks bad input: Temporal does not retry it.
+func invalid(format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	return temporal.NewNonRetryableApplicationError(msg, "InvalidSpec", errors.New(msg))
+}
+
+// PrepareTrain resolves the dataset reference and checks the preset and method
+// against the dataset's task, so a bad request fails before any worker trains.
+func (a *Activities) PrepareTrain(ctx context.Context, in workflows.TrainInput) (workflows.TrainPlan, error) {
+	p, err := model.LookupPreset(in.Preset)
+	if err != nil {
+		return workflows.TrainPlan{}, invalid("%v", err)
+	}
+	if _, err := distill.PickMethod(p.Config.Arch, in.Method); err != nil {
+		return workflows.TrainPlan{}, invalid("%v", err)
+	}
+	ver, err := a.openDataset(in.Dataset)
+	if err != nil {
+		return workflows.TrainPlan{}, err
+	}
+	task := ver.Manifest().Task
+	if p.Task != "multi" && p.Task != task {
+		return workflows.TrainPlan{}, invalid("preset %s is for %s, dataset %s is %s", p.Name, p.Task, in.Dataset, task)
+	}
+	in.Dataset = task + "@" + ver.Manifest().Version
+	id := activity.GetInfo(ctx).WorkflowExecution.ID
+	return workflows.TrainPlan{Input: in, Task: task, DatasetVersion: ver.Manifest().Version, DatasetDir: ver.Dir(),
+		RunDir: filepath.Join(a.Home, "runs", id)}, nil
+}
+
+// openDataset opens a TASK@VERSION reference in the home's store.
+func (a *Activities) openDataset(ref string) (*datasets.Version, error) {
+	task, version, err := datasets.ParseRef(ref)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	store, err := datasets.Open(filepath.Join(a.Home, "datasets"))
+	if err != nil {
+		return nil, err
+	}
+	ver, err := store.Version(task, version)
+	if err != nil {
+		return nil, invalid("%v", err)
+	}
+	return ver, nil
+}
+
+// TrainModel trains the student of a plan. It heartbeats every step's
+// progress and the newest checkpoint; an attempt that starts where an earlier
+// one left checkpoints in RunDir (this worker or another, on the shared home)
+// resumes from the newest, so a killed worker costs at most the steps since
+// its last checkpoint.
+func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (workflows.TrainResult, error) {
+	var prev workflows.TrainHeartbeat
+	if activity.HasHeartbeatDetails(ctx) {
+		_ = activity.GetHeartbeatDetails(ctx, &prev) // informational: the checkpoint on disk is what resumes
+	}
+	workers := loadWorkers(plan.RunDir)
+	workers = append(workers, a.Identity)
+	if err := writeJSON(filepath.Join(plan.RunDir, "workers.json"), workers); err != nil {
+		return workflows.TrainResult{}, err
+	}
+	ver, err := a.openDataset(plan.Input.Dataset)
+	if err != nil {
+		return workflows.TrainResult{}, err
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		return workflows.TrainResult{}, err
+	}
+	in := plan.Input
+	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, SeqLen: in.SeqLen, LR: in.LR,
+		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed)}
+	start := time.Now()
+	res, err := distill.TrainStudent(ctx, distill.TrainSpec{
+		Preset: in.Preset, Method: in.Method, Version: ver, Catalog: cat, OutDir: plan.RunDir, Train: tc,
+		KDAlpha: in.KDAlpha, KDTemperature: in.KDTemperature,
+		Lineage: map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": ver.Dir()},
+		Progress: func(p train.Progress) {
+			activity.RecordHeartbeat(ctx, workflows.TrainHeartbeat{Step: p.Step, TotalSteps: p.TotalSteps, Loss: p.Loss,
+				EvalLoss: finite(p.EvalLoss), LR: p.LR, TokensPerS: p.TokensPerSec, ETASeconds: p.ETA.Seconds(),
+				Checkpoint: p.Checkpoint, Worker: a.Identity})
+		},
+	})
+	if errors.Is(err, train.ErrNonFinite) {
+		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "TrainingDiverged", err)
+	}
+	if err != nil {
+		return workflows.TrainResult{}, err
+	}
+	out := workflows.TrainResult{Checkpoint: res.Checkpoint, Metrics: filepath.Join(plan.RunDir, "metrics.json"),
+		LossPlot: filepath.Join(plan.RunDir, "loss.png"), Task: plan.Task, Preset: in.Preset, Method: res.Method,
+		DatasetVersion: plan.DatasetVersion, Params: res.Config.NumParams(), Steps: res.Result.Step,
+		FinalLoss: res.Result.Loss, Workers: workers}
+	if res.Result.BestEvalLoss != nil {
+		out.EvalLoss = *res.Result.BestEvalLoss
+	}
+	if res.Resumed {
+		out.Resumes = len(workers) - 1
+	}
+	if el := time.Since(start).Seconds(); el > 0 {
+		out.TokensPerS = float64(res.Result.Step*trainTokensPerStep(res, in)) / el
+	}
+	// result.json marks the run finished: FindTrained reuses it.
+	return out, writeJSON(filepath.Join(plan.RunDir, "result.json"), out)
+}
+
+func trainTokensPerStep(res distill.TrainResult, in workflows.TrainInput) int {
+	p, _ := model.LookupPreset(in.Preset)
+	d := distill.Defaults(p)
+	b, t := in.BatchSize, in.SeqLen
+	if b == 0 {
+		b = d.BatchSize
+	}
+	if t == 0 {
+		t = min(d.SeqLen, res.Config.MaxSeq)
+	}
+	return b * t
+}
+
+func finite(x float64) float64 {
+	if x != x || x > 1e300 || x < -1e300 {
+		return 0
+	}
+	return x
+}
+
+// FindTrained returns the result of a finished training run with the given
+// key (runs/train-KEY/result.json), or an empty result.
+func (a *Activities) FindTrained(ctx context.Context, in workflows.FindTrainedInput) (workflows.TrainResult, error) {
+	var res workflows.TrainResult
+	b, err := os.ReadFile(filepath.Join(a.Home, "runs", "train-"+in.RunKey, "result.json"))
+	if errors.Is(err, os.ErrNotExist) {
+		return res, nil
+	}
+	if err != nil {
+		return res, err
+	}
+	if err := json.Unmarshal(b, &res); err != nil {
+		return res, fmt.Errorf("run train-%s result.json: %w", in.RunKey, err)
+	}
+	if _, err := os.Stat(res.Checkpoint); err != nil {
+		return workflows.TrainResult{}, nil // the checkpoint was removed: train again
+	}
+	return res, nil
+}
+
+func loadWorkers(runDir string) []string {
+	var w []string
+	if b, err := os.ReadFile(filepath.Join(runDir, "workers.json")); err == nil {
+		_ = json.Unmarshal(b, &w)
+	}
+	return w
+}
+
+// writeJSON writes v as indented JSON, atomically.
+func writeJSON(path string, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return err
+	}
+	return datasets.WriteFileAtomic(path, func(f *os.File) error {
+		_, err := f.Write(append(b, '\n'))
+		return err
+	})
+}

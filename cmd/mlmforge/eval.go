@@ -1,0 +1,191 @@
+package main
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/workflows"
+)
+
+type evalFlags struct {
+	cluster  clusterFlags
+	in       workflows.EvalInput
+	tasks    []string
+	detach   bool
+	timeout  time.Duration
+	datasets []string
+}
+
+func newEvalCmd(a *app) *cobra.Command {
+	var f evalFlags
+	cmd := &cobra.Command{
+		Use:   "eval",
+		Short: "Evaluate students and Ollama baselines on SLM-Bench tasks (Temporal workflow on the eval queue)",
+		Long: `eval runs the Evaluate workflow: every model answers every record of the
+datasets' test split, shard by shard (an interrupted evaluation resumes without
+redoing finished shards), and one report is written to HOME/reports/<workflow id>/:
+report.md (tables like the SLM-Bench paper's), results.json, per-example
+predictions in Parquet, and PNG plots (accuracy vs size, latency, confusion).
+
+Models: ollama:<tag> (the model must be pulled; Ollama at $OLLAMA_HOST) and
+student:<checkpoint dir> (evaluated with the Go inference). Without --dataset,
+the newest version of each task in --tasks is used.`,
+		Example: `  mlmforge eval --models ollama:qwen2.5:0.5b,student:runs/train-ab12/checkpoints/step-00000400 --tasks edgeintent
+  mlmforge eval --models ollama:qwen2.5:0.5b --dataset edgejson@v2 --dataset edgefunccall@v1 --limit 200
+  mlmforge eval --models ollama:llama3.2:1b --tasks edgeintent --shots 0,1,5`,
+		Args: exactArgs(0),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := f.resolve(); err != nil {
+				return &usageError{err}
+			}
+			return runEval(cmd.Context(), a, f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.cluster.address, "address", "", "Temporal frontend HOST:PORT; empty runs an embedded server and worker in this process")
+	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	fl.StringSliceVar(&f.in.Models, "models", nil, "models to evaluate: ollama:<tag>, student:<checkpoint dir> (required)")
+	fl.StringSliceVar(&f.tasks, "tasks", []string{"edgejson", "edgeintent", "edgefunccall"}, "tasks whose newest dataset is evaluated (when no --dataset)")
+	fl.StringArrayVar(&f.datasets, "dataset", nil, "dataset reference TASK@VERSION (repeatable); overrides --tasks")
+	fl.StringVar(&f.in.Split, "split", "test", "split to evaluate")
+	fl.IntVar(&f.in.Limit, "limit", 0, "records per dataset (0 = all)")
+	fl.IntSliceVar(&f.in.Shots, "shots", []int{0}, "few-shot variants of EdgeIntent baselines, e.g. 0,1,5")
+	fl.BoolVar(&f.in.Constrained, "constrained", false, "also run decoder students with JSON-Schema constrained decoding")
+	fl.IntVar(&f.in.ShardSize, "shard-size", 100, "records per shard activity")
+	fl.IntVar(&f.in.MaxParallel, "parallel", 2, "shards evaluated at once")
+	fl.BoolVar(&f.detach, "detach", false, "start the workflow and print its id instead of waiting (needs --address)")
+	return cmd
+}
+
+// resolve checks the flags and fills the dataset list.
+func (f *evalFlags) resolve() error {
+	if len(f.in.Models) == 0 {
+		return fmt.Errorf("--models is required (e.g. ollama:qwen2.5:0.5b,student:runs/x/checkpoints/step-00000400)")
+	}
+	for _, m := range f.in.Models {
+		if !strings.HasPrefix(m, "ollama:") && !strings.HasPrefix(m, "student:") {
+			return fmt.Errorf("--models %q: want ollama:<tag> or student:<checkpoint dir>", m)
+		}
+	}
+	if f.detach && f.cluster.address == "" {
+		return fmt.Errorf("--detach needs --address (the embedded server stops with this process)")
+	}
+	f.in.Datasets = slices.Clone(f.datasets)
+	if len(f.in.Datasets) == 0 {
+		for _, t := range f.tasks {
+			task, err := schemas.ParseTask(t)
+			if err != nil {
+				return fmt.Errorf("--tasks: %w", err)
+			}
+			f.in.Datasets = append(f.in.Datasets, string(task)+"@latest")
+		}
+	}
+	for i, s := range f.in.Shots {
+		if s < 0 || s > 20 {
+			return fmt.Errorf("--shots[%d] = %d: want 0..20", i, s)
+		}
+	}
+	return nil
+}
+
+func evalWorkflowID(in workflows.EvalInput) string {
+	b, _ := json.Marshal(in)
+	h := sha256.Sum256(b)
+	return "eval-" + hex.EncodeToString(h[:])[:16]
+}
+
+func runEval(ctx context.Context, a *app, f evalFlags) error {
+	for _, m := range f.in.Models {
+		if err := checkTeacher(ctx, m, f.cluster.address != ""); err != nil {
+			return err
+		}
+	}
+	c, cleanup, err := connect(ctx, a, f.cluster)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
+		ID: evalWorkflowID(f.in), TaskQueue: workflows.TaskQueueWorkflows,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+	}, workflows.EvaluateWorkflowName, f.in)
+	if err != nil {
+		return fmt.Errorf("start evaluate workflow: %w", err)
+	}
+	if f.detach {
+		fmt.Fprintln(a.out, run.GetID())
+		return nil
+	}
+	fmt.Fprintf(a.out, "Evaluate workflow %s: %s on %s\n", run.GetID(), strings.Join(f.in.Models, ", "), strings.Join(f.in.Datasets, ", "))
+	res, err := followEval(ctx, a, c, run)
+	if err != nil {
+		return err
+	}
+	printEvalResult(a, res)
+	return nil
+}
+
+func followEval(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.EvalResult, error) {
+	done := make(chan error, 1)
+	var res workflows.EvalResult
+	go func() { done <- run.Get(ctx, &res) }()
+	b := newBar(a.err)
+	tick := time.NewTicker(500 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		select {
+		case err := <-done:
+			b.finish()
+			if err != nil {
+				return res, fmt.Errorf("evaluate workflow %s: %w", run.GetID(), err)
+			}
+			return res, nil
+		case <-tick.C:
+			var p workflows.EvalProgress
+			if v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.EvalProgressQuery); err == nil && v.Get(&p) == nil {
+				b.line(evalLine(p, time.Since(b.start)), false)
+			}
+		case <-ctx.Done():
+			b.finish()
+			return res, fmt.Errorf("stopped waiting; the workflow %s goes on where a worker runs it: %w", run.GetID(), ctx.Err())
+		}
+	}
+}
+
+func evalLine(p workflows.EvalProgress, elapsed time.Duration) string {
+	const width = 30
+	frac := 0.0
+	if p.ShardsTotal > 0 {
+		frac = float64(p.ShardsDone) / float64(p.ShardsTotal)
+	}
+	filled := min(width, int(frac*width))
+	eta := "-"
+	if frac > 0 && frac < 1 {
+		eta = (time.Duration(float64(elapsed)/frac) - elapsed).Round(time.Second).String()
+	}
+	return fmt.Sprintf("[%s%s] shards %d/%d  %s  eta %s", strings.Repeat("#", filled), strings.Repeat("-", width-filled),
+		p.ShardsDone, p.ShardsTotal, p.Phase, eta)
+}
+
+func printEvalResult(a *app, r workflows.EvalResult) {
+	fmt.Fprintln(a.out, r.Table)
+	for _, s := range r.Skipped {
+		fmt.Fprintf(a.out, "skipped: %s\n", s)
+	}
+	if r.ReusedShards > 0 {
+		fmt.Fprintf(a.out, "%d of %d shards reused from an earlier run\n", r.ReusedShards, r.Shards)
+	}
+	fmt.Fprintf(a.out, "Report: %s/report.md (results.json, predictions/, plots)\n", r.ReportDir)
+}

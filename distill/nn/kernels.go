@@ -1,0 +1,167 @@
+package nn
+
+import (
+	"math"
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// float is the element type of every kernel: float32 for training, float64 for the
+// finite-difference gradient checks, which need the extra precision.
+type float interface{ ~float32 | ~float64 }
+
+// gemm computes c = alpha * op(a) op(b) + beta * c on row-major slices with leading
+// dimensions, where op transposes when the flag is set. The transposes are BLAS flags,
+// never copies: this is why the ops keep weights in the [out, in] layout.
+func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	ta, tb := blas.NoTrans, blas.NoTrans
+	if tA {
+		ta = blas.Trans
+	}
+	if tB {
+		tb = blas.Trans
+	}
+	switch av := any(a).(type) {
+	case []float32:
+		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), av, lda,
+			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), av, lda,
+			any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// gemmRows is gemm with the m rows of c split into one block per worker. The OpenBLAS
+// build runs OpenBLAS single-threaded (its worker threads spin and fight the Go
+// scheduler on small machines), so the parallelism of the large products lives here.
+func gemmRows[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	w := workers(m / 32)
+	if w == 1 {
+		gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (m + w - 1) / w
+	for lo := 0; lo < m; lo += chunk {
+		hi := min(m, lo+chunk)
+		off := lo * lda // row lo of a
+		if tA {
+			off = lo // column lo of the stored a
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			gemm(tA, tB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+		}()
+	}
+	wg.Wait()
+}
+
+// expInPlace replaces every x by e^x. float32 uses expf32 (a Cephes-style polynomial,
+// about 1 ulp), because math.Exp on float64 costs several times more and softmax over a
+// vocabulary-sized row is otherwise a visible part of a step.
+func expInPlace[T float](x []T) {
+	switch v := any(x).(type) {
+	case []float32:
+		for i, e := range v {
+			v[i] = expf32(e)
+		}
+	case []float64:
+		for i, e := range v {
+			v[i] = math.Exp(e)
+		}
+	}
+}
+
+// expf32 is e^x in float32 arithmetic: x = n ln2 + r with |r| <= ln2/2, e^r by a
+// degree-7 polynomial, 2^n by building the exponent bits.
+func expf32(x float32) float32 {
+	switch {
+	case x > 88.72:
+		return float32(math.Inf(1))
+	case x < -87.33:
+		return 0
+	case x != x:
+		return x
+	}
+	v := x * 1.44269504088896341
+	if v < 0 {
+		v -= 0.5
+	} else {
+		v += 0.5
+	}
+	n := float32(int32(v)) // rounded to nearest by truncating v +- 0.5
+	r := x - n*0.693359375
+	r -= n * -2.12194440e-4
+	p := float32(1.9875691500e-4)
+	p = p*r + 1.3981999507e-3
+	p = p*r + 8.3334519073e-3
+	p = p*r + 4.1665795894e-2
+	p = p*r + 1.6666665459e-1
+	p = p*r + 5.0000001201e-1
+	p = p*r*r + r + 1
+	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
+}
+
+// sigmoid is 1/(1+e^-x) with the fast float32 exponential.
+func sigmoid[T float](x T) T {
+	switch v := any(x).(type) {
+	case float32:
+		return T(1 / (1 + expf32(-v)))
+	default:
+		return T(1 / (1 + math.Exp(-float64(x))))
+	}
+}
+
+// logT is the natural logarithm at the element type.
+func logT[T float](x T) T { return T(math.Log(float64(x))) }
+
+// parallelFor runs f(i) for i in [0, n) on up to GOMAXPROCS goroutines; worker is the
+// index of the goroutine (0 <= worker < workers), for per-worker scratch buffers.
+func parallelFor(n int, f func(worker, i int)) {
+	workers := min(runtime.GOMAXPROCS(0), n)
+	if workers <= 1 {
+		for i := 0; i < n; i++ {
+			f(0, i)
+		}
+		return
+	}
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for i := w; i < n; i += workers {
+				f(w, i)
+			}
+		}(w)
+	}
+	wg.Wait()
+}
+
+// workers is the number of goroutines parallelFor uses for n items.
+func workers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+// parallelRows splits rows [0, n) into one contiguous chunk per worker, for kernels
+// whose per-row work is too small to schedule one by one.
+func parallelRows(n int, f func(lo, hi int)) {
+	w := workers(n)
+	if n < 64 || w == 1 {
+		f(0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	chunk := (n + w - 1) / w
+	for lo := 0; lo < n; lo += chunk {
+		wg.Add(1)
+		go func(lo, hi int) {
+			defer wg.Done()
+			f(lo, hi)
+		}(lo, min(n, lo+chunk))
+	}
+	wg.Wait()
+}

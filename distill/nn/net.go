@@ -1,0 +1,212 @@
+// Package nn holds the training graphs of the students: the Llama-style decoder and
+// the encoder classifier of distill/model, as gorgonia graphs built from fused custom
+// ops (linear via BLAS GEMM with transpose flags, RMSNorm, RoPE, grouped-query
+// attention, SwiGLU, embedding, pooling, cross-entropy and distillation losses), each
+// with its own backward op and a finite-difference gradient test.
+//
+// Gorgonia provides the graph, symbolic differentiation (Grad) and the tape machine;
+// the ops do the arithmetic in plain Go loops and GEMMs over the backing slices,
+// because gorgonia's generic transposes and copies, not the matrix products, dominate
+// a step built from its stock ops. Build with -tags openblas to run the GEMMs on
+// OpenBLAS.
+package nn
+
+import (
+	"errors"
+	"fmt"
+
+	"gorgonia.org/gorgonia"
+
+	"github.com/cyclecore/mlmforge/distill/model"
+)
+
+// Options are the loss settings of a Net.
+type Options struct {
+	// KDAlpha weights the distillation term of the encoder loss when a batch carries a
+	// teacher distribution (Batch.Soft): alpha*T^2*KL + (1-alpha)*CE. 0 ignores Soft.
+	KDAlpha float64
+	// KDTemperature is the distillation temperature T; 0 means 1.
+	KDTemperature float64
+}
+
+// mode selects what a cached graph computes.
+type mode int
+
+const (
+	modeTrain  mode = iota // loss and parameter gradients
+	modeLoss               // loss only
+	modeLogits             // logits only (no targets or labels needed)
+)
+
+// graphKey identifies a cached graph: graphs have fixed shapes.
+type graphKey struct {
+	b, t int
+	mode mode
+}
+
+// Net is a student model as trainable gorgonia graphs, one per batch shape and mode,
+// built on first use. Its parameters alias the model.Weights it was built from, so an
+// optimizer that updates Params()[i].Data updates the model. A Net is not safe for
+// concurrent use.
+type Net struct {
+	cfg    model.Config
+	opts   Options
+	params []model.Param
+	graphs map[graphKey]*graph
+}
+
+// New builds a Net for cfg over the weights w (checked against cfg). The weights'
+// Data slices are used in place, never copied.
+func New(cfg model.Config, w model.Weights, opts Options) (*Net, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("nn: %w", err)
+	}
+	if err := w.Check(cfg); err != nil {
+		return nil, fmt.Errorf("nn: weights: %w", err)
+	}
+	if opts.KDAlpha < 0 || opts.KDAlpha > 1 {
+		return nil, fmt.Errorf("nn: options KDAlpha %g outside [0, 1]", opts.KDAlpha)
+	}
+	if opts.KDTemperature < 0 {
+		return nil, fmt.Errorf("nn: options KDTemperature %g is negative", opts.KDTemperature)
+	}
+	if opts.KDTemperature == 0 {
+		opts.KDTemperature = 1
+	}
+	n := &Net{cfg: cfg, opts: opts, graphs: map[graphKey]*graph{}}
+	for _, p := range cfg.Params() {
+		t := w[p.Name]
+		n.params = append(n.params, model.Param{Name: p.Name, Shape: p.Shape, Data: t.Data, Grad: make([]float32, len(t.Data))})
+	}
+	return n, nil
+}
+
+// Config is the architecture the Net was built for.
+func (n *Net) Config() model.Config { return n.cfg }
+
+// Params lists the trainable tensors in cfg.Params() order. Data aliases the weights;
+// Grad is where ForwardBackward adds gradients (the caller zeroes it).
+func (n *Net) Params() []model.Param { return n.params }
+
+// ForwardBackward computes the loss of b and ADDS its gradients into Params()[i].Grad.
+// Decoder: mean token cross-entropy over positions whose target is not -1. Encoder:
+// mean over sequences of the cross-entropy on Labels, or of the distillation loss when
+// b.Soft is set. Batch.Weights scales each sequence's terms (the divisor stays the
+// number of counted positions or sequences).
+func (n *Net) ForwardBackward(b model.Batch) (float64, error) {
+	g, err := n.run(b, modeTrain)
+	if err != nil {
+		return 0, err
+	}
+	defer g.m.Reset()
+	for i, gn := range g.grads {
+		gv, ok := gn.Value().Data().([]float32)
+		if !ok || len(gv) != len(n.params[i].Grad) {
+			return 0, fmt.Errorf("nn: gradient of %s: unexpected value %v", n.params[i].Name, gn.Value().Shape())
+		}
+		addInto(n.params[i].Grad, gv)
+	}
+	return g.lossValue(), nil
+}
+
+// Loss computes the loss of b without gradients.
+func (n *Net) Loss(b model.Batch) (float64, error) {
+	g, err := n.run(b, modeLoss)
+	if err != nil {
+		return 0, err
+	}
+	defer g.m.Reset()
+	return g.lossValue(), nil
+}
+
+// Logits returns the output scores: [B*T*V] for a decoder, [B*C] for an encoder.
+func (n *Net) Logits(b model.Batch) ([]float32, error) {
+	g, err := n.run(b, modeLogits)
+	if err != nil {
+		return nil, err
+	}
+	defer g.m.Reset()
+	return append([]float32(nil), g.logits.Value().Data().([]float32)...), nil
+}
+
+// run checks b, fetches (or builds) the graph for its shape and runs it.
+func (n *Net) run(b model.Batch, m mode) (*graph, error) {
+	if err := n.checkBatch(b, m); err != nil {
+		return nil, err
+	}
+	key := graphKey{b.B, b.T, m}
+	g, ok := n.graphs[key]
+	if !ok {
+		var err error
+		if g, err = n.build(b.B, b.T, m); err != nil {
+			return nil, fmt.Errorf("nn: build graph B=%d T=%d: %w", b.B, b.T, err)
+		}
+		n.graphs[key] = g
+	}
+	*g.feed = feed{batch: b.B, seq: b.T, tokens: b.Tokens, targets: b.Targets, valid: b.Valid,
+		labels: b.Labels, soft: b.Soft, weights: b.Weights}
+	if err := g.m.RunAll(); err != nil {
+		g.m.Reset()
+		return nil, fmt.Errorf("nn: run B=%d T=%d: %w", b.B, b.T, err)
+	}
+	return g, nil
+}
+
+// checkBatch reports the first batch field that does not fit the config.
+func (n *Net) checkBatch(b model.Batch, m mode) error {
+	var errs []error
+	length := func(field string, got, want int, optional bool) {
+		if (got != 0 || !optional) && got != want {
+			errs = append(errs, fmt.Errorf("batch %s: %d values, want %d", field, got, want))
+		}
+	}
+	if b.B <= 0 || b.T <= 0 {
+		return fmt.Errorf("nn: batch shape B=%d T=%d: must be positive", b.B, b.T)
+	}
+	if b.T > n.cfg.MaxSeq {
+		return fmt.Errorf("nn: batch T=%d exceeds max_position_embeddings %d", b.T, n.cfg.MaxSeq)
+	}
+	length("Tokens", len(b.Tokens), b.B*b.T, false)
+	length("Valid", len(b.Valid), b.B*b.T, true)
+	length("Weights", len(b.Weights), b.B, true)
+	if m != modeLogits {
+		if n.cfg.Arch == model.ArchDecoder {
+			length("Targets", len(b.Targets), b.B*b.T, false)
+		} else {
+			length("Labels", len(b.Labels), b.B, false)
+			length("Soft", len(b.Soft), b.B*n.cfg.NumClasses, true)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("nn: %w", err)
+	}
+	return nil
+}
+
+// addInto is dst += src.
+func addInto(dst, src []float32) {
+	parallelRows(len(dst), func(lo, hi int) {
+		d, s := dst[lo:hi], src[lo:hi]
+		for i := range d {
+			d[i] += s[i]
+		}
+	})
+}
+
+// lossReader is implemented by the loss ops, which keep the loss in float64.
+type lossReader interface{ lossValue() float64 }
+
+func (op *tokenCEOp) lossValue() float64   { return op.loss }
+func (op *classLossOp) lossValue() float64 { return op.loss }
+
+// graph is one built graph with its machine.
+type graph struct {
+	g      *gorgonia.ExprGraph
+	feed   *feed
+	logits *gorgonia.Node
+	loss   lossReader
+	grads  gorgonia.Nodes
+	m      gorgonia.VM
+}
+
+func (g *graph) lossValue() float64 { return g.loss.lossValue() }

@@ -1,0 +1,240 @@
+package nn
+
+import (
+	"fmt"
+	"math"
+
+	"gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// biasOp is x + b broadcast over the rows of x [B, C], b [C].
+type biasOp struct{ baseOp }
+
+// addBias adds b [C] to every row of x [B, C].
+func addBias(x, b *gorgonia.Node) (*gorgonia.Node, error) {
+	return gorgonia.ApplyOp(&biasOp{newBase("bias", 2, sameShape, 2, 1)}, x, b)
+}
+
+// Do adds the bias.
+func (op *biasOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	x := vs[0].(tensor.Tensor)
+	out := op.output(x.Dtype(), x.Shape()...)
+	c := x.Shape()[1]
+	err := byDtype(op.name, x.Dtype(), func() error {
+		biasKernel(data[float32](vs[0]), data[float32](vs[1]), data[float32](out), c)
+		return nil
+	}, func() error {
+		biasKernel(data[float64](vs[0]), data[float64](vs[1]), data[float64](out), c)
+		return nil
+	})
+	return out, err
+}
+
+func biasKernel[T float](x, b, out []T, c int) {
+	for i := range out {
+		out[i] = x[i] + b[i%c]
+	}
+}
+
+// DiffWRT: both.
+func (op *biasOp) DiffWRT(int) []bool { return []bool{true, true} }
+
+// SymDiff: dx = dy, db = column sums of dy.
+func (op *biasOp) SymDiff(in gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	g, err := gorgonia.ApplyOp(&colSumOp{newBase("bias_grad", 1, shapeOf(1), 2, 1)}, grad, in[1])
+	if err != nil {
+		return nil, fmt.Errorf("bias grad: %w", err)
+	}
+	return gorgonia.Nodes{grad, g}, nil
+}
+
+// colSumOp sums the rows of dy [B, C] into [C]; its second input gives the shape.
+type colSumOp struct{ baseOp }
+
+// Do sums.
+func (op *colSumOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	dy := vs[0].(tensor.Tensor)
+	c := dy.Shape()[1]
+	out := op.output(dy.Dtype(), c)
+	err := byDtype(op.name, dy.Dtype(), func() error {
+		colSum(data[float32](vs[0]), data[float32](out))
+		return nil
+	}, func() error {
+		colSum(data[float64](vs[0]), data[float64](out))
+		return nil
+	})
+	return out, err
+}
+
+func colSum[T float](dy, out []T) {
+	clear(out)
+	for i, g := range dy {
+		out[i%len(out)] += g
+	}
+}
+
+// tokenCEOp is the decoder loss: token cross-entropy of logits [B*T, V] against the
+// feed's targets, ignoring targets of -1, each position scaled by its sequence's
+// weight, summed and divided by the number of counted positions (0 when none count).
+// In a training graph (once SymDiff ran) the forward keeps the unnormalised
+// exponentials of every row, and the backward turns them into the logits gradient in
+// place: one exponential per logit per step and no second vocabulary-sized buffer.
+type tokenCEOp struct {
+	baseOp
+	feed  *feed
+	lse   []float64 // [B*T]
+	count int
+	loss  float64
+	keep  bool          // keep the exponentials for the backward
+	exps  *tensor.Dense // [B*T, V] e^(z - max) of the last forward, when keep
+	scale []float64     // [B*T] 1 / sum of each row of exps
+}
+
+// tokenCrossEntropy is the mean next-token cross-entropy over the feed's targets.
+func tokenCrossEntropy(logits *gorgonia.Node, f *feed) (*gorgonia.Node, *tokenCEOp, error) {
+	op := &tokenCEOp{baseOp: newBase("token_ce", 0, scalarShape, 2), feed: f}
+	n, err := gorgonia.ApplyOp(op, logits)
+	return n, op, err
+}
+
+// Do computes the loss.
+func (op *tokenCEOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	z := vs[0].(tensor.Tensor)
+	n, v := z.Shape()[0], z.Shape()[1]
+	if len(op.feed.targets) != n {
+		return nil, fmt.Errorf("token_ce: %d targets, want %d", len(op.feed.targets), n)
+	}
+	op.count = 0
+	for i, t := range op.feed.targets {
+		switch {
+		case t == -1:
+		case t < 0 || int(t) >= v:
+			return nil, fmt.Errorf("token_ce: target %d at position %d outside vocabulary [0, %d)", t, i, v)
+		default:
+			op.count++
+		}
+	}
+	if len(op.lse) != n {
+		op.lse, op.scale = make([]float64, n), make([]float64, n)
+	}
+	if op.keep && (op.exps == nil || op.exps.Dtype() != z.Dtype() || !op.exps.Shape().Eq(z.Shape())) {
+		op.exps = tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(n, v))
+	}
+	var err error
+	if z.Dtype() == tensor.Float64 {
+		err = byDtype(op.name, z.Dtype(), nil, func() error { tokenCEFwd(op, data[float64](vs[0]), v); return nil })
+		return gorgonia.NewF64(op.loss), err
+	}
+	err = byDtype(op.name, z.Dtype(), func() error { tokenCEFwd(op, data[float32](vs[0]), v); return nil }, nil)
+	return gorgonia.NewF32(float32(op.loss)), err
+}
+
+func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
+	n := len(z) / v
+	rowLoss := make([]float64, n)
+	var exps []T
+	if op.keep {
+		exps = data[T](op.exps)
+	}
+	parallelRows(n, func(lo, hi int) {
+		var scratch []T
+		if !op.keep {
+			scratch = make([]T, v)
+		}
+		for r := lo; r < hi; r++ {
+			t := op.feed.targets[r]
+			if t < 0 {
+				continue
+			}
+			if op.keep {
+				scratch = exps[r*v : (r+1)*v]
+			}
+			row := z[r*v : (r+1)*v]
+			m := row[0]
+			for _, x := range row {
+				m = max(m, x)
+			}
+			for j, x := range row {
+				scratch[j] = x - m
+			}
+			expInPlace(scratch)
+			var sum float64
+			for _, e := range scratch {
+				sum += float64(e)
+			}
+			op.lse[r], op.scale[r] = float64(m)+math.Log(sum), 1/sum
+			rowLoss[r] = op.feed.weight(r/op.feed.seq) * (op.lse[r] - float64(row[t]))
+		}
+	})
+	op.loss = 0
+	for _, l := range rowLoss {
+		op.loss += l
+	}
+	if op.count > 0 {
+		op.loss /= float64(op.count)
+	}
+}
+
+// DiffWRT: the logits.
+func (op *tokenCEOp) DiffWRT(int) []bool { return []bool{true} }
+
+// SymDiff builds the backward from (logits, loss, dLoss) and makes the forward keep
+// its exponentials for it.
+func (op *tokenCEOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
+	op.keep = true
+	g, err := gorgonia.ApplyOp(&tokenCEGrad{newBase("token_ce_grad", 2, shapeOf(0), 2, 0, 0), op}, in[0], output, grad)
+	if err != nil {
+		return nil, fmt.Errorf("token_ce grad: %w", err)
+	}
+	return gorgonia.Nodes{g}, nil
+}
+
+// tokenCEGrad is dlogits = dLoss * w_b / count * (softmax - onehot) on counted rows,
+// computed in place in the forward op's buffer of exponentials (which it returns).
+type tokenCEGrad struct {
+	baseOp
+	fwd *tokenCEOp
+}
+
+// Do computes the logits gradient.
+func (op *tokenCEGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
+	z := vs[0].(tensor.Tensor)
+	g, err := scalar(vs[2])
+	if err != nil {
+		return nil, fmt.Errorf("token_ce grad: %w", err)
+	}
+	out := op.fwd.exps
+	if out == nil || !out.Shape().Eq(z.Shape()) {
+		return nil, fmt.Errorf("token_ce grad: forward has not run")
+	}
+	v := z.Shape()[1]
+	err = byDtype(op.name, z.Dtype(), func() error {
+		tokenCEBwd(op.fwd, data[float32](out), v, g)
+		return nil
+	}, func() error {
+		tokenCEBwd(op.fwd, data[float64](out), v, g)
+		return nil
+	})
+	return out, err
+}
+
+// tokenCEBwd turns the rows of exps into gradients in place.
+func tokenCEBwd[T float](op *tokenCEOp, dz []T, v int, g float64) {
+	parallelRows(len(dz)/v, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			drow := dz[r*v : (r+1)*v]
+			t := op.feed.targets[r]
+			if t < 0 || op.count == 0 {
+				clear(drow)
+				continue
+			}
+			c := g * op.feed.weight(r/op.feed.seq) / float64(op.count)
+			s := T(c * op.scale[r])
+			for j := range drow {
+				drow[j] *= s
+			}
+			drow[t] -= T(c)
+		}
+	})
+}

@@ -1,0 +1,278 @@
+package distill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/nn"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// Methods of TrainSpec.Method.
+const (
+	MethodCE    = "ce"    // encoder, one-hot labels
+	MethodKD    = "kd"    // encoder, teacher soft labels (Record.SoftLabels)
+	MethodSeqKD = "seqkd" // decoder, the teacher's outputs (dataset targets)
+)
+
+// TrainSpec is one student training run.
+type TrainSpec struct {
+	// Preset names the architecture (model.LookupPreset).
+	Preset string
+	// Method is ce, kd or seqkd; empty picks ce for encoders, seqkd for decoders.
+	Method string
+	// Version is the dataset version to train on (its train split; 5% of it is
+	// held out for the evaluation loss).
+	Version *datasets.Version
+	// Catalog renders decoder prompts.
+	Catalog *schemas.Catalog
+	// OutDir receives tokenizer.json, checkpoints/, metrics.json and loss.png. A
+	// run whose OutDir already holds a checkpoint resumes from it.
+	OutDir string
+	// Train is the loop's configuration; zero fields take Defaults(preset).
+	Train train.Config
+	// KDAlpha and KDTemperature configure MethodKD (defaults 0.5 and 2).
+	KDAlpha, KDTemperature float64
+	// Lineage is recorded in every checkpoint.
+	Lineage map[string]string
+	// Progress, when set, sees every step.
+	Progress func(train.Progress)
+}
+
+// TrainResult describes a finished run.
+type TrainResult struct {
+	// Checkpoint is the final checkpoint (the best by eval loss when evaluated).
+	Checkpoint string
+	// Config is the trained architecture (vocab and classes fitted to the data).
+	Config model.Config
+	// Method is the method used.
+	Method string
+	// Result is the loop's result.
+	Result train.Result
+	// Resumed is set when the run continued from a checkpoint in OutDir.
+	Resumed bool
+	// TrainExamples and EvalExamples count the examples used.
+	TrainExamples, EvalExamples int
+}
+
+// Defaults are the training settings of a preset: tiny presets train in
+// minutes on a laptop CPU, the full-size ones are starting points.
+func Defaults(p model.Preset) train.Config {
+	c := train.DefaultConfig()
+	switch {
+	case p.Nominal == 0 && p.Config.Arch == model.ArchEncoder:
+		c.LR, c.WarmupSteps, c.TotalSteps, c.BatchSize, c.SeqLen = 2e-3, 30, 400, 32, 48
+		c.EvalEvery, c.EvalBatches, c.CheckpointEvery, c.WeightDecay = 50, 4, 100, 0.01
+	case p.Nominal == 0:
+		c.LR, c.WarmupSteps, c.TotalSteps, c.BatchSize, c.SeqLen = 2e-3, 30, 600, 8, 256
+		c.EvalEvery, c.EvalBatches, c.CheckpointEvery, c.WeightDecay = 100, 2, 100, 0.01
+	case p.Config.Arch == model.ArchEncoder:
+		c.LR, c.TotalSteps, c.BatchSize, c.SeqLen = 1e-3, 3000, 32, 64
+	default:
+		c.LR, c.TotalSteps, c.BatchSize, c.SeqLen = 5e-4, 5000, 4, 512
+	}
+	return c
+}
+
+// fill takes Defaults for every zero field of c.
+func fill(c, d train.Config) train.Config {
+	pick := func(v *int, def int) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	pickF := func(v *float64, def float64) {
+		if *v == 0 {
+			*v = def
+		}
+	}
+	pickF(&c.LR, d.LR)
+	pick(&c.WarmupSteps, d.WarmupSteps)
+	pick(&c.TotalSteps, d.TotalSteps)
+	pickF(&c.MinLRRatio, d.MinLRRatio)
+	pickF(&c.WeightDecay, d.WeightDecay)
+	pickF(&c.Beta1, d.Beta1)
+	pickF(&c.Beta2, d.Beta2)
+	pickF(&c.Eps, d.Eps)
+	pickF(&c.GradClip, d.GradClip)
+	pick(&c.GradAccum, d.GradAccum)
+	pick(&c.BatchSize, d.BatchSize)
+	pick(&c.SeqLen, d.SeqLen)
+	pick(&c.EvalEvery, d.EvalEvery)
+	pick(&c.EvalBatches, d.EvalBatches)
+	pick(&c.CheckpointEvery, d.CheckpointEvery)
+	if c.Seed == 0 {
+		c.Seed = d.Seed
+	}
+	c.WarmupSteps = min(c.WarmupSteps, max(c.TotalSteps/10, 1))
+	return c
+}
+
+// TrainStudent trains (or resumes training) one student on one dataset version.
+func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
+	p, err := model.LookupPreset(spec.Preset)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	cfg := p.Config
+	method, err := PickMethod(cfg.Arch, spec.Method)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	tc := fill(spec.Train, Defaults(p))
+	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
+	if err := tc.Validate(); err != nil {
+		return TrainResult{}, fmt.Errorf("train config: %w", err)
+	}
+	recs, err := spec.Version.Read("train")
+	if err != nil {
+		return TrainResult{}, err
+	}
+	if len(recs) == 0 {
+		return TrainResult{}, fmt.Errorf("dataset %s has no train split to learn from", spec.Version.Dir())
+	}
+	if err := os.MkdirAll(spec.OutDir, 0o755); err != nil {
+		return TrainResult{}, err
+	}
+	tok, err := studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	cfg.Vocab = tok.VocabSize()
+	trainRecs, heldRecs := train.SplitHoldout(recs, 0.05)
+	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog}
+	if cfg.Arch == model.ArchEncoder {
+		if ds.Labels, err = train.Labels(recs); err != nil {
+			return TrainResult{}, err
+		}
+		cfg.NumClasses = len(ds.Labels)
+	}
+	trainData, err := train.BuildData(ds, trainRecs)
+	if err != nil {
+		return TrainResult{}, fmt.Errorf("train split: %w", err)
+	}
+	if method != MethodKD {
+		for i := range trainData.Examples {
+			trainData.Examples[i].Soft = nil // ce learns the one-hot labels even where soft ones exist
+		}
+	} else if !slices.ContainsFunc(trainData.Examples, func(e train.Example) bool { return e.Soft != nil }) {
+		return TrainResult{}, errors.New("method kd: the dataset has no soft_labels column values; generate it with an Ollama teacher and --soft-labels, or use ce")
+	}
+	var evalData *train.Data
+	if len(heldRecs) > 0 {
+		if evalData, err = train.BuildData(ds, heldRecs); err != nil {
+			return TrainResult{}, fmt.Errorf("held-out slice: %w", err)
+		}
+	}
+	net, err := nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)})
+	if err != nil {
+		return TrainResult{}, err
+	}
+	resume, err := train.LatestCheckpoint(spec.OutDir)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	lineage := map[string]string{"dataset": spec.Version.Manifest().Task + "@" + spec.Version.Manifest().Version, "method": method}
+	for k, v := range spec.Lineage {
+		lineage[k] = v
+	}
+	job := train.Job{Model: net, ModelConfig: cfg, Preset: p.Name, Lineage: lineage, Tokenizer: trainTokenizer{tok},
+		Train: trainData, Eval: evalData, OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress}
+	res, err := train.Run(ctx, tc, job)
+	out := TrainResult{Checkpoint: cmpOr(res.BestCheckpoint, res.Checkpoint), Config: cfg, Method: method, Result: res,
+		Resumed: resume != "", TrainExamples: len(trainData.Examples)}
+	if evalData != nil {
+		out.EvalExamples = len(evalData.Examples)
+	}
+	return out, err
+}
+
+// PickMethod resolves a method for an architecture; empty picks the default.
+func PickMethod(arch, method string) (string, error) {
+	switch {
+	case method == "" && arch == model.ArchEncoder:
+		return MethodCE, nil
+	case method == "":
+		return MethodSeqKD, nil
+	case arch == model.ArchEncoder && (method == MethodCE || method == MethodKD):
+		return method, nil
+	case arch == model.ArchDecoder && method == MethodSeqKD:
+		return method, nil
+	}
+	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd)", method, arch)
+}
+
+// studentTokenizer loads OutDir/tokenizer.json (a resumed run) or trains a
+// byte-level BPE of at most vocab ids on the training texts and saves it there.
+//
+// A decoder's corpus holds the whole prompts (instructions, schema fields,
+// function lists) besides inputs and targets, so that the prompt text a student
+// reads at every example is a few tokens rather than hundreds of bytes.
+func studentTokenizer(outDir string, recs []datasets.Record, cfg model.Config, cat *schemas.Catalog) (*tokenizer.Tokenizer, error) {
+	path := filepath.Join(outDir, "tokenizer.json")
+	if _, err := os.Stat(path); err == nil {
+		return LoadTokenizer(path)
+	}
+	corpus := func(yield func(string) bool) {
+		for i := range recs {
+			r := &recs[i]
+			if cfg.Arch == model.ArchEncoder {
+				if !yield(r.Input) {
+					return
+				}
+				continue
+			}
+			system, user, err := train.Prompt(cat, r)
+			if err != nil {
+				user = r.Input // BuildData reports the record; the corpus just skips its prompt
+			}
+			if !yield(system) || !yield(user) || !yield(r.Target) {
+				return
+			}
+		}
+	}
+	tok, err := tokenizer.Train(corpus, tokenizer.TrainConfig{VocabSize: cfg.Vocab, SpecialTokens: tokenizer.DefaultSpecialTokens(true), MinFrequency: 2})
+	if err != nil {
+		return nil, fmt.Errorf("train tokenizer: %w", err)
+	}
+	if err := tok.Save(path); err != nil {
+		return nil, err
+	}
+	return tok, nil
+}
+
+// LoadTokenizer loads a tokenizer.json and checks it has the chat tokens students use.
+func LoadTokenizer(path string) (*tokenizer.Tokenizer, error) {
+	tok, err := tokenizer.Load(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, s := range []string{tokenizer.IMStart, tokenizer.IMEnd} {
+		if _, ok := tok.TokenID(s); !ok {
+			return nil, fmt.Errorf("tokenizer %s: no %s token (students need ChatML tokens)", path, s)
+		}
+	}
+	return tok, nil
+}
+
+func orDefault(v, d float64) float64 {
+	if v == 0 {
+		return d
+	}
+	return v
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
+}

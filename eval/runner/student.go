@@ -1,0 +1,199 @@
+package runner
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/infer"
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/eval"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// classifyBatch is how many utterances one Classify call takes.
+const classifyBatch = 32
+
+// Student evaluates an mlmforge checkpoint with the plain-Go inference: a
+// batched classifier for encoders, a KV-cached greedy decoder for decoders
+// (with the same prompts the student was trained on).
+type Student struct {
+	dir  string
+	ck   *model.Checkpoint
+	tok  *tokenizer.Tokenizer
+	cat  *schemas.Catalog
+	dec  *infer.Decoder
+	cls  *infer.Classifier
+	size int64
+}
+
+var _ Runner = (*Student)(nil)
+
+// NewStudent loads the checkpoint in dir (config.json, model.safetensors, tokenizer.json).
+func NewStudent(dir string, cat *schemas.Catalog) (*Student, error) {
+	ck, err := model.LoadModel(dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		return nil, fmt.Errorf("student %s: %w", dir, err)
+	}
+	s := &Student{dir: dir, ck: ck, tok: tok, cat: cat}
+	if fi, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
+		s.size = fi.Size()
+	}
+	if ck.Config.Arch == model.ArchEncoder {
+		if len(ck.Labels) != ck.Config.NumClasses {
+			return nil, fmt.Errorf("student %s: %d labels for %d classes", dir, len(ck.Labels), ck.Config.NumClasses)
+		}
+		s.cls, err = infer.NewClassifier(ck.Config, ck.Weights)
+	} else {
+		s.dec, err = infer.NewDecoder(ck.Config, ck.Weights)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("student %s: %w", dir, err)
+	}
+	return s, nil
+}
+
+// Info describes the checkpoint: parameters, file size, sha256 of the weights.
+func (s *Student) Info(ctx context.Context) (ModelInfo, error) {
+	mi := ModelInfo{Ref: "student:" + s.dir, Kind: "student", Params: int64(s.ck.Config.NumParams()), SizeBytes: s.size,
+		Quantization: "F32", Details: map[string]string{"preset": s.ck.Preset, "arch": s.ck.Config.Arch}}
+	for k, v := range s.ck.Lineage {
+		mi.Details["lineage."+k] = v
+	}
+	f, err := os.Open(filepath.Join(s.dir, "model.safetensors"))
+	if err != nil {
+		return mi, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return mi, err
+	}
+	mi.Digest = "sha256:" + hex.EncodeToString(h.Sum(nil))
+	return mi, nil
+}
+
+// Predict answers recs: encoders classify in batches, decoders generate.
+func (s *Student) Predict(ctx context.Context, recs []datasets.Record, opts Options) ([]eval.Prediction, error) {
+	task, err := taskOf(recs)
+	if err != nil {
+		return nil, err
+	}
+	if s.cls != nil {
+		if task != schemas.EdgeIntent {
+			return nil, fmt.Errorf("student %s is a classifier; it cannot answer %s", s.dir, task)
+		}
+		return s.classify(ctx, recs, opts)
+	}
+	out := make([]eval.Prediction, 0, len(recs))
+	for i := range recs {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		p, err := s.generate(ctx, &recs[i], task, opts)
+		if err != nil {
+			return out, err
+		}
+		out = append(out, p)
+		if opts.Progress != nil {
+			opts.Progress(i + 1)
+		}
+	}
+	return out, nil
+}
+
+func (s *Student) classify(ctx context.Context, recs []datasets.Record, opts Options) ([]eval.Prediction, error) {
+	out := make([]eval.Prediction, 0, len(recs))
+	for lo := 0; lo < len(recs); lo += classifyBatch {
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		hi := min(len(recs), lo+classifyBatch)
+		batch := make([][]int, hi-lo)
+		for i := range batch {
+			ids := s.tok.Encode(recs[lo+i].Input)
+			if len(ids) == 0 {
+				ids = []int{s.tok.PAD()}
+			}
+			batch[i] = ids[:min(len(ids), s.ck.Config.MaxSeq)]
+		}
+		start := time.Now()
+		probs, err := s.cls.Classify(batch)
+		if err != nil {
+			return out, fmt.Errorf("student %s: %w", s.dir, err)
+		}
+		per := float64(time.Since(start).Microseconds()) / 1000 / float64(len(batch))
+		for i, pr := range probs {
+			top := infer.TopK(pr, 10)
+			p := eval.Prediction{ID: recs[lo+i].ID, Cost: eval.Cost{LatencyMS: per, PromptTokens: len(batch[i])}}
+			for _, t := range top {
+				p.Ranked = append(p.Ranked, s.ck.Labels[t.Class])
+			}
+			raw, _ := json.Marshal(map[string]string{"intent": p.Ranked[0]})
+			p.Raw = string(raw)
+			out = append(out, p)
+		}
+		if opts.Progress != nil {
+			opts.Progress(hi)
+		}
+	}
+	return out, nil
+}
+
+// maxNew are the seed's output limits; intents get 24 tokens because students
+// answer {"intent": "..."} rather than a bare label.
+func maxNew(task schemas.Task) int {
+	switch task {
+	case schemas.EdgeJSON:
+		return maxTokensJSON
+	case schemas.EdgeIntent:
+		return 24
+	}
+	return maxTokensFuncCall
+}
+
+func (s *Student) generate(ctx context.Context, r *datasets.Record, task schemas.Task, opts Options) (eval.Prediction, error) {
+	p := eval.Prediction{ID: r.ID}
+	system, user, err := train.Prompt(s.cat, r)
+	if err != nil {
+		p.Raw = "(no prompt: " + err.Error() + ")"
+		return p, nil
+	}
+	prompt, _, err := s.tok.EncodeChat(tokenizer.ChatExample{System: system, User: user})
+	if err != nil {
+		return p, err
+	}
+	cfg := s.ck.Config
+	if len(prompt) >= cfg.MaxSeq {
+		p.Raw = fmt.Sprintf("(prompt of %d tokens does not fit max_position_embeddings %d)", len(prompt), cfg.MaxSeq)
+		return p, nil
+	}
+	gopts := infer.GenerateOptions{MaxNewTokens: min(maxNew(task), cfg.MaxSeq-len(prompt)), StopTokens: []int{s.tok.EOS()}}
+	if opts.Constrained {
+		if gopts.LogitsProcessor, err = s.constraint(r, task); err != nil {
+			return p, err
+		}
+	}
+	start := time.Now()
+	ids, st, err := s.dec.Generate(ctx, prompt, gopts)
+	if err != nil {
+		return p, fmt.Errorf("student %s on %s: %w", s.dir, r.ID, err)
+	}
+	p.Raw = s.tok.DecodeSkipSpecial(ids)
+	p.Truncated = st.StopReason != infer.StopToken
+	p.Cost = eval.Cost{LatencyMS: float64(time.Since(start).Microseconds()) / 1000, PromptTokens: st.PromptTokens, OutputTokens: st.GeneratedTokens}
+	return p, nil
+}

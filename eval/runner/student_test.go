@@ -1,0 +1,94 @@
+package runner
+
+import (
+	"context"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/eval"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// randomStudent saves an untrained checkpoint of preset with a tokenizer
+// trained on recs' texts; an untrained model must still be evaluated without
+// crashing, its garbage kept as raw output.
+func randomStudent(t *testing.T, preset string, recs []datasets.Record, labels []string) string {
+	t.Helper()
+	p, err := model.LookupPreset(preset)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var texts []string
+	cat, _ := schemas.Load()
+	for i := range recs {
+		sys, user, _ := train.Prompt(cat, &recs[i])
+		texts = append(texts, recs[i].Input, recs[i].Target, sys, user)
+	}
+	tok, err := tokenizer.Train(slices.Values(texts), tokenizer.TrainConfig{VocabSize: 1200, SpecialTokens: tokenizer.DefaultSpecialTokens(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := p.Config
+	cfg.Vocab = tok.VocabSize()
+	if cfg.Arch == model.ArchEncoder {
+		cfg.NumClasses = len(labels)
+	}
+	dir := filepath.Join(t.TempDir(), "ck")
+	ck := &model.Checkpoint{Config: cfg, Preset: preset, Labels: labels, Weights: model.Init(cfg, 3),
+		Lineage: map[string]string{"dataset": recs[0].Task + "@v1"}}
+	if err := model.SaveCheckpoint(dir, ck, tok.Save); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+func TestStudentRunnerUntrained(t *testing.T) {
+	cat, _ := schemas.Load()
+	scorer, _ := eval.NewScorer(cat)
+	intents := builtinRecords(t, cat, schemas.EdgeIntent, "assistant-50", "test", 60, 5)
+	var labels []string
+	for _, r := range intents {
+		if !slices.Contains(labels, r.Intent) {
+			labels = append(labels, r.Intent)
+		}
+	}
+	slices.Sort(labels)
+	jsons := builtinRecords(t, cat, schemas.EdgeJSON, "", "test", 18, 5)[:3]
+	for _, tc := range []struct {
+		preset string
+		recs   []datasets.Record
+	}{{"tiny-intent", intents}, {"tiny-json", jsons}} {
+		t.Run(tc.preset, func(t *testing.T) {
+			dir := randomStudent(t, tc.preset, tc.recs, labels)
+			s, err := NewStudent(dir, cat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := s.Info(context.Background())
+			if err != nil || info.Params <= 0 || !strings.HasPrefix(info.Digest, "sha256:") || info.SizeBytes <= 0 {
+				t.Fatalf("info %+v %v", info, err)
+			}
+			preds, err := s.Predict(context.Background(), tc.recs, Options{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if len(preds) != len(tc.recs) {
+				t.Fatalf("%d predictions for %d records", len(preds), len(tc.recs))
+			}
+			for _, p := range preds {
+				if p.Cost.LatencyMS <= 0 || (tc.preset == "tiny-intent" && len(p.Ranked) != 10) {
+					t.Fatalf("prediction %+v", p)
+				}
+			}
+			if _, err := scorer.Score(tc.recs, preds); err != nil {
+				t.Fatal(err)
+			}
+		})
+	}
+}
