@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/parquet-go/parquet-go"
 	"go.temporal.io/sdk/activity"
@@ -227,8 +228,17 @@ func (a *Activities) EvalShard(ctx context.Context, in workflows.EvalShardInput)
 			return workflows.EvalShardResult{}, fmt.Errorf("few-shot examples: %w", err)
 		}
 	}
+	info, err := r.Info(ctx)
+	if err != nil {
+		return workflows.EvalShardResult{}, err
+	}
+	start := time.Now()
 	preds, err := r.Predict(ctx, recs[lo:hi], opts)
 	if err != nil {
+		return workflows.EvalShardResult{}, err
+	}
+	side := shardSide{WallMS: float64(time.Since(start).Microseconds()) / 1000, Info: info, PeakRSSBytes: peakRSS(), Worker: a.Identity}
+	if err := writeJSON(strings.TrimSuffix(path, ".parquet")+".json", side); err != nil {
 		return workflows.EvalShardResult{}, err
 	}
 	rows := make([]predRow, len(preds))

@@ -173,7 +173,7 @@ func NewPlan(cat *schemas.Catalog, spec Spec) (*Plan, error) {
 	)
 	switch spec.Task {
 	case schemas.EdgeJSON:
-		cells, variant = jsonCells(cat), "edgejson"
+		cells, variant, err = jsonCells(cat, spec.Variant)
 	case schemas.EdgeIntent:
 		cells, variant, err = intentCells(cat, spec.Variant)
 	case schemas.EdgeFuncCall:
@@ -195,12 +195,26 @@ func NewPlan(cat *schemas.Catalog, spec Spec) (*Plan, error) {
 	return p, nil
 }
 
-func jsonCells(cat *schemas.Catalog) []Cell {
+// jsonCells lists the EdgeJSON schemas of a variant: "" (every level) or one
+// complexity level ("simple", "medium", "complex"), e.g. for the seed's
+// EdgeJSON-simple student.
+func jsonCells(cat *schemas.Catalog, level string) ([]Cell, string, error) {
+	variant := "edgejson"
+	switch level {
+	case "", "all":
+		level = ""
+	case string(schemas.Simple), string(schemas.Medium), string(schemas.Complex):
+		variant += "-" + level
+	default:
+		return nil, "", fmt.Errorf("variant %q: want simple, medium, complex or empty (all levels)", level)
+	}
 	var cells []Cell
 	for _, s := range cat.Schemas {
-		cells = append(cells, Cell{Key: s.ID, Task: schemas.EdgeJSON, Variant: "edgejson", SchemaID: s.ID, Complexity: s.Complexity})
+		if level == "" || string(s.Complexity) == level {
+			cells = append(cells, Cell{Key: s.ID, Task: schemas.EdgeJSON, Variant: variant, SchemaID: s.ID, Complexity: s.Complexity})
+		}
 	}
-	return cells
+	return cells, variant, nil
 }
 
 func intentCells(cat *schemas.Catalog, variant string) ([]Cell, string, error) {

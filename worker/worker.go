@@ -198,6 +198,7 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
 		w.RegisterActivityWithOptions(a.PrepareEval, activity.RegisterOptions{Name: workflows.PrepareEvalActivityName})
 		w.RegisterActivityWithOptions(a.EvalShard, activity.RegisterOptions{Name: workflows.EvalShardActivityName})
+		w.RegisterActivityWithOptions(a.EvalReport, activity.RegisterOptions{Name: workflows.EvalReportActivityName})
 		return
 	}
 	if isGenerateQueue(queue) {

@@ -26,6 +26,7 @@ type generateFlags struct {
 	cluster      clusterFlags
 	task         string
 	classes      int
+	complexity   string
 	functions    int
 	train, test  int
 	teacher      string
@@ -78,6 +79,7 @@ $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
 	fl.StringVar(&f.task, "task", "", "task to generate: edgejson, edgeintent or edgefunccall (required)")
 	fl.IntVar(&f.classes, "classes", 50, "EdgeIntent: taxonomy size (50, 100 or 200)")
+	fl.StringVar(&f.complexity, "complexity", "all", "EdgeJSON: schema complexity level: simple, medium, complex or all")
 	fl.IntVar(&f.functions, "functions", 0, "EdgeFuncCall: number of catalog functions to use (0 = all)")
 	fl.IntVar(&f.train, "train", 0, "examples in the train split")
 	fl.IntVar(&f.test, "test", 0, "examples in the test split")
@@ -127,6 +129,13 @@ func (f *generateFlags) input() (workflows.DatasetInput, error) {
 	}
 	variant := ""
 	switch task {
+	case schemas.EdgeJSON:
+		if f.complexity != "" && f.complexity != "all" && !slices.Contains(schemas.Complexities, schemas.Complexity(f.complexity)) {
+			return workflows.DatasetInput{}, fmt.Errorf("--complexity %q: want simple, medium, complex or all", f.complexity)
+		}
+		if f.complexity != "all" {
+			variant = f.complexity
+		}
 	case schemas.EdgeIntent:
 		if !slices.Contains([]int{50, 100, 200}, f.classes) {
 			return workflows.DatasetInput{}, fmt.Errorf("--classes %d: want 50, 100 or 200", f.classes)
