@@ -48,6 +48,10 @@ type TrainInput struct {
 	Seed int64 `json:"seed,omitempty"`
 	// CheckpointEvery is how many steps pass between checkpoints (0 = default).
 	CheckpointEvery int `json:"checkpoint_every,omitempty"`
+	// HeartbeatSeconds is how long the training activity may go silent before
+	// Temporal declares its worker dead and retries it elsewhere (default 120: a
+	// 135M checkpoint write takes a while).
+	HeartbeatSeconds int `json:"heartbeat_seconds,omitempty"`
 	// KDAlpha and KDTemperature configure MethodKD (defaults 0.5 and 2).
 	KDAlpha       float64 `json:"kd_alpha,omitempty"`
 	KDTemperature float64 `json:"kd_temperature,omitempty"`

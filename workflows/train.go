@@ -25,6 +25,10 @@ func TrainWorkflow(ctx workflow.Context, in TrainInput) (TrainResult, error) {
 	if err := prepareTrain(pctx, in).Get(ctx, &plan); err != nil {
 		return TrainResult{}, err
 	}
+	heartbeat := 2 * time.Minute
+	if in.HeartbeatSeconds > 0 {
+		heartbeat = time.Duration(in.HeartbeatSeconds) * time.Second
+	}
 	tctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue: TaskQueueTrain,
 		// Training of the big presets takes hours; the heartbeat, not this
@@ -32,7 +36,7 @@ func TrainWorkflow(ctx workflow.Context, in TrainInput) (TrainResult, error) {
 		StartToCloseTimeout: 48 * time.Hour,
 		// A checkpoint of the 135M preset writes ~1.6 GB (weights and Adam
 		// moments): the timeout leaves room for that between heartbeats.
-		HeartbeatTimeout: 2 * time.Minute,
+		HeartbeatTimeout: heartbeat,
 		RetryPolicy: &temporal.RetryPolicy{
 			InitialInterval:        time.Second,
 			BackoffCoefficient:     2,

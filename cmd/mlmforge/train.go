@@ -73,6 +73,7 @@ Presets: ` + strings.Join(presets, ", ") + `.`,
 	fl.IntVar(&f.in.CheckpointEvery, "checkpoint-every", 0, "steps between checkpoints (0 = default)")
 	fl.Float64Var(&f.in.KDAlpha, "kd-alpha", 0, "kd: weight of the distillation term (default 0.5)")
 	fl.Float64Var(&f.in.KDTemperature, "kd-temperature", 0, "kd: softmax temperature (default 2)")
+	fl.IntVar(&f.in.HeartbeatSeconds, "heartbeat-timeout", 0, "seconds without a heartbeat before a training worker counts as dead and another resumes (0 = 120)")
 	fl.BoolVar(&f.detach, "detach", false, "start the workflow and print its id instead of waiting (needs --address)")
 	return cmd
 }
