@@ -199,6 +199,7 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterActivityWithOptions(a.PrepareEval, activity.RegisterOptions{Name: workflows.PrepareEvalActivityName})
 		w.RegisterActivityWithOptions(a.EvalShard, activity.RegisterOptions{Name: workflows.EvalShardActivityName})
 		w.RegisterActivityWithOptions(a.EvalReport, activity.RegisterOptions{Name: workflows.EvalReportActivityName})
+		w.RegisterActivityWithOptions(a.Promote, activity.RegisterOptions{Name: workflows.PromoteActivityName})
 		return
 	}
 	if isGenerateQueue(queue) {
@@ -209,6 +210,7 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterActivityWithOptions(a.CommitDataset, activity.RegisterOptions{Name: workflows.CommitDatasetActivityName})
 		w.RegisterActivityWithOptions(a.StageReview, activity.RegisterOptions{Name: workflows.StageReviewActivityName})
 		w.RegisterActivityWithOptions(a.LoadSample, activity.RegisterOptions{Name: workflows.LoadSampleActivityName})
+		w.RegisterActivityWithOptions(a.FindDataset, activity.RegisterOptions{Name: workflows.FindDatasetActivityName})
 	}
 }
 

@@ -144,18 +144,26 @@ func (p *pipelineImpl) datasets(ctx workflow.Context) error {
 		fut := workflow.ExecuteChildWorkflow(childCtx(ctx, id), DatasetWorkflowName, DatasetInput{Spec: d.Spec, Review: p.spec.Review})
 		gens = append(gens, pending{i, fut})
 	}
+	// Children finish in any order; a selector records each as it ends, so
+	// the progress query is never behind.
 	var errs error
+	sel := workflow.NewSelector(ctx)
 	for _, g := range gens {
-		st := p.step("dataset " + string(p.spec.Datasets[g.i].Spec.Task))
-		var dr DatasetResult
-		if err := g.fut.Get(ctx, &dr); err != nil {
-			st.State, st.Detail = "failed", err.Error()
-			errs = errors.Join(errs, err)
-			continue
-		}
-		f := &p.res.Datasets[g.i]
-		f.Task, f.Version, f.Dir = string(dr.Task), dr.Version, dr.Dir
-		st.State, st.Detail = "done", f.Task+"@"+f.Version
+		sel.AddFuture(g.fut, func(f workflow.Future) {
+			st := p.step("dataset " + string(p.spec.Datasets[g.i].Spec.Task))
+			var dr DatasetResult
+			if err := f.Get(ctx, &dr); err != nil {
+				st.State, st.Detail = "failed", err.Error()
+				errs = errors.Join(errs, err)
+				return
+			}
+			d := &p.res.Datasets[g.i]
+			d.Task, d.Version, d.Dir = dr.Task, dr.Version, dr.Dir
+			st.State, st.Detail = "done", d.Task+"@"+d.Version
+		})
+	}
+	for range gens {
+		sel.Select(ctx)
 	}
 	return errs
 }
@@ -204,16 +212,29 @@ func (p *pipelineImpl) train(ctx workflow.Context) error {
 		runs = append(runs, pending{m, workflow.ExecuteChildWorkflow(childCtx(ctx, id), TrainWorkflowName, in)})
 	}
 	var errs error
-	for _, r := range runs {
-		st := p.step("train " + r.m.Name)
-		var tr TrainResult
-		if err := r.fut.Get(ctx, &tr); err != nil {
-			st.State, st.Detail = "failed", err.Error()
-			errs = errors.Join(errs, err)
-			continue
+	done := make([]*PromoteStudent, len(runs))
+	sel := workflow.NewSelector(ctx)
+	for i, r := range runs {
+		sel.AddFuture(r.fut, func(f workflow.Future) {
+			st := p.step("train " + r.m.Name)
+			var tr TrainResult
+			if err := f.Get(ctx, &tr); err != nil {
+				st.State, st.Detail = "failed", err.Error()
+				errs = errors.Join(errs, err)
+				return
+			}
+			st.State, st.Detail = "done", tr.Checkpoint
+			done[i] = &PromoteStudent{Name: r.m.Name, Task: r.m.Task, Checkpoint: tr.Checkpoint, Train: tr}
+		})
+	}
+	for range runs {
+		sel.Select(ctx)
+	}
+	// Results keep spec order whatever order the children finished in.
+	for _, d := range done {
+		if d != nil {
+			p.res.Trained = append(p.res.Trained, *d)
 		}
-		st.State, st.Detail = "done", tr.Checkpoint
-		p.res.Trained = append(p.res.Trained, PromoteStudent{Name: r.m.Name, Task: r.m.Task, Checkpoint: tr.Checkpoint, Train: tr})
 	}
 	return errs
 }

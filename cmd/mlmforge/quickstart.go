@@ -18,14 +18,12 @@ func newQuickstartCmd(a *app) *cobra.Command {
 		Use:   "quickstart",
 		Short: "Run the main job on the embedded default setup and print what it did",
 		Long: `quickstart needs no Ollama and no cluster. It starts the embedded Temporal
-server (SQLite under the mlmforge home) with a worker on every queue, runs the
-health workflow through all task queues, and loads and validates the SLM-Bench
-catalogs.
-
-Then it generates a small dataset for each task with the builtin offline
-teacher through the Dataset workflow, with the review sample auto-approved.
-Training and evaluation are not part of this build yet; quickstart runs what
-exists and says so.`,
+server (SQLite under the mlmforge home) with a worker on every queue, checks
+the task queues and the SLM-Bench catalogs, then runs the whole pipeline:
+small datasets for the three tasks from the builtin offline teacher (review
+sample auto-approved), three tiny students trained in parallel, an evaluation
+report with plots, and promotion. Run it again and the unchanged steps are
+reused.`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runQuickstart(cmd.Context(), a)
@@ -52,44 +50,51 @@ func runQuickstart(ctx context.Context, a *app) error {
 		return err
 	}
 	printCatalogCounts(a, cat)
-	fmt.Fprintln(a.out, "\n3/3 Datasets (builtin teacher, tiny sizes)")
-	for _, in := range quickstartDatasets() {
-		run, existing, err := startDataset(ctx, e.client, in)
-		if err != nil {
-			return err
-		}
-		if existing {
-			fmt.Fprintf(a.out, "    %s: reusing workflow %s (same spec as an earlier run)\n", in.Spec.Task, run.GetID())
-		}
-		res, err := followDataset(ctx, a, e.client, run)
-		if err != nil {
-			return err
-		}
-		fmt.Fprintf(a.out, "    %-16s train %4d  test %4d  rejected %3d  %s\n", res.Task+"@"+res.Version,
-			res.Counts["train"], res.Counts["test"], sum(res.Stats.Rejects), res.Dir)
+	fmt.Fprintln(a.out, "\n3/3 Pipeline: datasets -> review (auto) -> train 3 tiny students -> evaluate -> promote")
+	res, err := runPipeline(ctx, a, e.client, quickstartSpec())
+	if err != nil {
+		return err
 	}
-	fmt.Fprintf(a.out, "\nDone in %.1fs.\n", time.Since(start).Seconds())
-	fmt.Fprintln(a.out, "Used: the embedded Temporal server, the builtin (offline) teacher, tiny dataset sizes, and an")
-	fmt.Fprintln(a.out, "auto-approved 10% review sample (recorded in each manifest).")
-	fmt.Fprintln(a.out, "The real thing: mlmforge generate --teacher ollama:qwen2.5:7b --task edgeintent --classes 50 --train 21000 --test 1000 --review required")
-	fmt.Fprintln(a.out, "(reviewers: mlmforge review add-reviewer NAME, then the UI at http://127.0.0.1:8234).")
-	fmt.Fprintln(a.out, "Training and evaluation are not in this build yet. Inspect data: mlmforge datasets ls")
+	printPipelineResult(a, res)
+	fmt.Fprintf(a.out, "\nDone in %s.\n", time.Since(start).Round(time.Second))
+	fmt.Fprintln(a.out, "Used: the embedded Temporal server, the builtin (offline) teacher, tiny dataset sizes, an")
+	fmt.Fprintln(a.out, "auto-approved 10% review sample (recorded in each manifest) and the tiny-* student presets.")
+	fmt.Fprintln(a.out, "The real thing: Ollama teachers, required review and the full presets, e.g.")
+	fmt.Fprintln(a.out, "  mlmforge dev   # then, in another terminal:")
+	fmt.Fprintln(a.out, "  mlmforge pipeline run --spec examples/pipeline.yaml --address 127.0.0.1:7233")
+	fmt.Fprintln(a.out, "  (set teacher: ollama:qwen2.5:7b, review.policy: required, presets mlm-135m-json / mlm-60m-intent /")
+	fmt.Fprintln(a.out, "  mlm-120m-balanced; reviewers: mlmforge review add-reviewer NAME, UI at http://127.0.0.1:8234)")
 	return nil
 }
 
-// quickstartDatasets are the small datasets quickstart generates, one per task.
-func quickstartDatasets() []workflows.DatasetInput {
-	specs := []generator.Spec{
-		{Task: schemas.EdgeJSON, Counts: map[string]int{"train": 360, "test": 180}},
-		{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"train": 1000, "test": 250}},
-		{Task: schemas.EdgeFuncCall, Counts: map[string]int{"train": 600, "test": 200}},
+// quickstartSpec is the pipeline quickstart runs: small enough to finish in a
+// few minutes on a 2-core laptop, large enough that the students clearly beat
+// chance.
+func quickstartSpec() workflows.PipelineSpec {
+	ds := func(task schemas.Task, variant string, train, test int) workflows.PipelineDataset {
+		return workflows.PipelineDataset{Spec: generator.Spec{Task: task, Variant: variant, Teacher: "builtin", Seed: 7,
+			Counts: map[string]int{"train": train, "test": test}}}
 	}
-	out := make([]workflows.DatasetInput, len(specs))
-	for i, s := range specs {
-		s.Teacher, s.Seed = "builtin", 7
-		out[i] = workflows.DatasetInput{Spec: s.WithDefaults(), Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto}}
+	model := func(name, task, preset string, steps int) workflows.PipelineModel {
+		return workflows.PipelineModel{Name: name, Task: task, Train: workflows.TrainInput{Preset: preset, Steps: steps, Seed: 1}}
 	}
-	return out
+	return workflows.PipelineSpec{
+		Name: "quickstart",
+		Datasets: []workflows.PipelineDataset{
+			ds(schemas.EdgeJSON, "simple", 800, 40),
+			ds(schemas.EdgeIntent, "50", 1500, 250),
+			ds(schemas.EdgeFuncCall, "20", 800, 40),
+		},
+		Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto},
+		Models: []workflows.PipelineModel{
+			model("tiny-json", "edgejson", "tiny-json", 400),
+			model("tiny-intent", "edgeintent", "tiny-intent", 300),
+			model("tiny-funccall", "edgefunccall", "tiny-funccall", 400),
+		},
+		Eval: workflows.PipelineEval{Limit: 40},
+		Promotion: workflows.PromotionPolicy{Tolerance: 0.02, Thresholds: map[string]float64{
+			"edgeintent.top1": 0.5, "edgejson.schema_compliance": 0.3, "edgefunccall.function_exact": 0.2}},
+	}
 }
 
 // printCatalogCounts prints one line per task.

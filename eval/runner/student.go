@@ -27,13 +27,14 @@ const classifyBatch = 32
 // batched classifier for encoders, a KV-cached greedy decoder for decoders
 // (with the same prompts the student was trained on).
 type Student struct {
-	dir  string
-	ck   *model.Checkpoint
-	tok  *tokenizer.Tokenizer
-	cat  *schemas.Catalog
-	dec  *infer.Decoder
-	cls  *infer.Classifier
-	size int64
+	dir   string
+	ck    *model.Checkpoint
+	tok   *tokenizer.Tokenizer
+	cat   *schemas.Catalog
+	dec   *infer.Decoder
+	cls   *infer.Classifier
+	size  int64
+	masks maskers
 }
 
 var _ Runner = (*Student)(nil)

@@ -12,6 +12,7 @@ import (
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/eval"
+	"github.com/cyclecore/mlmforge/eval/constrain"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -88,6 +89,63 @@ func TestStudentRunnerUntrained(t *testing.T) {
 			}
 			if _, err := scorer.Score(tc.recs, preds); err != nil {
 				t.Fatal(err)
+			}
+		})
+	}
+}
+
+// TestStudentConstrainedAlwaysParses: an untrained decoder emits garbage, but
+// under the JSON-Schema mask every answer it finishes parses, and an answer cut
+// by the token limit is still a valid prefix of a schema-shaped value.
+func TestStudentConstrainedAlwaysParses(t *testing.T) {
+	cat, _ := schemas.Load()
+	scorer, _ := eval.NewScorer(cat)
+	for _, tc := range []struct {
+		preset, variant string
+		task            schemas.Task
+	}{{"tiny-json", "simple", schemas.EdgeJSON}, {"tiny-funccall", "20", schemas.EdgeFuncCall}} {
+		t.Run(tc.preset, func(t *testing.T) {
+			recs := builtinRecords(t, cat, tc.task, tc.variant, "test", 12, 5)[:4]
+			s, err := NewStudent(randomStudent(t, tc.preset, recs, nil), cat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			preds, err := s.Predict(context.Background(), recs, Options{Constrained: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			rep, err := scorer.Score(recs, preds)
+			if err != nil {
+				t.Fatal(err)
+			}
+			checked := 0
+			for i, ex := range rep.Examples {
+				p := preds[i]
+				switch {
+				case strings.HasPrefix(p.Raw, "(prompt of"):
+					continue // the tiny model's context cannot hold this prompt
+				case !p.Truncated && ex.ParseError != "":
+					t.Errorf("finished answer does not parse (%s): %q", ex.ParseError, p.Raw)
+				case p.Truncated:
+					_, schema, err := s.answerSchema(&recs[i], tc.task)
+					if err != nil {
+						t.Fatal(err)
+					}
+					sc, err := constrain.Compile(schema)
+					if err != nil {
+						t.Fatal(err)
+					}
+					st := sc.Start()
+					for j := 0; j < len(p.Raw); j++ {
+						if !st.Step(p.Raw[j]) {
+							t.Fatalf("truncated answer leaves the schema at byte %d: %q", j, p.Raw)
+						}
+					}
+				}
+				checked++
+			}
+			if checked == 0 {
+				t.Fatal("no answer was checked")
 			}
 		})
 	}
