@@ -104,6 +104,10 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 				Checkpoint: p.Checkpoint, Worker: a.Identity})
 		},
 	})
+	var dataErr *distill.DataError
+	if errors.As(err, &dataErr) {
+		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+	}
 	if errors.Is(err, train.ErrNonFinite) {
 		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "TrainingDiverged", err)
 	}

@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/lora"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/nn"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
@@ -21,21 +23,31 @@ const (
 	MethodCE    = "ce"    // encoder, one-hot labels
 	MethodKD    = "kd"    // encoder, teacher soft labels (Record.SoftLabels)
 	MethodSeqKD = "seqkd" // decoder, the teacher's outputs (dataset targets)
+	MethodLoRA  = "lora"  // decoder, seqkd data on LoRA adapters of a frozen base (TrainSpec.Base)
 )
 
 // TrainSpec is one student training run.
 type TrainSpec struct {
 	// Preset names the architecture (model.LookupPreset).
 	Preset string
-	// Method is ce, kd or seqkd; empty picks ce for encoders, seqkd for decoders.
+	// Method is ce, kd, seqkd or lora; empty picks ce for encoders, seqkd for decoders.
 	Method string
+	// Base is MethodLoRA's frozen model: an mlmforge checkpoint or a Hugging Face Llama
+	// directory (export.LoadHF) whose architecture is the preset's (vocab aside). Its
+	// tokenizer.json is used instead of training one.
+	Base string
+	// LoRA configures MethodLoRA's adapters; nil takes lora.DefaultConfig() with
+	// Train.Seed as its seed.
+	LoRA *lora.Config
 	// Version is the dataset version to train on (its train split; 5% of it is
 	// held out for the evaluation loss).
 	Version *datasets.Version
 	// Catalog renders decoder prompts.
 	Catalog *schemas.Catalog
 	// OutDir receives tokenizer.json, checkpoints/, metrics.json and loss.png. A
-	// run whose OutDir already holds a checkpoint resumes from it.
+	// run whose OutDir already holds a checkpoint resumes from it. MethodLoRA's
+	// checkpoints are adapter checkpoints (distill/lora), which lora.LoadModel merges
+	// into their base for inference; it writes no loss.png.
 	OutDir string
 	// Train is the loop's configuration; zero fields take Defaults(preset).
 	Train train.Config
@@ -127,6 +139,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err != nil {
 		return TrainResult{}, err
 	}
+	autoSeq := spec.Train.SeqLen == 0
 	tc := fill(spec.Train, Defaults(p))
 	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
 	if err := tc.Validate(); err != nil {
@@ -142,11 +155,20 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err := os.MkdirAll(spec.OutDir, 0o755); err != nil {
 		return TrainResult{}, err
 	}
-	tok, err := studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog)
-	if err != nil {
-		return TrainResult{}, err
+	var base *lora.Base
+	var tok *tokenizer.Tokenizer
+	if method == MethodLoRA {
+		if base, tok, err = loraBase(spec.Base, cfg); err != nil {
+			return TrainResult{}, err
+		}
+		cfg = base.Config
+		tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
+	} else {
+		if tok, err = studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog); err != nil {
+			return TrainResult{}, err
+		}
+		cfg.Vocab = tok.VocabSize()
 	}
-	cfg.Vocab = tok.VocabSize()
 	trainRecs, heldRecs := train.SplitHoldout(recs, 0.05)
 	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog}
 	if cfg.Arch == model.ArchEncoder {
@@ -155,9 +177,18 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 		}
 		cfg.NumClasses = len(ds.Labels)
 	}
+	if autoSeq {
+		// Fit T to the data: the 98th percentile of example lengths, within
+		// MaxSeq, so short intents do not pay for padding and long
+		// function-calling prompts are not cut away.
+		if tc.SeqLen, err = fitSeqLen(ds, trainRecs, cfg.MaxSeq); err != nil {
+			return TrainResult{}, &DataError{err}
+		}
+		ds.SeqLen = tc.SeqLen
+	}
 	trainData, err := train.BuildData(ds, trainRecs)
 	if err != nil {
-		return TrainResult{}, fmt.Errorf("train split: %w", err)
+		return TrainResult{}, &DataError{fmt.Errorf("train split: %w", err)}
 	}
 	if method != MethodKD {
 		for i := range trainData.Examples {
@@ -172,10 +203,6 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			return TrainResult{}, fmt.Errorf("held-out slice: %w", err)
 		}
 	}
-	net, err := nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)})
-	if err != nil {
-		return TrainResult{}, err
-	}
 	resume, err := train.LatestCheckpoint(spec.OutDir)
 	if err != nil {
 		return TrainResult{}, err
@@ -184,15 +211,50 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	for k, v := range spec.Lineage {
 		lineage[k] = v
 	}
-	job := train.Job{Model: net, ModelConfig: cfg, Preset: p.Name, Lineage: lineage, Tokenizer: trainTokenizer{tok},
-		Train: trainData, Eval: evalData, OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress}
-	res, err := train.Run(ctx, tc, job)
+	var res train.Result
+	if method == MethodLoRA {
+		job := lora.Job{Preset: p.Name, Lineage: lineage, Tokenizer: trainTokenizer{tok}, Train: trainData, Eval: evalData,
+			OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress}
+		res, err = trainLoRA(ctx, tc, job, base, spec.LoRA)
+	} else {
+		net, nerr := nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)})
+		if nerr != nil {
+			return TrainResult{}, nerr
+		}
+		job := train.Job{Model: net, ModelConfig: cfg, Preset: p.Name, Lineage: lineage, Tokenizer: trainTokenizer{tok},
+			Train: trainData, Eval: evalData, OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress}
+		res, err = train.Run(ctx, tc, job)
+	}
 	out := TrainResult{Checkpoint: cmpOr(res.BestCheckpoint, res.Checkpoint), Config: cfg, Method: method, Result: res,
 		Resumed: resume != "", TrainExamples: len(trainData.Examples)}
 	if evalData != nil {
 		out.EvalExamples = len(evalData.Examples)
 	}
 	return out, err
+}
+
+// DataError is a problem with the dataset itself (no usable example, a label
+// set that does not fit): retrying cannot fix it.
+type DataError struct{ Err error }
+
+func (e *DataError) Error() string { return e.Err.Error() }
+func (e *DataError) Unwrap() error { return e.Err }
+
+// fitSeqLen tokenizes recs at maxSeq and returns the 98th percentile of the
+// example lengths, rounded up to a multiple of 16 and at least 16.
+func fitSeqLen(ds train.DataSpec, recs []datasets.Record, maxSeq int) (int, error) {
+	ds.SeqLen = maxSeq
+	d, err := train.BuildData(ds, recs)
+	if err != nil {
+		return 0, fmt.Errorf("train split: %w", err)
+	}
+	lens := make([]int, len(d.Examples))
+	for i, e := range d.Examples {
+		lens[i] = len(e.Tokens)
+	}
+	slices.Sort(lens)
+	n := lens[min(len(lens)-1, len(lens)*98/100)]
+	return min(maxSeq, max(16, (n+15)/16*16)), nil
 }
 
 // PickMethod resolves a method for an architecture; empty picks the default.
@@ -204,10 +266,49 @@ func PickMethod(arch, method string) (string, error) {
 		return MethodSeqKD, nil
 	case arch == model.ArchEncoder && (method == MethodCE || method == MethodKD):
 		return method, nil
-	case arch == model.ArchDecoder && method == MethodSeqKD:
+	case arch == model.ArchDecoder && (method == MethodSeqKD || method == MethodLoRA):
 		return method, nil
 	}
-	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd)", method, arch)
+	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd, lora)", method, arch)
+}
+
+// loraBase loads MethodLoRA's base and its tokenizer, and checks that the base has
+// the preset's architecture (its vocabulary is the base tokenizer's, not the preset's).
+func loraBase(dir string, preset model.Config) (*lora.Base, *tokenizer.Tokenizer, error) {
+	if dir == "" {
+		return nil, nil, errors.New("method lora: no base model (TrainSpec.Base)")
+	}
+	base, err := lora.LoadBase(dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	preset.Vocab = base.Config.Vocab
+	if d := base.Config.Diff(preset); len(d) > 0 {
+		return nil, nil, fmt.Errorf("method lora: base %s is not the preset's architecture (base != preset): %s", dir, strings.Join(d, "; "))
+	}
+	tok, err := LoadTokenizer(base.TokenizerPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("method lora: base %s: %w", dir, err)
+	}
+	return base, tok, nil
+}
+
+// trainLoRA trains adapters on the frozen base with distill/lora's loop and records
+// the base and its weights' sha256 in the lineage of every adapter checkpoint.
+func trainLoRA(ctx context.Context, tc train.Config, job lora.Job, base *lora.Base, lc *lora.Config) (train.Result, error) {
+	job.LoRA = lora.DefaultConfig()
+	job.LoRA.Seed = tc.Seed
+	if lc != nil {
+		job.LoRA = *lc
+	}
+	job.Base = base.Ref()
+	job.Lineage["base"], job.Lineage["base_sha256"] = base.Dir, base.Digest
+	net, err := nn.New(base.Config, base.Weights, nn.Options{LoRA: &job.LoRA}) // lora.Run copies a resumed checkpoint's adapters in
+	if err != nil {
+		return train.Result{}, err
+	}
+	job.Model = net
+	return lora.Run(ctx, tc, job)
 }
 
 // studentTokenizer loads OutDir/tokenizer.json (a resumed run) or trains a
