@@ -162,9 +162,10 @@ func printDatasetResult(a *app, res workflows.DatasetResult) {
 func newStatusCmd(a *app) *cobra.Command {
 	var cf clusterFlags
 	cmd := &cobra.Command{
-		Use:     "status WORKFLOW_ID",
-		Short:   "Show the progress or result of a dataset workflow",
-		Example: `  mlmforge status dataset-3f9a2c... --address 127.0.0.1:7233`,
+		Use:   "status WORKFLOW_ID",
+		Short: "Show the progress or result of a pipeline, dataset, train or evaluate workflow",
+		Example: `  mlmforge status pipeline-weekly-3f9a2c... --address 127.0.0.1:7233
+  mlmforge status dataset-3f9a2c... --address 127.0.0.1:7233`,
 		Args:    exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cf.validate(); err != nil {
@@ -188,7 +189,16 @@ func runStatus(ctx context.Context, a *app, cf clusterFlags, id string) error {
 		return fmt.Errorf("workflow %s: %w", id, err)
 	}
 	st := desc.WorkflowExecutionInfo.Status
-	if st == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
+	running := st == enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING
+	switch desc.WorkflowExecutionInfo.Type.GetName() {
+	case workflows.PipelineWorkflowName:
+		return pipelineStatus(ctx, a, c, id, running)
+	case workflows.TrainWorkflowName:
+		return trainStatus(ctx, a, c, id, running)
+	case workflows.EvaluateWorkflowName:
+		return evalStatus(ctx, a, c, id, running)
+	}
+	if running {
 		p, err := queryProgress(ctx, c, id)
 		if err != nil {
 			return fmt.Errorf("query %s (is a worker serving the %s queue?): %w", id, workflows.TaskQueueWorkflows, err)

@@ -87,9 +87,9 @@ func quickstartSpec() workflows.PipelineSpec {
 		},
 		Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto},
 		Models: []workflows.PipelineModel{
-			model("tiny-json", "edgejson", "tiny-json", 400),
+			model("tiny-json", "edgejson", "tiny-json", 300),
 			model("tiny-intent", "edgeintent", "tiny-intent", 300),
-			model("tiny-funccall", "edgefunccall", "tiny-funccall", 400),
+			model("tiny-funccall", "edgefunccall", "tiny-funccall", 300),
 		},
 		Eval: workflows.PipelineEval{Limit: 40},
 		Promotion: workflows.PromotionPolicy{Tolerance: 0.02, Thresholds: map[string]float64{
