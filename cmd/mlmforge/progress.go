@@ -166,7 +166,7 @@ func newStatusCmd(a *app) *cobra.Command {
 		Short: "Show the progress or result of a pipeline, dataset, train or evaluate workflow",
 		Example: `  mlmforge status pipeline-weekly-3f9a2c... --address 127.0.0.1:7233
   mlmforge status dataset-3f9a2c... --address 127.0.0.1:7233`,
-		Args:    exactArgs(1),
+		Args: exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := cf.validate(); err != nil {
 				return err
