@@ -277,7 +277,8 @@ func (p *pipelineImpl) evaluate(ctx workflow.Context) error {
 func (p *pipelineImpl) promote(ctx workflow.Context) error {
 	st := p.step("promote")
 	st.State = "running"
-	in := PromoteInput{Pipeline: p.spec.Name, RunID: workflow.GetInfo(ctx).WorkflowExecution.ID, Policy: p.spec.Promotion,
+	info := workflow.GetInfo(ctx)
+	in := PromoteInput{Pipeline: p.spec.Name, RunID: info.WorkflowExecution.ID + "/" + info.WorkflowExecution.RunID, Policy: p.spec.Promotion,
 		ReportDir: p.res.Eval.ReportDir, Students: p.res.Trained, Datasets: p.res.Datasets, Reused: map[string]bool{}}
 	for _, r := range p.res.Reused {
 		in.Reused[r] = true

@@ -69,6 +69,7 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newImportCmd(a),
 		newTrainCmd(a),
 		newEvalCmd(a),
+		newPipelineCmd(a),
 	)
 	return root
 }
