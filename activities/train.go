@@ -33,8 +33,12 @@ func (a *Activities) PrepareTrain(ctx context.Context, in workflows.TrainInput) 
 	if err != nil {
 		return workflows.TrainPlan{}, invalid("%v", err)
 	}
-	if _, err := distill.PickMethod(p.Config.Arch, in.Method); err != nil {
+	method, err := distill.PickMethod(p.Config.Arch, in.Method)
+	if err != nil {
 		return workflows.TrainPlan{}, invalid("%v", err)
+	}
+	if (method == distill.MethodLoRA) != (in.Base != "") {
+		return workflows.TrainPlan{}, invalid("method lora needs a base model, and a base is only used by method lora (method %q, base %q)", method, in.Base)
 	}
 	ver, err := a.openDataset(in.Dataset)
 	if err != nil {
@@ -95,7 +99,7 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed)}
 	start := time.Now()
 	res, err := distill.TrainStudent(ctx, distill.TrainSpec{
-		Preset: in.Preset, Method: in.Method, Version: ver, Catalog: cat, OutDir: plan.RunDir, Train: tc,
+		Preset: in.Preset, Method: in.Method, Base: in.Base, Version: ver, Catalog: cat, OutDir: plan.RunDir, Train: tc,
 		KDAlpha: in.KDAlpha, KDTemperature: in.KDTemperature,
 		Lineage: map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": ver.Dir()},
 		Progress: func(p train.Progress) {

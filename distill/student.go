@@ -155,20 +155,11 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err := os.MkdirAll(spec.OutDir, 0o755); err != nil {
 		return TrainResult{}, err
 	}
-	var base *lora.Base
-	var tok *tokenizer.Tokenizer
-	if method == MethodLoRA {
-		if base, tok, err = loraBase(spec.Base, cfg); err != nil {
-			return TrainResult{}, err
-		}
-		cfg = base.Config
-		tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
-	} else {
-		if tok, err = studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog); err != nil {
-			return TrainResult{}, err
-		}
-		cfg.Vocab = tok.VocabSize()
+	cfg, base, tok, err := studentBase(spec, method, cfg, recs)
+	if err != nil {
+		return TrainResult{}, err
 	}
+	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
 	trainRecs, heldRecs := train.SplitHoldout(recs, 0.05)
 	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog}
 	if cfg.Arch == model.ArchEncoder {
@@ -270,6 +261,25 @@ func PickMethod(arch, method string) (string, error) {
 		return method, nil
 	}
 	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd, lora)", method, arch)
+}
+
+// studentBase fits the preset's config to the run: a fresh student gets the tokenizer
+// trained (or resumed) in OutDir and its vocabulary size; MethodLoRA gets its frozen
+// base, whose config and tokenizer it keeps.
+func studentBase(spec TrainSpec, method string, cfg model.Config, recs []datasets.Record) (model.Config, *lora.Base, *tokenizer.Tokenizer, error) {
+	if method == MethodLoRA {
+		base, tok, err := loraBase(spec.Base, cfg)
+		if err != nil {
+			return cfg, nil, nil, err
+		}
+		return base.Config, base, tok, nil
+	}
+	tok, err := studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog)
+	if err != nil {
+		return cfg, nil, nil, err
+	}
+	cfg.Vocab = tok.VocabSize()
+	return cfg, nil, tok, nil
 }
 
 // loraBase loads MethodLoRA's base and its tokenizer, and checks that the base has

@@ -34,8 +34,13 @@ type TrainInput struct {
 	// Dataset is a dataset reference, TASK@VERSION or TASK@latest; the workflow
 	// records the version it resolved to.
 	Dataset string `json:"dataset"`
-	// Method is ce, kd or seqkd; empty picks ce for encoders and seqkd for decoders.
+	// Method is ce, kd, seqkd or lora; empty picks ce for encoders and seqkd for
+	// decoders.
 	Method string `json:"method,omitempty"`
+	// Base is the frozen base model of method lora: an mlmforge checkpoint or a
+	// Hugging Face directory (config.json, model.safetensors, tokenizer.json),
+	// on the workers' shared filesystem. Its sha256 goes into the lineage.
+	Base string `json:"base,omitempty"`
 	// Steps is the number of optimizer steps (0 = the preset's default for its size).
 	Steps int `json:"steps,omitempty"`
 	// BatchSize is the number of sequences per optimizer step (0 = default).

@@ -2,6 +2,7 @@ package nn
 
 import (
 	"fmt"
+	"slices"
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -15,12 +16,15 @@ func (n *Net) build(B, T int, m mode) (*graph, error) {
 	g := &graph{g: gorgonia.NewGraph(), feed: &feed{batch: B, seq: T}}
 	w := map[string]*gorgonia.Node{}
 	var wnodes gorgonia.Nodes
-	for _, p := range n.params {
+	n.buildMode = m
+	for i, p := range append(slices.Clip(n.params), n.frozen...) { // frozen: LoRA base weights, no gradient
 		t := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data))
 		node := gorgonia.NewTensor(g.g, tensor.Float32, len(p.Shape), gorgonia.WithShape(p.Shape...),
 			gorgonia.WithName(p.Name), gorgonia.WithValue(t))
 		w[p.Name] = node
-		wnodes = append(wnodes, node)
+		if i < len(n.params) {
+			wnodes = append(wnodes, node)
+		}
 	}
 	x, err := embedding(w["model.embed_tokens.weight"], g.feed)
 	if err != nil {
@@ -65,7 +69,7 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 	if err != nil {
 		return nil, fmt.Errorf("input_layernorm: %w", err)
 	}
-	qkv, err := linear(h, lw("self_attn.q_proj.weight"), lw("self_attn.k_proj.weight"), lw("self_attn.v_proj.weight"))
+	qkv, err := n.proj(h, l, w, "self_attn.q_proj.weight", "self_attn.k_proj.weight", "self_attn.v_proj.weight")
 	if err != nil {
 		return nil, fmt.Errorf("qkv: %w", err)
 	}
@@ -76,7 +80,7 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
-	o, err := linear(a, lw("self_attn.o_proj.weight"))
+	o, err := n.proj(a, l, w, "self_attn.o_proj.weight")
 	if err != nil {
 		return nil, fmt.Errorf("o_proj: %w", err)
 	}
@@ -86,7 +90,7 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 	if h, err = rmsNorm(x, lw("post_attention_layernorm.weight"), c.NormEps); err != nil {
 		return nil, fmt.Errorf("post_attention_layernorm: %w", err)
 	}
-	gu, err := linear(h, lw("mlp.gate_proj.weight"), lw("mlp.up_proj.weight"))
+	gu, err := n.proj(h, l, w, "mlp.gate_proj.weight", "mlp.up_proj.weight")
 	if err != nil {
 		return nil, fmt.Errorf("gate/up: %w", err)
 	}
@@ -94,7 +98,7 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 	if err != nil {
 		return nil, fmt.Errorf("swiglu: %w", err)
 	}
-	down, err := linear(act, lw("mlp.down_proj.weight"))
+	down, err := n.proj(act, l, w, "mlp.down_proj.weight")
 	if err != nil {
 		return nil, fmt.Errorf("down_proj: %w", err)
 	}
@@ -111,11 +115,11 @@ func (n *Net) head(x *gorgonia.Node, w map[string]*gorgonia.Node, f *feed) (*gor
 		return nil, fmt.Errorf("model.norm: %w", err)
 	}
 	if n.cfg.Arch == model.ArchDecoder {
-		head := w["lm_head.weight"]
+		head := "lm_head.weight"
 		if n.cfg.TiedEmbeddings {
-			head = w["model.embed_tokens.weight"]
+			head = "model.embed_tokens.weight"
 		}
-		if h, err = linear(h, head); err != nil {
+		if h, err = n.proj(h, -1, w, head); err != nil {
 			return nil, fmt.Errorf("lm_head: %w", err)
 		}
 		return h, nil

@@ -17,11 +17,18 @@ import (
 
 	"gorgonia.org/gorgonia"
 
+	"github.com/cyclecore/mlmforge/distill/lora"
 	"github.com/cyclecore/mlmforge/distill/model"
 )
 
-// Options are the loss settings of a Net.
+// Options are the loss and adapter settings of a Net.
 type Options struct {
+	// LoRA, when set, freezes the weights New is given and trains LoRA adapters on the
+	// targeted linear layers instead (decoders only): Params lists only the adapters.
+	LoRA *lora.Config
+	// Adapters are the initial adapter tensors of a LoRA net (for example a resumed
+	// adapter checkpoint), used in place; nil draws them with LoRA.Init.
+	Adapters model.Weights
 	// KDAlpha weights the distillation term of the encoder loss when a batch carries a
 	// teacher distribution (Batch.Soft): alpha*T^2*KL + (1-alpha)*CE. 0 ignores Soft.
 	KDAlpha float64
@@ -53,6 +60,11 @@ type Net struct {
 	opts   Options
 	params []model.Param
 	graphs map[graphKey]*graph
+	// LoRA only: the adapter config, the frozen base weights (no Grad), and the mode
+	// of the graph being built (dropout applies in training graphs only).
+	lora      *lora.Config
+	frozen    []model.Param
+	buildMode mode
 }
 
 // New builds a Net for cfg over the weights w (checked against cfg). The weights'
@@ -74,6 +86,12 @@ func New(cfg model.Config, w model.Weights, opts Options) (*Net, error) {
 		opts.KDTemperature = 1
 	}
 	n := &Net{cfg: cfg, opts: opts, graphs: map[graphKey]*graph{}}
+	if opts.LoRA != nil {
+		if err := n.setupLoRA(w, opts); err != nil {
+			return nil, err
+		}
+		return n, nil
+	}
 	for _, p := range cfg.Params() {
 		t := w[p.Name]
 		n.params = append(n.params, model.Param{Name: p.Name, Shape: p.Shape, Data: t.Data, Grad: make([]float32, len(t.Data))})
@@ -84,8 +102,9 @@ func New(cfg model.Config, w model.Weights, opts Options) (*Net, error) {
 // Config is the architecture the Net was built for.
 func (n *Net) Config() model.Config { return n.cfg }
 
-// Params lists the trainable tensors in cfg.Params() order. Data aliases the weights;
-// Grad is where ForwardBackward adds gradients (the caller zeroes it).
+// Params lists the trainable tensors in cfg.Params() order (a LoRA net: only the
+// adapters, in lora.Config.Params order). Data aliases the weights; Grad is where
+// ForwardBackward adds gradients (the caller zeroes it).
 func (n *Net) Params() []model.Param { return n.params }
 
 // ForwardBackward computes the loss of b and ADDS its gradients into Params()[i].Grad.

@@ -13,6 +13,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/infer"
+	"github.com/cyclecore/mlmforge/distill/lora"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
@@ -41,7 +42,7 @@ var _ Runner = (*Student)(nil)
 
 // NewStudent loads the checkpoint in dir (config.json, model.safetensors, tokenizer.json).
 func NewStudent(dir string, cat *schemas.Catalog) (*Student, error) {
-	ck, err := model.LoadModel(dir)
+	ck, err := lora.LoadModel(dir) // a LoRA adapter checkpoint comes back merged into its base
 	if err != nil {
 		return nil, err
 	}
@@ -50,8 +51,11 @@ func NewStudent(dir string, cat *schemas.Catalog) (*Student, error) {
 		return nil, fmt.Errorf("student %s: %w", dir, err)
 	}
 	s := &Student{dir: dir, ck: ck, tok: tok, cat: cat}
-	if fi, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
-		s.size = fi.Size()
+	for _, f := range []string{"model.safetensors", "adapter_model.safetensors"} {
+		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
+			s.size = fi.Size()
+			break
+		}
 	}
 	if ck.Config.Arch == model.ArchEncoder {
 		if len(ck.Labels) != ck.Config.NumClasses {
@@ -74,7 +78,11 @@ func (s *Student) Info(ctx context.Context) (ModelInfo, error) {
 	for k, v := range s.ck.Lineage {
 		mi.Details["lineage."+k] = v
 	}
-	f, err := os.Open(filepath.Join(s.dir, "model.safetensors"))
+	weights := filepath.Join(s.dir, "model.safetensors")
+	if _, err := os.Stat(weights); err != nil {
+		weights = filepath.Join(s.dir, "adapter_model.safetensors")
+	}
+	f, err := os.Open(weights)
 	if err != nil {
 		return mi, err
 	}
