@@ -1,9 +1,12 @@
 package eval
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 	"sort"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/schemas"
@@ -67,13 +70,51 @@ func b2f(b bool) float64 {
 
 // jsonScorer scores EdgeJSON examples.
 type jsonScorer struct {
-	cat   *schemas.Catalog
-	all   jsonAcc
-	level map[string]*jsonAcc
+	cat      *schemas.Catalog
+	all      jsonAcc
+	level    map[string]*jsonAcc
+	imported map[string]*jsonschema.Schema // compiled Meta.schema by its text
 }
 
 func newJSONScorer(cat *schemas.Catalog) *jsonScorer {
 	return &jsonScorer{cat: cat, level: map[string]*jsonAcc{}}
+}
+
+// schema is the record's JSON schema: the catalog schema its cell names, or,
+// for imported records (SNIPS slots), the schema the importer stored in
+// Meta.schema, compiled once per distinct schema.
+func (s *jsonScorer) schema(rec *datasets.Record) (*jsonschema.Schema, error) {
+	sch, err := s.cat.CompiledSchema(rec.Cell)
+	if err == nil {
+		return sch, nil
+	}
+	var meta struct {
+		Schema json.RawMessage `json:"schema"`
+	}
+	if rec.Meta == "" || json.Unmarshal([]byte(rec.Meta), &meta) != nil || len(meta.Schema) == 0 {
+		return nil, fmt.Errorf("record %q: field cell (the schema id): %w", rec.ID, err)
+	}
+	key := string(meta.Schema)
+	if c, ok := s.imported[key]; ok {
+		return c, nil
+	}
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(meta.Schema))
+	if err != nil {
+		return nil, fmt.Errorf("record %q: field meta.schema: %w", rec.ID, err)
+	}
+	c := jsonschema.NewCompiler()
+	if err := c.AddResource("meta.json", doc); err != nil {
+		return nil, fmt.Errorf("record %q: field meta.schema: %w", rec.ID, err)
+	}
+	compiled, err := c.Compile("meta.json")
+	if err != nil {
+		return nil, fmt.Errorf("record %q: field meta.schema: %w", rec.ID, err)
+	}
+	if s.imported == nil {
+		s.imported = map[string]*jsonschema.Schema{}
+	}
+	s.imported[key] = compiled
+	return compiled, nil
 }
 
 // score scores one example; errors are reserved for broken gold records.
@@ -82,9 +123,9 @@ func (s *jsonScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	if err != nil {
 		return fmt.Errorf("record %q: field target: %w", rec.ID, err)
 	}
-	sch, err := s.cat.CompiledSchema(rec.Cell)
+	sch, err := s.schema(rec)
 	if err != nil {
-		return fmt.Errorf("record %q: field cell (the schema id): %w", rec.ID, err)
+		return err
 	}
 	level := rec.Complexity
 	if level == "" {

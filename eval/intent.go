@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 
@@ -62,6 +63,9 @@ type intentScorer struct {
 	top1   int
 	topk   int
 	seen   map[string]bool // taxonomies whose classes were added
+	// dataLabels are the label sets of imported taxonomies the catalog does not
+	// know (CLINC150, SNIPS): the gold labels of the scored records, sorted.
+	dataLabels map[string][]string
 }
 
 func newIntentScorer(cat *schemas.Catalog) *intentScorer {
@@ -75,7 +79,18 @@ func (s *intentScorer) addTaxonomy(ref string) error {
 	}
 	tax, err := s.cat.Taxonomy(ref)
 	if err != nil {
-		return err
+		labels, ok := s.dataLabels[ref]
+		if !ok {
+			return err
+		}
+		s.seen[ref] = true
+		for _, l := range labels {
+			if _, ok := s.index[l]; !ok {
+				s.index[l] = len(s.labels)
+				s.labels = append(s.labels, l)
+			}
+		}
+		return nil
 	}
 	s.seen[ref] = true
 	for _, c := range tax.Classes {
@@ -250,4 +265,35 @@ func (s *intentScorer) confusion() *Confusion {
 		c.Counts[gp[0]][p] += n
 	}
 	return c
+}
+
+// importedLabels collects, per variant the catalog does not know, the gold
+// intents of the EdgeIntent records, sorted: an imported benchmark's label set
+// is the set of its labels.
+func importedLabels(cat *schemas.Catalog, records []datasets.Record) map[string][]string {
+	sets := map[string]map[string]bool{}
+	for i := range records {
+		r := &records[i]
+		if schemas.Task(r.Task) != schemas.EdgeIntent {
+			continue
+		}
+		if _, err := cat.Taxonomy(r.Variant); err == nil {
+			continue
+		}
+		var gold struct {
+			Intent string `json:"intent"`
+		}
+		if json.Unmarshal([]byte(r.Target), &gold) != nil || gold.Intent == "" {
+			continue // Score reports the broken record
+		}
+		if sets[r.Variant] == nil {
+			sets[r.Variant] = map[string]bool{}
+		}
+		sets[r.Variant][gold.Intent] = true
+	}
+	out := make(map[string][]string, len(sets))
+	for v, set := range sets {
+		out[v] = slices.Sorted(maps.Keys(set))
+	}
+	return out
 }

@@ -59,7 +59,7 @@ func (s *Scorer) Score(records []datasets.Record, preds []Prediction) (*Report, 
 		}
 		byID[p.ID] = i
 	}
-	var ts taskScorers
+	ts := taskScorers{dataLabels: importedLabels(s.cat, records)}
 	rep := &Report{N: len(records), Examples: make([]ExampleResult, len(records))}
 	costs := make([]Cost, 0, len(records))
 	used := 0
@@ -106,9 +106,11 @@ func (s *Scorer) Score(records []datasets.Record, preds []Prediction) (*Report, 
 
 // taskScorers holds one scorer per task, created at the task's first record.
 type taskScorers struct {
-	json   *jsonScorer
-	intent *intentScorer
-	fc     *funcScorer
+	// dataLabels are imported taxonomies' label sets (importedLabels).
+	dataLabels map[string][]string
+	json       *jsonScorer
+	intent     *intentScorer
+	fc         *funcScorer
 }
 
 // score dispatches one record to its task's scorer.
@@ -122,6 +124,7 @@ func (ts *taskScorers) score(cat *schemas.Catalog, rec *datasets.Record, res *Ex
 	case schemas.EdgeIntent:
 		if ts.intent == nil {
 			ts.intent = newIntentScorer(cat)
+			ts.intent.dataLabels = ts.dataLabels
 		}
 		return ts.intent.score(rec, res)
 	case schemas.EdgeFuncCall:
