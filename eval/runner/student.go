@@ -1,6 +1,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -15,6 +16,7 @@ import (
 	"github.com/cyclecore/mlmforge/distill/infer"
 	"github.com/cyclecore/mlmforge/distill/lora"
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/quant"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/eval"
@@ -36,12 +38,17 @@ type Student struct {
 	cls   *infer.Classifier
 	size  int64
 	masks maskers
+	quant string // weight format for the report: F32, or INT8
+	file  string // the weights file hashed for the digest
 }
 
 var _ Runner = (*Student)(nil)
 
 // NewStudent loads the checkpoint in dir (config.json, model.safetensors, tokenizer.json).
 func NewStudent(dir string, cat *schemas.Catalog) (*Student, error) {
+	if quant.IsInt8(dir) {
+		return newInt8Student(dir, cat)
+	}
 	ck, err := lora.LoadModel(dir) // a LoRA adapter checkpoint comes back merged into its base
 	if err != nil {
 		return nil, err
@@ -74,12 +81,14 @@ func NewStudent(dir string, cat *schemas.Catalog) (*Student, error) {
 // Info describes the checkpoint: parameters, file size, sha256 of the weights.
 func (s *Student) Info(ctx context.Context) (ModelInfo, error) {
 	mi := ModelInfo{Ref: "student:" + s.dir, Kind: "student", Params: int64(s.ck.Config.NumParams()), SizeBytes: s.size,
-		Quantization: "F32", Details: map[string]string{"preset": s.ck.Preset, "arch": s.ck.Config.Arch}}
+		Quantization: cmp.Or(s.quant, "F32"), Details: map[string]string{"preset": s.ck.Preset, "arch": s.ck.Config.Arch}}
 	for k, v := range s.ck.Lineage {
 		mi.Details["lineage."+k] = v
 	}
 	weights := filepath.Join(s.dir, "model.safetensors")
-	if _, err := os.Stat(weights); err != nil {
+	if s.file != "" {
+		weights = filepath.Join(s.dir, s.file)
+	} else if _, err := os.Stat(weights); err != nil {
 		weights = filepath.Join(s.dir, "adapter_model.safetensors")
 	}
 	f, err := os.Open(weights)
@@ -205,4 +214,32 @@ func (s *Student) generate(ctx context.Context, r *datasets.Record, task schemas
 	p.Truncated = st.StopReason != infer.StopToken
 	p.Cost = eval.Cost{LatencyMS: float64(time.Since(start).Microseconds()) / 1000, PromptTokens: st.PromptTokens, OutputTokens: st.GeneratedTokens}
 	return p, nil
+}
+
+// newInt8Student loads an INT8 classifier directory (mlmforge export --format int8).
+func newInt8Student(dir string, cat *schemas.Catalog) (*Student, error) {
+	cls, labels, err := quant.LoadClassifier(dir)
+	if err != nil {
+		return nil, err
+	}
+	tok, err := tokenizer.Load(filepath.Join(dir, "tokenizer.json"))
+	if err != nil {
+		return nil, fmt.Errorf("student %s: %w", dir, err)
+	}
+	cfg := cls.Config()
+	ck := &model.Checkpoint{Config: cfg, Labels: labels, Dir: dir}
+	if meta, err := os.ReadFile(filepath.Join(dir, "config.json")); err == nil {
+		var cf struct {
+			Preset  string            `json:"preset"`
+			Lineage map[string]string `json:"lineage"`
+		}
+		if json.Unmarshal(meta, &cf) == nil {
+			ck.Preset, ck.Lineage = cf.Preset, cf.Lineage
+		}
+	}
+	s := &Student{dir: dir, ck: ck, tok: tok, cat: cat, cls: cls, quant: "INT8", file: "model.int8.safetensors"}
+	if fi, err := os.Stat(filepath.Join(dir, s.file)); err == nil {
+		s.size = fi.Size()
+	}
+	return s, nil
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/quant"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/eval"
@@ -148,5 +149,51 @@ func TestStudentConstrainedAlwaysParses(t *testing.T) {
 				t.Fatal("no answer was checked")
 			}
 		})
+	}
+}
+
+// TestStudentInt8 evaluates the INT8 export of a classifier like its float
+// checkpoint: same labels, close answers, reported as INT8.
+func TestStudentInt8(t *testing.T) {
+	cat, _ := schemas.Load()
+	recs := builtinRecords(t, cat, schemas.EdgeIntent, "assistant-50", "test", 60, 5)
+	var labels []string
+	for _, r := range recs {
+		if !slices.Contains(labels, r.Intent) {
+			labels = append(labels, r.Intent)
+		}
+	}
+	slices.Sort(labels)
+	dir := randomStudent(t, "tiny-intent", recs, labels)
+	ck, err := model.LoadModel(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	qdir := filepath.Join(t.TempDir(), "int8")
+	if err := quant.SaveInt8(qdir, ck, ""); err != nil {
+		t.Fatal(err)
+	}
+	f, _ := NewStudent(dir, cat)
+	q, err := NewStudent(qdir, cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	info, err := q.Info(context.Background())
+	if err != nil || info.Quantization != "INT8" || info.SizeBytes <= 0 {
+		t.Fatalf("info %+v %v", info, err)
+	}
+	fp, _ := f.Predict(context.Background(), recs, Options{})
+	qp, err := q.Predict(context.Background(), recs, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	same := 0
+	for i := range fp {
+		if fp[i].Ranked[0] == qp[i].Ranked[0] {
+			same++
+		}
+	}
+	if same < len(fp)*9/10 {
+		t.Errorf("INT8 agrees with float32 on %d of %d top-1 answers", same, len(fp))
 	}
 }
