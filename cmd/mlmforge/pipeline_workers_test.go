@@ -43,7 +43,7 @@ review: {policy: auto}
 models:
   - name: intent
     task: edgeintent
-    train: {preset: tiny-intent, steps: 300, checkpoint_every: 20, heartbeat_seconds: 4, seed: 1}
+    train: {preset: tiny-intent, steps: 150, checkpoint_every: 10, heartbeat_seconds: 4, seed: 1}
 eval: {limit: 20}
 promotion: {thresholds: {edgeintent.top1: 0.05}}
 `), 0o644); err != nil {
@@ -83,8 +83,8 @@ promotion: {thresholds: {edgeintent.top1: 0.05}}
 		t.Fatalf("trained %+v", res.Trained)
 	}
 	tr := res.Trained[0].Train
-	if tr.Resumes < 1 || len(tr.Workers) != 2 || tr.Workers[0] == tr.Workers[1] || tr.Steps != 300 {
-		t.Fatalf("training %+v: want 300 steps on two workers with a resume", tr)
+	if tr.Resumes < 1 || len(tr.Workers) != 2 || tr.Workers[0] == tr.Workers[1] || tr.Steps != 150 {
+		t.Fatalf("training %+v: want 150 steps on two workers with a resume", tr)
 	}
 	versions, _ := filepath.Glob(filepath.Join(home, "datasets", "edgeintent", "v*"))
 	if len(versions) != 1 {

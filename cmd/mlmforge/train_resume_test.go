@@ -35,7 +35,7 @@ func TestTrainingSurvivesAKilledWorker(t *testing.T) {
 	}
 	first, _ := startCLI(t, "Press Ctrl+C", "--home", home, "worker", "--address", addr, "--queues", "train")
 	out, errOut, code := runCLI(t, "--home", home, "train", "--address", addr, "--detach", "--preset", "tiny-intent",
-		"--dataset", "edgeintent@latest", "--steps", "400", "--checkpoint-every", "20", "--heartbeat-timeout", "4")
+		"--dataset", "edgeintent@latest", "--steps", "150", "--checkpoint-every", "10", "--heartbeat-timeout", "4")
 	if code != 0 {
 		t.Fatalf("train --detach: %d %s %s", code, out, errOut)
 	}
@@ -69,8 +69,8 @@ func TestTrainingSurvivesAKilledWorker(t *testing.T) {
 	if err := c.GetWorkflow(ctx, id, "").Get(ctx, &res); err != nil {
 		t.Fatal(err)
 	}
-	if res.Resumes < 1 || len(res.Workers) != 2 || res.Workers[0] == res.Workers[1] || res.Steps != 400 {
-		t.Fatalf("result %+v: want 400 steps on two workers with a resume", res)
+	if res.Resumes < 1 || len(res.Workers) != 2 || res.Workers[0] == res.Workers[1] || res.Steps != 150 {
+		t.Fatalf("result %+v: want 150 steps on two workers with a resume", res)
 	}
 	var m struct {
 		Steps []struct {
@@ -82,15 +82,15 @@ func TestTrainingSurvivesAKilledWorker(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &m) != nil {
 		t.Fatalf("metrics %s: %v", res.Metrics, err)
 	}
-	if len(m.Steps) != 400 {
-		t.Fatalf("metrics hold %d steps, want 400", len(m.Steps))
+	if len(m.Steps) != 150 {
+		t.Fatalf("metrics hold %d steps, want 150", len(m.Steps))
 	}
 	for i, s := range m.Steps {
 		if s.Step != i+1 {
 			t.Fatalf("metrics step %d is %d: the curve has a gap or a repeat", i+1, s.Step)
 		}
 	}
-	if last, firstLoss := m.Steps[399].Loss, m.Steps[0].Loss; !(last < firstLoss/2) {
+	if last, firstLoss := m.Steps[149].Loss, m.Steps[0].Loss; !(last < firstLoss/2) {
 		t.Errorf("loss %.3f -> %.3f did not fall across the resume", firstLoss, last)
 	}
 }
