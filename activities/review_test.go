@@ -171,8 +171,8 @@ func TestRegeneratedCellCommit(t *testing.T) {
 		final2[r.ID] = review.FinalDecision{Kind: review.Approve, Status: datasets.ReviewApproved}
 	}
 	earlier := workflows.ReviewCommit{Policy: workflows.ReviewRequired, SamplePath: first.SamplePath, Failed: true,
-		Final: map[string]review.FinalDecision{bad.ID: {Kind: review.Reject}, good.ID: {Kind: review.Approve}},
-		Rows: []review.DecisionRow{{RecordID: bad.ID, Reviewer: "bob", Kind: "reject", Reason: "wrong_label", RequestID: "e1", Round: 1}},
+		Final:   map[string]review.FinalDecision{bad.ID: {Kind: review.Reject}, good.ID: {Kind: review.Approve}},
+		Rows:    []review.DecisionRow{{RecordID: bad.ID, Reviewer: "bob", Kind: "reject", Reason: "wrong_label", RequestID: "e1", Round: 1}},
 		Summary: review.Summary{Sampled: 50, Decided: 2, Rejected: 1}}
 	rc := &workflows.ReviewCommit{Policy: workflows.ReviewRequired, SamplePath: second.SamplePath, Final: final2,
 		Rows:    []review.DecisionRow{{RecordID: sample2[0].ID, Reviewer: "bob", Kind: "approve", RequestID: "e2", Round: 1}},
