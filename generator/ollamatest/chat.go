@@ -90,6 +90,19 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusTooManyRequests, "server busy, please try again.  maximum pending requests exceeded")
 		return
 	}
+	if scripted, ok := s.scriptedLogprobs(req); ok {
+		// A scripted answer is its tokens, one per line; content faults do
+		// not apply to it.
+		pieces, content := tokensOf(scripted)
+		if req.Stream != nil && !*req.Stream {
+			final := s.final(req, content, pieces, start)
+			final.Logprobs = scripted
+			writeJSON(w, http.StatusOK, final)
+			return
+		}
+		s.stream(w, r, req, pieces, scripted, fault, start)
+		return
+	}
 	content := s.respond(req)
 	switch fault {
 	case FaultSchemaBreak:
@@ -104,12 +117,13 @@ func (s *Server) chat(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, http.StatusOK, s.final(req, content, pieces, start))
 		return
 	}
-	s.stream(w, r, req, pieces, fault, start)
+	s.stream(w, r, req, pieces, nil, fault, start)
 }
 
 // stream writes the NDJSON lines of a chat answer, applying a mid-stream fault
-// after half of them.
-func (s *Server) stream(w http.ResponseWriter, r *http.Request, req api.ChatRequest, pieces []string, fault Fault, start time.Time) {
+// after half of them. With scripted log probabilities (one per piece), line i
+// carries scripted[i].
+func (s *Server) stream(w http.ResponseWriter, r *http.Request, req api.ChatRequest, pieces []string, scripted []api.Logprob, fault Fault, start time.Time) {
 	w.Header().Set("Content-Type", "application/x-ndjson")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
@@ -149,7 +163,10 @@ func (s *Server) stream(w http.ResponseWriter, r *http.Request, req api.ChatRequ
 			CreatedAt: time.Now().UTC(),
 			Message:   api.Message{Role: "assistant", Content: p},
 		}
-		if req.Logprobs {
+		switch {
+		case scripted != nil:
+			resp.Logprobs = scripted[i : i+1]
+		case req.Logprobs:
 			resp.Logprobs = logprobs(p, req.TopLogprobs)
 		}
 		if err := enc.Encode(resp); err != nil {

@@ -38,6 +38,7 @@ type Server struct {
 	closeOnce sync.Once
 	chunkSize int
 	respond   func(api.ChatRequest) string
+	logprobs  func(api.ChatRequest) []api.Logprob
 
 	mu       sync.Mutex
 	models   []api.ListModelResponse
