@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/activity"
@@ -40,6 +41,10 @@ func (a *Activities) PrepareTrain(ctx context.Context, in workflows.TrainInput) 
 	if (method == distill.MethodLoRA) != (in.Base != "") {
 		return workflows.TrainPlan{}, invalid("method lora needs a base model, and a base is only used by method lora (method %q, base %q)", method, in.Base)
 	}
+	id := activity.GetInfo(ctx).WorkflowExecution.ID
+	if len(in.Datasets) > 0 {
+		return a.prepareMultitask(in, p, id)
+	}
 	ver, err := a.openDataset(in.Dataset)
 	if err != nil {
 		return workflows.TrainPlan{}, err
@@ -49,8 +54,25 @@ func (a *Activities) PrepareTrain(ctx context.Context, in workflows.TrainInput) 
 		return workflows.TrainPlan{}, invalid("preset %s is for %s, dataset %s is %s", p.Name, p.Task, in.Dataset, task)
 	}
 	in.Dataset = task + "@" + ver.Manifest().Version
-	id := activity.GetInfo(ctx).WorkflowExecution.ID
 	return workflows.TrainPlan{Input: in, Task: task, DatasetVersion: ver.Manifest().Version, DatasetDir: ver.Dir(),
+		RunDir: filepath.Join(a.Home, "runs", id)}, nil
+}
+
+// prepareMultitask resolves every dataset of a multi-task run.
+func (a *Activities) prepareMultitask(in workflows.TrainInput, p model.Preset, id string) (workflows.TrainPlan, error) {
+	if p.Task != "multi" || in.Dataset != "" {
+		return workflows.TrainPlan{}, invalid("several datasets train a multi-task preset (e.g. mlm-120m-balanced) with no single dataset; got preset %s (%s), dataset %q", p.Name, p.Task, in.Dataset)
+	}
+	var refs, dirs []string
+	for i, ref := range in.Datasets {
+		ver, err := a.openDataset(ref)
+		if err != nil {
+			return workflows.TrainPlan{}, err
+		}
+		in.Datasets[i] = ver.Manifest().Task + "@" + ver.Manifest().Version
+		refs, dirs = append(refs, in.Datasets[i]), append(dirs, ver.Dir())
+	}
+	return workflows.TrainPlan{Input: in, Task: "multi", DatasetVersion: strings.Join(refs, ","), DatasetDir: strings.Join(dirs, ","),
 		RunDir: filepath.Join(a.Home, "runs", id)}, nil
 }
 
@@ -86,9 +108,21 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	if err := writeJSON(filepath.Join(plan.RunDir, "workers.json"), workers); err != nil {
 		return workflows.TrainResult{}, err
 	}
-	ver, err := a.openDataset(plan.Input.Dataset)
-	if err != nil {
-		return workflows.TrainResult{}, err
+	spec := distill.TrainSpec{Weights: plan.Input.Weights}
+	if len(plan.Input.Datasets) > 0 {
+		for _, ref := range plan.Input.Datasets {
+			ver, err := a.openDataset(ref)
+			if err != nil {
+				return workflows.TrainResult{}, err
+			}
+			spec.Versions = append(spec.Versions, ver)
+		}
+	} else {
+		ver, err := a.openDataset(plan.Input.Dataset)
+		if err != nil {
+			return workflows.TrainResult{}, err
+		}
+		spec.Version = ver
 	}
 	cat, err := schemas.Load()
 	if err != nil {
@@ -98,16 +132,15 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, SeqLen: in.SeqLen, LR: in.LR,
 		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed)}
 	start := time.Now()
-	res, err := distill.TrainStudent(ctx, distill.TrainSpec{
-		Preset: in.Preset, Method: in.Method, Base: in.Base, Version: ver, Catalog: cat, OutDir: plan.RunDir, Train: tc,
-		KDAlpha: in.KDAlpha, KDTemperature: in.KDTemperature,
-		Lineage: map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": ver.Dir()},
-		Progress: func(p train.Progress) {
-			activity.RecordHeartbeat(ctx, workflows.TrainHeartbeat{Step: p.Step, TotalSteps: p.TotalSteps, Loss: p.Loss,
-				EvalLoss: finite(p.EvalLoss), LR: p.LR, TokensPerS: p.TokensPerSec, ETASeconds: p.ETA.Seconds(),
-				Checkpoint: p.Checkpoint, Worker: a.Identity})
-		},
-	})
+	spec.Preset, spec.Method, spec.Base, spec.Catalog, spec.OutDir, spec.Train = in.Preset, in.Method, in.Base, cat, plan.RunDir, tc
+	spec.KDAlpha, spec.KDTemperature = in.KDAlpha, in.KDTemperature
+	spec.Lineage = map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": plan.DatasetDir}
+	spec.Progress = func(p train.Progress) {
+		activity.RecordHeartbeat(ctx, workflows.TrainHeartbeat{Step: p.Step, TotalSteps: p.TotalSteps, Loss: p.Loss,
+			EvalLoss: finite(p.EvalLoss), LR: p.LR, TokensPerS: p.TokensPerSec, ETASeconds: p.ETA.Seconds(),
+			Checkpoint: p.Checkpoint, Worker: a.Identity})
+	}
+	res, err := distill.TrainStudent(ctx, spec)
 	var dataErr *distill.DataError
 	if errors.As(err, &dataErr) {
 		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)

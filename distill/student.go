@@ -24,13 +24,17 @@ const (
 	MethodKD    = "kd"    // encoder, teacher soft labels (Record.SoftLabels)
 	MethodSeqKD = "seqkd" // decoder, the teacher's outputs (dataset targets)
 	MethodLoRA  = "lora"  // decoder, seqkd data on LoRA adapters of a frozen base (TrainSpec.Base)
+	// MethodMultitask is a decoder trained with seqkd on several tasks at once
+	// (TrainSpec.Versions mixed by TrainSpec.Weights), e.g. mlm-120m-balanced.
+	MethodMultitask = "multitask"
 )
 
 // TrainSpec is one student training run.
 type TrainSpec struct {
 	// Preset names the architecture (model.LookupPreset).
 	Preset string
-	// Method is ce, kd, seqkd or lora; empty picks ce for encoders, seqkd for decoders.
+	// Method is ce, kd, seqkd, lora or multitask; empty picks ce for encoders, seqkd
+	// for decoders (multitask when Versions is set).
 	Method string
 	// Base is MethodLoRA's frozen model: an mlmforge checkpoint or a Hugging Face Llama
 	// directory (export.LoadHF) whose architecture is the preset's (vocab aside). Its
@@ -42,6 +46,12 @@ type TrainSpec struct {
 	// Version is the dataset version to train on (its train split; 5% of it is
 	// held out for the evaluation loss).
 	Version *datasets.Version
+	// Versions are MethodMultitask's dataset versions, one per task, in place of
+	// Version: 5% of each train split is held out for that task's eval loss.
+	Versions []*datasets.Version
+	// Weights are MethodMultitask's sampling weights by task name ("edgejson"...);
+	// empty weighs the tasks equally, otherwise every task needs a positive weight.
+	Weights map[string]float64
 	// Catalog renders decoder prompts.
 	Catalog *schemas.Catalog
 	// OutDir receives tokenizer.json, checkpoints/, metrics.json and loss.png. A
@@ -73,6 +83,8 @@ type TrainResult struct {
 	Resumed bool
 	// TrainExamples and EvalExamples count the examples used.
 	TrainExamples, EvalExamples int
+	// Tasks are a MethodMultitask run's tasks, sorted (nil for one dataset).
+	Tasks []string
 }
 
 // Defaults are the training settings of a preset: tiny presets train in
@@ -135,15 +147,24 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 		return TrainResult{}, err
 	}
 	cfg := p.Config
+	if spec.Method == "" && len(spec.Versions) > 0 {
+		spec.Method = MethodMultitask
+	}
 	method, err := PickMethod(cfg.Arch, spec.Method)
 	if err != nil {
 		return TrainResult{}, err
+	}
+	if method != MethodMultitask && (len(spec.Versions) > 0 || spec.Version == nil) {
+		return TrainResult{}, fmt.Errorf("method %s trains on one dataset version (TrainSpec.Version); Versions is for method multitask", method)
 	}
 	autoSeq := spec.Train.SeqLen == 0
 	tc := fill(spec.Train, Defaults(p))
 	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
 	if err := tc.Validate(); err != nil {
 		return TrainResult{}, fmt.Errorf("train config: %w", err)
+	}
+	if method == MethodMultitask {
+		return trainMultitask(ctx, spec, p, tc, autoSeq)
 	}
 	recs, err := spec.Version.Read("train")
 	if err != nil {
@@ -257,10 +278,10 @@ func PickMethod(arch, method string) (string, error) {
 		return MethodSeqKD, nil
 	case arch == model.ArchEncoder && (method == MethodCE || method == MethodKD):
 		return method, nil
-	case arch == model.ArchDecoder && (method == MethodSeqKD || method == MethodLoRA):
+	case arch == model.ArchDecoder && (method == MethodSeqKD || method == MethodLoRA || method == MethodMultitask):
 		return method, nil
 	}
-	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd, lora)", method, arch)
+	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd, lora, multitask)", method, arch)
 }
 
 // studentBase fits the preset's config to the run: a fresh student gets the tokenizer

@@ -34,7 +34,13 @@ type TrainInput struct {
 	// Dataset is a dataset reference, TASK@VERSION or TASK@latest; the workflow
 	// records the version it resolved to.
 	Dataset string `json:"dataset"`
-	// Method is ce, kd, seqkd or lora; empty picks ce for encoders and seqkd for
+	// Datasets are the dataset references of a multi-task run (method
+	// multitask, a "multi" preset such as mlm-120m-balanced), one per task, in
+	// place of Dataset.
+	Datasets []string `json:"datasets,omitempty"`
+	// Weights are the multi-task sampling weights by task (default equal).
+	Weights map[string]float64 `json:"weights,omitempty"`
+	// Method is ce, kd, seqkd, lora or multitask; empty picks ce for encoders and seqkd for
 	// decoders.
 	Method string `json:"method,omitempty"`
 	// Base is the frozen base model of method lora: an mlmforge checkpoint or a

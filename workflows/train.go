@@ -13,8 +13,8 @@ import (
 // any worker of the queue and it resumes from that checkpoint, so the loss
 // curve continues where it stopped.
 func TrainWorkflow(ctx workflow.Context, in TrainInput) (TrainResult, error) {
-	if in.Preset == "" || in.Dataset == "" {
-		return TrainResult{}, temporal.NewNonRetryableApplicationError("train: preset and dataset are required", "InvalidSpec", nil)
+	if in.Preset == "" || (in.Dataset == "" && len(in.Datasets) == 0) {
+		return TrainResult{}, temporal.NewNonRetryableApplicationError("train: preset and dataset(s) are required", "InvalidSpec", nil)
 	}
 	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueueTrain,

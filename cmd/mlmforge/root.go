@@ -71,6 +71,7 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newEvalCmd(a),
 		newPipelineCmd(a),
 		newExportCmd(a),
+		newLabelCmd(a),
 	)
 	return root
 }

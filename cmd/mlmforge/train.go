@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,9 +20,10 @@ import (
 )
 
 type trainFlags struct {
-	cluster clusterFlags
-	in      workflows.TrainInput
-	detach  bool
+	weightsFlag map[string]string
+	cluster     clusterFlags
+	in          workflows.TrainInput
+	detach      bool
 }
 
 func newTrainCmd(a *app) *cobra.Command {
@@ -47,8 +49,18 @@ Presets: ` + strings.Join(presets, ", ") + `.`,
   mlmforge train --preset nlm-5m-intent --dataset edgeintent@v3 --address 127.0.0.1:7233 --detach`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.in.Preset == "" || f.in.Dataset == "" {
-				return usageErrorf("--preset and --dataset are required")
+			if f.in.Preset == "" || (f.in.Dataset == "" && len(f.in.Datasets) == 0) {
+				return usageErrorf("--preset and --dataset (or --datasets for a multi-task preset) are required")
+			}
+			for task, w := range f.weightsFlag {
+				v, err := strconv.ParseFloat(w, 64)
+				if err != nil || v <= 0 {
+					return usageErrorf("--weights %s=%s: want a positive number", task, w)
+				}
+				if f.in.Weights == nil {
+					f.in.Weights = map[string]float64{}
+				}
+				f.in.Weights[task] = v
 			}
 			if _, err := model.LookupPreset(f.in.Preset); err != nil {
 				return &usageError{fmt.Errorf("--preset: %w", err)}
@@ -64,7 +76,9 @@ Presets: ` + strings.Join(presets, ", ") + `.`,
 	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
 	fl.StringVar(&f.in.Preset, "preset", "", "student preset (required)")
 	fl.StringVar(&f.in.Dataset, "dataset", "", "dataset reference TASK@VERSION or TASK@latest (required)")
-	fl.StringVar(&f.in.Method, "method", "", "ce or kd (encoders), seqkd or lora (decoders); default by architecture")
+	fl.StringSliceVar(&f.in.Datasets, "datasets", nil, "multi-task: one dataset per task, e.g. edgejson@v2,edgeintent@v3,edgefunccall@v1")
+	fl.StringToStringVar(&f.weightsFlag, "weights", nil, "multi-task sampling weights by task, e.g. edgejson=2,edgeintent=1 (default equal)")
+	fl.StringVar(&f.in.Method, "method", "", "ce or kd (encoders), seqkd, lora or multitask (decoders); default by architecture")
 	fl.StringVar(&f.in.Base, "base", "", "lora: the frozen base model, an mlmforge checkpoint or a Hugging Face directory")
 	fl.IntVar(&f.in.Steps, "steps", 0, "optimizer steps (0 = the preset's default)")
 	fl.IntVar(&f.in.BatchSize, "batch-size", 0, "sequences per step (0 = default)")

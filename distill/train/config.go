@@ -1,7 +1,9 @@
 // Package train distills students: it turns datasets.Record rows into batches, runs the
 // optimisation loop (AdamW, warmup + cosine schedule, global-norm clipping, gradient
 // accumulation, periodic evaluation) on any Model, and writes self-describing
-// checkpoints (distill/model) from which a run resumes exactly.
+// checkpoints (distill/model) from which a run resumes exactly. A run trains on one
+// dataset (Job.Train) or on a mixture of tasks sampled by weight (Job.Mixture,
+// MixLoader), with one eval loss per task (Job.Evals).
 //
 // The package knows neither gorgonia nor a tokenizer implementation: Model and
 // Tokenizer are the small interfaces it consumes. Like llm.c's train_gpt2.c, one Config

@@ -61,13 +61,20 @@ func epochPerm(n int, seed uint64, epoch int) []int {
 func (l *Loader) Next() model.Batch {
 	exs := make([]*Example, l.b)
 	for i := range exs {
-		if l.cur.Pos >= len(l.perm) {
-			l.Seek(Cursor{Epoch: l.cur.Epoch + 1})
-		}
-		exs[i] = &l.data.Examples[l.perm[l.cur.Pos]]
-		l.cur.Pos++
+		exs[i] = l.nextExample()
 	}
 	return makeBatch(l.data, exs, l.t)
+}
+
+// nextExample serves the next example of the epoch's permutation, moving to the next
+// epoch at its end.
+func (l *Loader) nextExample() *Example {
+	if l.cur.Pos >= len(l.perm) {
+		l.Seek(Cursor{Epoch: l.cur.Epoch + 1})
+	}
+	ex := &l.data.Examples[l.perm[l.cur.Pos]]
+	l.cur.Pos++
+	return ex
 }
 
 // EvalBatches returns up to n batches of B examples of d in record order, the same ones

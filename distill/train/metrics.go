@@ -6,6 +6,7 @@ import (
 	"image/color"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -29,6 +30,13 @@ type Metrics struct {
 
 // evalColor tells the eval curve from the (black) train curve.
 var evalColor = color.RGBA{R: 0xd6, G: 0x27, B: 0x28, A: 0xff}
+
+// taskColors draw the per-set eval curves of Job.Evals (cycled beyond six sets); none
+// is black or red, which the train and mean eval curves use.
+var taskColors = []color.RGBA{
+	{R: 0x1f, G: 0x77, B: 0xb4, A: 0xff}, {R: 0x2c, G: 0xa0, B: 0x2c, A: 0xff}, {R: 0xff, G: 0x7f, B: 0x0e, A: 0xff},
+	{R: 0x94, G: 0x67, B: 0xbd, A: 0xff}, {R: 0x8c, G: 0x56, B: 0x4b, A: 0xff}, {R: 0x17, G: 0xbe, B: 0xcf, A: 0xff},
+}
 
 // writeMetrics writes metrics.json and loss.png to outDir, each atomically.
 func writeMetrics(outDir string, st *State) error {
@@ -74,18 +82,8 @@ func writeLossPlot(path string, st *State) error {
 		p.Add(l)
 		p.Legend.Add("train", l)
 	}
-	if len(st.Evals) > 0 {
-		eval := make(plotter.XYs, len(st.Evals))
-		for i, e := range st.Evals {
-			eval[i] = plotter.XY{X: float64(e.Step), Y: e.Loss}
-		}
-		l, s, err := plotter.NewLinePoints(eval)
-		if err != nil {
-			return fmt.Errorf("plot %s: eval loss: %w", path, err)
-		}
-		l.Color, s.Color = evalColor, evalColor
-		p.Add(l, s)
-		p.Legend.Add("eval", l, s)
+	if err := addEvalCurves(p, st.Evals); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
 	}
 	p.Legend.Top = true
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
@@ -99,5 +97,54 @@ func writeLossPlot(path string, st *State) error {
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
+	return nil
+}
+
+// addEvalCurves draws the eval loss: one curve ("eval") for a single held-out set, or
+// one curve per named set plus their mean ("eval mean") for Job.Evals.
+func addEvalCurves(p *plot.Plot, evals []EvalMetrics) error {
+	if len(evals) == 0 {
+		return nil
+	}
+	var names []string
+	for _, e := range evals {
+		for name := range e.Tasks {
+			if !slices.Contains(names, name) {
+				names = append(names, name)
+			}
+		}
+	}
+	slices.Sort(names)
+	for i, name := range names {
+		var pts plotter.XYs
+		for _, e := range evals {
+			if l, ok := e.Tasks[name]; ok {
+				pts = append(pts, plotter.XY{X: float64(e.Step), Y: l})
+			}
+		}
+		l, s, err := plotter.NewLinePoints(pts)
+		if err != nil {
+			return fmt.Errorf("eval loss of %s: %w", name, err)
+		}
+		c := taskColors[i%len(taskColors)]
+		l.Color, s.Color = c, c
+		p.Add(l, s)
+		p.Legend.Add("eval "+name, l, s)
+	}
+	mean := make(plotter.XYs, len(evals))
+	for i, e := range evals {
+		mean[i] = plotter.XY{X: float64(e.Step), Y: e.Loss}
+	}
+	l, s, err := plotter.NewLinePoints(mean)
+	if err != nil {
+		return fmt.Errorf("eval loss: %w", err)
+	}
+	l.Color, s.Color = evalColor, evalColor
+	label := "eval"
+	if len(names) > 0 {
+		label, l.Dashes = "eval mean", []vg.Length{vg.Points(4), vg.Points(3)}
+	}
+	p.Add(l, s)
+	p.Legend.Add(label, l, s)
 	return nil
 }

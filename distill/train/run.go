@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"time"
 
 	"github.com/cyclecore/mlmforge/distill/model"
@@ -51,6 +51,15 @@ type Job struct {
 	Tokenizer Tokenizer
 	// Train is the training data; Eval the held-out data (nil: no evaluation).
 	Train, Eval *Data
+	// Mixture, instead of Train, trains on several tasks at once: every batch draws
+	// its rows from the sources in proportion to their weights (see MixLoader), and
+	// the position in every task is part of the checkpoint.
+	Mixture []Source
+	// Evals, instead of Eval, are named held-out sets (one per task): an evaluation
+	// reports each set's loss and their unweighted mean, which picks the best
+	// checkpoint and drives early stopping. Each set averages up to
+	// Config.EvalBatches batches.
+	Evals []EvalSet
 	// OutDir receives checkpoints/, metrics.json and loss.png.
 	OutDir string
 	// Resume is a checkpoint directory to continue from ("" starts fresh); see
@@ -69,8 +78,11 @@ type Progress struct {
 	// TokensPerSec is the step's throughput; ETA the estimated time to TotalSteps.
 	TokensPerSec float64
 	ETA          time.Duration
-	// EvalLoss is the evaluation run after this step, NaN when none ran.
+	// EvalLoss is the evaluation run after this step, NaN when none ran (with
+	// Job.Evals, the mean over the sets).
 	EvalLoss float64
+	// EvalLosses is each Job.Evals set's loss by name when an evaluation ran, else nil.
+	EvalLosses map[string]float64
 	// Checkpoint is the newest checkpoint directory ("" before the first).
 	Checkpoint string
 }
@@ -83,6 +95,8 @@ type Result struct {
 	Loss float64
 	// BestEvalLoss is the best evaluation (nil when none ran).
 	BestEvalLoss *float64
+	// BestEvalLosses is the per-set losses of that evaluation (Job.Evals; else nil).
+	BestEvalLosses map[string]float64
 	// Checkpoint is the newest checkpoint; BestCheckpoint the one of BestEvalLoss.
 	Checkpoint, BestCheckpoint string
 	// Stopped says why the run ended (StopDone ...).
@@ -91,17 +105,23 @@ type Result struct {
 
 // run is the state of one Run call.
 type run struct {
-	cfg         Config
-	job         Job
-	params      []model.Param
-	opt         *AdamW
-	loader      *Loader
-	st          State
-	evalBatches []model.Batch
-	latest      string // newest checkpoint directory
-	latestStep  int    // its step, -1 when none
-	started     time.Time
-	startStep   int
+	cfg        Config
+	job        Job
+	params     []model.Param
+	opt        *AdamW
+	loader     batcher
+	st         State
+	evals      []evalSet
+	latest     string // newest checkpoint directory
+	latestStep int    // its step, -1 when none
+	started    time.Time
+	startStep  int
+}
+
+// evalSet is a held-out set cut into the batches that every evaluation reuses.
+type evalSet struct {
+	name    string // "" for Job.Eval
+	batches []model.Batch
 }
 
 // Run trains job.Model for cfg.TotalSteps optimizer steps (continuing job.Resume when
@@ -116,13 +136,17 @@ func Run(ctx context.Context, cfg Config, job Job) (Result, error) {
 		return Result{Stopped: StopError}, err
 	}
 	for r.st.Step < cfg.TotalSteps {
-		t0, cur := time.Now(), r.loader.Cursor()
+		t0 := time.Now()
+		var mark State
+		r.loader.save(&mark)
 		zeroGrads(r.params)
 		var loss float64
 		tokens := 0
 		for micro := 0; micro < cfg.GradAccum; micro++ {
 			if ctx.Err() != nil {
-				r.loader.Seek(cur) // the interrupted step is redone after resuming
+				if err := r.loader.restore(&mark); err != nil { // the interrupted step is redone after resuming
+					return r.result(StopError), fmt.Errorf("step %d: rewind data: %w", r.st.Step+1, err)
+				}
 				return r.stop(StopCanceled, fmt.Errorf("training canceled at step %d: %w", r.st.Step+1, ctx.Err()))
 			}
 			b := r.loader.Next()
@@ -149,7 +173,7 @@ func Run(ctx context.Context, cfg Config, job Job) (Result, error) {
 		tps := float64(tokens) / max(time.Since(t0).Seconds(), 1e-9)
 		r.st.History = append(r.st.History, StepMetrics{Step: r.st.Step, Loss: loss, LR: lr, GradNorm: norm, TokensPerSec: tps})
 
-		evalLoss, improved, err := r.maybeEvaluate()
+		evalLoss, perSet, improved, err := r.maybeEvaluate()
 		if err != nil {
 			if errors.Is(err, ErrNonFinite) {
 				return r.result(StopNonFinite), err
@@ -163,7 +187,7 @@ func Run(ctx context.Context, cfg Config, job Job) (Result, error) {
 				return r.result(StopError), err
 			}
 		}
-		r.report(loss, lr, norm, tps, evalLoss)
+		r.report(loss, lr, norm, tps, evalLoss, perSet)
 		if early {
 			return r.result(StopEarly), nil
 		}
@@ -192,10 +216,23 @@ func newRun(cfg Config, job Job) (*run, error) {
 		return nil, err
 	}
 	r.opt = NewAdamW(cfg, r.params)
-	r.loader = NewLoader(job.Train, cfg.BatchSize, cfg.SeqLen, cfg.Seed)
+	if len(job.Mixture) > 0 {
+		mix, err := NewMixLoader(job.Mixture, cfg.BatchSize, cfg.SeqLen, cfg.Seed)
+		if err != nil {
+			return nil, fmt.Errorf("train: %w", err)
+		}
+		r.loader = mix
+	} else {
+		r.loader = NewLoader(job.Train, cfg.BatchSize, cfg.SeqLen, cfg.Seed)
+	}
 	r.st = State{FormatVersion: StateFormatVersion, Config: cfg}
-	if job.Eval != nil && cfg.EvalEvery > 0 {
-		r.evalBatches = EvalBatches(job.Eval, cfg.BatchSize, cfg.SeqLen, cfg.EvalBatches)
+	if cfg.EvalEvery > 0 {
+		if job.Eval != nil {
+			r.evals = []evalSet{{batches: EvalBatches(job.Eval, cfg.BatchSize, cfg.SeqLen, cfg.EvalBatches)}}
+		}
+		for _, e := range job.Evals {
+			r.evals = append(r.evals, evalSet{name: e.Name, batches: EvalBatches(e.Data, cfg.BatchSize, cfg.SeqLen, cfg.EvalBatches)})
+		}
 	}
 	if job.Resume != "" {
 		if err := r.resume(job.Resume); err != nil {
@@ -206,83 +243,51 @@ func newRun(cfg Config, job Job) (*run, error) {
 	return r, nil
 }
 
-// checkJob reports inconsistencies between the job's parts before any work is done.
-func checkJob(cfg Config, job Job) error {
-	mc := job.ModelConfig
-	switch {
-	case job.Model == nil:
-		return errors.New("train: job has no model")
-	case job.Train == nil || len(job.Train.Examples) == 0:
-		return errors.New("train: job has no training examples")
-	case job.OutDir == "":
-		return errors.New("train: job has no output directory")
-	}
-	if err := mc.Validate(); err != nil {
-		return fmt.Errorf("train: model %w", err)
-	}
-	if job.Train.Arch != mc.Arch || job.Eval != nil && job.Eval.Arch != mc.Arch {
-		return fmt.Errorf("train: data built for arch %q, model is %q", job.Train.Arch, mc.Arch)
-	}
-	if mc.Arch == model.ArchEncoder && len(job.Train.Labels) != mc.NumClasses {
-		return fmt.Errorf("train: %d training labels, model num_classes is %d", len(job.Train.Labels), mc.NumClasses)
-	}
-	if job.Eval != nil && !slices.Equal(job.Eval.Labels, job.Train.Labels) {
-		return fmt.Errorf("train: eval data was built with other labels (%d) than the training data (%d): pass Labels(train) to both",
-			len(job.Eval.Labels), len(job.Train.Labels))
-	}
-	if cfg.SeqLen > mc.MaxSeq {
-		return fmt.Errorf("train: seq_len %d exceeds the model's max_position_embeddings %d", cfg.SeqLen, mc.MaxSeq)
-	}
-	if job.Tokenizer != nil && job.Tokenizer.VocabSize() > mc.Vocab {
-		return fmt.Errorf("train: tokenizer has %d ids, model vocab_size is %d", job.Tokenizer.VocabSize(), mc.Vocab)
-	}
-	return nil
-}
-
-// checkParams verifies that the model's tensors are exactly the config's, so that a
-// checkpoint is never discovered unwritable hours into a run.
-func checkParams(mc model.Config, params []model.Param) error {
-	w := model.Weights{}
-	for _, p := range params {
-		if _, dup := w[p.Name]; dup {
-			return fmt.Errorf("train: model lists param %s twice", p.Name)
-		}
-		if len(p.Grad) != len(p.Data) {
-			return fmt.Errorf("train: param %s has %d values and %d gradients", p.Name, len(p.Data), len(p.Grad))
-		}
-		w[p.Name] = &model.Tensor{Shape: p.Shape, Data: p.Data}
-	}
-	if err := w.Check(mc); err != nil {
-		return fmt.Errorf("train: model params do not match the config: %w", err)
-	}
-	return nil
-}
-
 // maybeEvaluate runs the held-out evaluation when one is due and updates the best
-// loss. It returns NaN when none ran; a non-finite eval loss is an ErrNonFinite.
-func (r *run) maybeEvaluate() (loss float64, improved bool, err error) {
+// loss: the mean over the eval sets, whose losses it returns by name for Job.Evals. It
+// returns NaN when none ran; a non-finite eval loss is an ErrNonFinite.
+func (r *run) maybeEvaluate() (loss float64, perSet map[string]float64, improved bool, err error) {
 	s := r.st.Step
-	if len(r.evalBatches) == 0 || s%r.cfg.EvalEvery != 0 && s != r.cfg.TotalSteps {
-		return math.NaN(), false, nil
+	if len(r.evals) == 0 || s%r.cfg.EvalEvery != 0 && s != r.cfg.TotalSteps {
+		return math.NaN(), nil, false, nil
 	}
-	for _, b := range r.evalBatches {
-		l, err := r.job.Model.Loss(b)
-		if err != nil {
-			return 0, false, fmt.Errorf("eval at step %d: %w", s, err)
+	for _, set := range r.evals {
+		var setLoss float64
+		for _, b := range set.batches {
+			l, err := r.job.Model.Loss(b)
+			if err != nil {
+				return 0, nil, false, fmt.Errorf("eval %sat step %d: %w", setLabel(set.name), s, err)
+			}
+			setLoss += l / float64(len(set.batches))
 		}
-		loss += l / float64(len(r.evalBatches))
+		if !finite(setLoss) {
+			return 0, nil, false, fmt.Errorf("eval %safter step %d: %w: eval loss %g; last checkpoint: %q",
+				setLabel(set.name), s, ErrNonFinite, setLoss, r.latest)
+		}
+		if set.name != "" {
+			if perSet == nil {
+				perSet = map[string]float64{}
+			}
+			perSet[set.name] = setLoss
+		}
+		loss += setLoss / float64(len(r.evals))
 	}
-	if !finite(loss) {
-		return 0, false, fmt.Errorf("eval after step %d: %w: eval loss %g; last checkpoint: %q", s, ErrNonFinite, loss, r.latest)
-	}
-	r.st.Evals = append(r.st.Evals, EvalMetrics{Step: s, Loss: loss})
+	r.st.Evals = append(r.st.Evals, EvalMetrics{Step: s, Loss: loss, Tasks: perSet})
 	if r.st.BestEvalLoss == nil || loss < *r.st.BestEvalLoss {
 		r.st.BestEvalLoss, r.st.BestStep, r.st.EvalsSinceBest = &loss, s, 0
 		r.st.BestCheckpoint = checkpointName(s)
-		return loss, true, nil
+		return loss, perSet, true, nil
 	}
 	r.st.EvalsSinceBest++
-	return loss, false, nil
+	return loss, perSet, false, nil
+}
+
+// setLabel names an eval set in an error message ("" for Job.Eval).
+func setLabel(name string) string {
+	if name == "" {
+		return ""
+	}
+	return "set " + name + " "
 }
 
 // checkpoint saves the current step and rewrites metrics.json and loss.png.
@@ -294,14 +299,14 @@ func (r *run) checkpoint() error {
 }
 
 // report calls the progress callback.
-func (r *run) report(loss, lr, norm, tps, evalLoss float64) {
+func (r *run) report(loss, lr, norm, tps, evalLoss float64, perSet map[string]float64) {
 	if r.job.Progress == nil {
 		return
 	}
 	done := r.st.Step - r.startStep
 	eta := time.Duration(float64(time.Since(r.started)) / float64(done) * float64(r.cfg.TotalSteps-r.st.Step))
 	r.job.Progress(Progress{Step: r.st.Step, TotalSteps: r.cfg.TotalSteps, Loss: loss, LR: lr, GradNorm: norm,
-		TokensPerSec: tps, ETA: eta, EvalLoss: evalLoss, Checkpoint: r.latest})
+		TokensPerSec: tps, ETA: eta, EvalLoss: evalLoss, EvalLosses: maps.Clone(perSet), Checkpoint: r.latest})
 }
 
 // stop checkpoints the current step (unless it is already on disk) and returns err.
@@ -333,6 +338,11 @@ func (r *run) result(why string) Result {
 	res := Result{Step: r.st.Step, BestEvalLoss: r.st.BestEvalLoss, Checkpoint: r.latest, Stopped: why}
 	if n := len(r.st.History); n > 0 {
 		res.Loss = r.st.History[n-1].Loss
+	}
+	for _, e := range r.st.Evals {
+		if e.Step == r.st.BestStep && e.Tasks != nil {
+			res.BestEvalLosses = maps.Clone(e.Tasks)
+		}
 	}
 	if r.st.BestCheckpoint != "" {
 		res.BestCheckpoint = filepath.Join(r.job.OutDir, checkpointsDir, r.st.BestCheckpoint)

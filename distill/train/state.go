@@ -42,8 +42,10 @@ type StepMetrics struct {
 type EvalMetrics struct {
 	// Step is the number of steps done when it ran.
 	Step int `json:"step"`
-	// Loss is the mean held-out loss.
+	// Loss is the mean held-out loss; with Job.Evals, the mean of the sets' losses.
 	Loss float64 `json:"loss"`
+	// Tasks is each Job.Evals set's loss by name; absent with a single Job.Eval.
+	Tasks map[string]float64 `json:"tasks,omitempty"`
 }
 
 // State is trainer_state.json: everything besides weights and moments that an exact
@@ -57,6 +59,8 @@ type State struct {
 	Step int `json:"step"`
 	// Data is the loader's cursor (with Config.Seed, the data RNG state).
 	Data Cursor `json:"data"`
+	// Mixture is a multi-task run's loader position (Job.Mixture); absent otherwise.
+	Mixture *MixCursor `json:"mixture,omitempty"`
 	// TokensSeen counts non-padding training tokens.
 	TokensSeen int64 `json:"tokens_seen"`
 	// BestEvalLoss is the lowest eval loss so far (nil before the first evaluation).
@@ -98,7 +102,7 @@ func LatestCheckpoint(outDir string) (string, error) {
 func (r *run) saveCheckpoint() (string, error) {
 	name := checkpointName(r.st.Step)
 	dir := filepath.Join(r.job.OutDir, checkpointsDir, name)
-	r.st.Data = r.loader.Cursor()
+	r.loader.save(&r.st)
 	state, err := json.MarshalIndent(r.st, "", " ")
 	if err != nil {
 		return "", fmt.Errorf("encode trainer state: %w", err)
@@ -109,7 +113,7 @@ func (r *run) saveCheckpoint() (string, error) {
 	}
 	m, v := r.opt.moments(r.params)
 	ck := &model.Checkpoint{Config: r.job.ModelConfig, Preset: r.job.Preset, Lineage: r.job.Lineage,
-		Labels: r.job.Train.Labels, Weights: w, OptimM: m, OptimV: v, TrainerState: state}
+		Labels: r.labels(), Weights: w, OptimM: m, OptimV: v, TrainerState: state}
 	var saveTok func(string) error
 	if r.job.Tokenizer != nil {
 		saveTok = r.job.Tokenizer.Save
@@ -167,8 +171,11 @@ func (r *run) resume(dir string) error {
 	if d := st.Config.resumeDiff(r.cfg); len(d) > 0 {
 		return fmt.Errorf("resume %s: training config changed (checkpoint != now): %s", dir, strings.Join(d, "; "))
 	}
-	if !slices.Equal(ck.Labels, r.job.Train.Labels) {
-		return fmt.Errorf("resume %s: the checkpoint's %d labels differ from the training data's %d", dir, len(ck.Labels), len(r.job.Train.Labels))
+	if !slices.Equal(ck.Labels, r.labels()) {
+		return fmt.Errorf("resume %s: the checkpoint's %d labels differ from the training data's %d", dir, len(ck.Labels), len(r.labels()))
+	}
+	if err := r.loader.restore(&st); err != nil {
+		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	for _, p := range r.params {
 		t := ck.Weights[p.Name]
@@ -182,7 +189,6 @@ func (r *run) resume(dir string) error {
 	}
 	st.Config = r.cfg
 	r.st = st
-	r.loader.Seek(st.Data)
 	r.latest, r.latestStep = dir, st.Step
 	return nil
 }

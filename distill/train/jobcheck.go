@@ -1,0 +1,111 @@
+package train
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/cyclecore/mlmforge/distill/model"
+)
+
+// checkJob reports inconsistencies between the job's parts before any work is done.
+func checkJob(cfg Config, job Job) error {
+	mc := job.ModelConfig
+	switch {
+	case job.Model == nil:
+		return errors.New("train: job has no model")
+	case job.Train != nil && len(job.Mixture) > 0:
+		return errors.New("train: job sets both Train and Mixture; a mixture replaces Train")
+	case len(job.Mixture) == 0 && (job.Train == nil || len(job.Train.Examples) == 0):
+		return errors.New("train: job has no training examples")
+	case job.Eval != nil && len(job.Evals) > 0:
+		return errors.New("train: job sets both Eval and Evals; named sets replace Eval")
+	case job.OutDir == "":
+		return errors.New("train: job has no output directory")
+	}
+	if err := mc.Validate(); err != nil {
+		return fmt.Errorf("train: model %w", err)
+	}
+	if err := checkSources(job.Mixture); len(job.Mixture) > 0 && err != nil {
+		return fmt.Errorf("train: %w", err)
+	}
+	if err := checkEvalSets(job.Evals); err != nil {
+		return err
+	}
+	train := job.trainData()
+	if train.Arch != mc.Arch {
+		return fmt.Errorf("train: data built for arch %q, model is %q", train.Arch, mc.Arch)
+	}
+	if mc.Arch == model.ArchEncoder && len(train.Labels) != mc.NumClasses {
+		return fmt.Errorf("train: %d training labels, model num_classes is %d", len(train.Labels), mc.NumClasses)
+	}
+	evals := job.Evals
+	if job.Eval != nil {
+		evals = []EvalSet{{Data: job.Eval}}
+	}
+	for _, e := range evals {
+		if e.Data.Arch != mc.Arch {
+			return fmt.Errorf("train: eval data %sbuilt for arch %q, model is %q", setLabel(e.Name), e.Data.Arch, mc.Arch)
+		}
+		if !slices.Equal(e.Data.Labels, train.Labels) {
+			return fmt.Errorf("train: eval data %swas built with other labels (%d) than the training data (%d): pass Labels(train) to both",
+				setLabel(e.Name), len(e.Data.Labels), len(train.Labels))
+		}
+	}
+	if cfg.SeqLen > mc.MaxSeq {
+		return fmt.Errorf("train: seq_len %d exceeds the model's max_position_embeddings %d", cfg.SeqLen, mc.MaxSeq)
+	}
+	if job.Tokenizer != nil && job.Tokenizer.VocabSize() > mc.Vocab {
+		return fmt.Errorf("train: tokenizer has %d ids, model vocab_size is %d", job.Tokenizer.VocabSize(), mc.Vocab)
+	}
+	return nil
+}
+
+// checkEvalSets reports the first unusable named eval set.
+func checkEvalSets(sets []EvalSet) error {
+	seen := map[string]bool{}
+	for i, e := range sets {
+		switch {
+		case e.Name == "":
+			return fmt.Errorf("train: eval set %d: no name", i)
+		case seen[e.Name]:
+			return fmt.Errorf("train: eval set %s: name used twice", e.Name)
+		case e.Data == nil || len(e.Data.Examples) == 0:
+			return fmt.Errorf("train: eval set %s: no examples", e.Name)
+		}
+		seen[e.Name] = true
+	}
+	return nil
+}
+
+// trainData is the job's training data, or its mixture's first source: every source
+// shares its arch, padding id and labels (checkSources).
+func (job *Job) trainData() *Data {
+	if len(job.Mixture) > 0 {
+		return job.Mixture[0].Data
+	}
+	return job.Train
+}
+
+// labels are the encoder's classes of the run's data (nil for decoders), written to
+// every checkpoint.
+func (r *run) labels() []string { return r.job.trainData().Labels }
+
+// checkParams verifies that the model's tensors are exactly the config's, so that a
+// checkpoint is never discovered unwritable hours into a run.
+func checkParams(mc model.Config, params []model.Param) error {
+	w := model.Weights{}
+	for _, p := range params {
+		if _, dup := w[p.Name]; dup {
+			return fmt.Errorf("train: model lists param %s twice", p.Name)
+		}
+		if len(p.Grad) != len(p.Data) {
+			return fmt.Errorf("train: param %s has %d values and %d gradients", p.Name, len(p.Data), len(p.Grad))
+		}
+		w[p.Name] = &model.Tensor{Shape: p.Shape, Data: p.Data}
+	}
+	if err := w.Check(mc); err != nil {
+		return fmt.Errorf("train: model params do not match the config: %w", err)
+	}
+	return nil
+}
