@@ -92,6 +92,7 @@ type FuncCallMetrics struct {
 
 // funcScorer scores EdgeFuncCall examples.
 type funcScorer struct {
+	bfcl                       *bfclRecord // the record being scored, when it is an imported BFCL case
 	cat                        *schemas.Catalog
 	docs                       map[string]BFCLFunction
 	n, parseFail, callTurns    int
@@ -134,6 +135,9 @@ func (s *funcScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	gold, err := decodeTarget(rec.Target)
 	if err != nil {
 		return fmt.Errorf("record %q: field target: %w", rec.ID, err)
+	}
+	if s.bfcl, err = bfclCase(rec); err != nil {
+		return err
 	}
 	var turns []Turn
 	if res.ParseError == "" {
@@ -203,7 +207,20 @@ func (s *funcScorer) scoreCallTurn(pt *Turn, gt generator.GoldTurn, metrics map[
 			m = prf{b2f(fe), b2f(fe), b2f(fe)}
 		}
 	}
-	ast := pt != nil && s.checkAST(pred, gt.Calls).Valid
+	var ast bool
+	switch {
+	case pt == nil:
+	case s.bfcl != nil:
+		// An imported BFCL case: the checker sees every acceptable value and
+		// the function docs it was asked with, not just the target's first value.
+		out := make([]BFCLCall, len(pred))
+		for i, c := range pred {
+			out[i] = BFCLCall{Name: c.Name, Args: c.Arguments}
+		}
+		ast = CheckAST(s.bfcl.category, s.bfcl.funcs, out, s.bfcl.answers).Valid
+	default:
+		ast = s.checkAST(pred, gt.Calls).Valid
+	}
 	s.fexact += b2f(fe)
 	s.cexact += b2f(ce)
 	s.pp, s.pr, s.pf = s.pp+m.p, s.pr+m.r, s.pf+m.f

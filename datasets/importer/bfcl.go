@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -224,7 +225,10 @@ func bfclRecord(q bfclQuestion, cat string, g *bfclGold) (datasets.Record, error
 	r := datasets.Record{ID: "bfcl-" + q.ID, Split: "test", Input: strings.Join(user, "\n"), Cell: cat, Scenario: cat}
 	checks := []string{"json", "turns"}
 	if g != nil {
-		calls, err := firstAcceptable(g.calls)
+		if _, err := firstAcceptable(g.calls); err != nil {
+			return datasets.Record{}, err // the shape check, with the field named
+		}
+		calls, err := concreteGold(q.Function, g.raw)
 		if err != nil {
 			return datasets.Record{}, err
 		}
@@ -241,6 +245,25 @@ func bfclRecord(q bfclQuestion, cat string, g *bfclGold) (datasets.Record, error
 	}
 	r.Validation = validation(checks...)
 	return r, nil
+}
+
+// concreteGold is the gold call(s) with the first acceptable value of every
+// argument, recursively into dict arguments (whose values are again lists of
+// acceptable values), as the evaluation's BFCL checker defines them.
+func concreteGold(functions, possible json.RawMessage) ([]generator.Call, error) {
+	var funcs []eval.BFCLFunction
+	if err := json.Unmarshal(functions, &funcs); err != nil {
+		return nil, fmt.Errorf("function: %w", err)
+	}
+	var answers []eval.BFCLAnswer
+	if err := json.Unmarshal(possible, &answers); err != nil {
+		return nil, fmt.Errorf("ground_truth: %w", err)
+	}
+	var calls []generator.Call
+	for _, c := range eval.GoldCalls(funcs, answers) {
+		calls = append(calls, generator.Call{Name: c.Name, Arguments: c.Args})
+	}
+	return calls, nil
 }
 
 // firstAcceptable turns BFCL gold into calls with the first acceptable value of
