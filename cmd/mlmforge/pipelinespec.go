@@ -400,9 +400,8 @@ func validateModels(ms []workflows.PipelineModel, tasks map[string]bool) error {
 		if p.Task != m.Task && p.Task != "multi" {
 			return fmt.Errorf("%s.train.preset %s is meant for %s, not %s", at, p.Name, p.Task, m.Task)
 		}
-		if !slices.Contains([]string{"", workflows.MethodCE, workflows.MethodKD, workflows.MethodSeqKD}, m.Train.Method) {
-			return fmt.Errorf("%s.train.method %q: want ce, kd or seqkd", at, m.Train.Method)
-		}
+		// The method is checked by the PrepareTrain activity, which knows
+		// which methods fit which preset; it fails the run at once.
 		if m.Train.Steps < 0 || m.Train.BatchSize < 0 || m.Train.SeqLen < 0 || m.Train.LR < 0 || m.Train.CheckpointEvery < 0 {
 			return fmt.Errorf("%s.train: steps, batch_size, seq_len, lr and checkpoint_every must be >= 0", at)
 		}

@@ -88,7 +88,6 @@ func TestParsePipelineSpecErrors(t *testing.T) {
 		{"unknown preset", "", "tiny-intent", "huge-intent", `models[0].train.preset: unknown preset "huge-intent"`},
 		{"preset for another task", "", "tiny-intent", "tiny-json", "models[0].train.preset tiny-json is meant for edgejson"},
 		{"dataset set in train", "", "preset: tiny-intent", "preset: tiny-intent, dataset: edgeintent@v1", "models[0].train.dataset: leave it out"},
-		{"bad method", "", "preset: tiny-intent", "preset: tiny-intent, method: rl", `models[0].train.method "rl"`},
 		{"bad baseline", "baselines: [qwen2.5]\n", "", "", `baselines[0] "qwen2.5"`},
 		{"bad threshold key", "promotion: {thresholds: {top1: 0.8}}\n", "", "", `promotion.thresholds "top1": want TASK.METRIC`},
 		{"threshold for absent task", "promotion: {thresholds: {edgejson.json_exact: 0.5}}\n", "", "", `no dataset step for task "edgejson"`},

@@ -70,6 +70,7 @@ front of human reviewers, train students in Go, and evaluate them.`,
 		newTrainCmd(a),
 		newEvalCmd(a),
 		newPipelineCmd(a),
+		newScheduleCmd(a),
 		newExportCmd(a),
 		newLabelCmd(a),
 	)
