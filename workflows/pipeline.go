@@ -69,7 +69,7 @@ func validatePipeline(s PipelineSpec) error {
 		if m.Name == "" || m.Train.Preset == "" {
 			return fmt.Errorf("models[%d]: name and train.preset are required", i)
 		}
-		if !tasks[m.Task] {
+		if m.Task != "multi" && !tasks[m.Task] {
 			return fmt.Errorf("models[%d].task %q has no dataset in the spec", i, m.Task)
 		}
 	}
@@ -169,9 +169,7 @@ func (p *pipelineImpl) datasets(ctx workflow.Context) error {
 }
 
 // trainKey derives a training step's identity from its inputs.
-func trainKey(m PipelineModel, ds FoundDataset) string {
-	in := m.Train
-	in.Dataset = ds.Task + "@" + ds.Version
+func trainKey(m PipelineModel, in TrainInput) string {
 	// encoding/json is deterministic here (structs; maps would be sorted anyway).
 	//workflowcheck:ignore
 	b, _ := json.Marshal(struct {
@@ -192,10 +190,17 @@ func (p *pipelineImpl) train(ctx workflow.Context) error {
 	var runs []pending
 	for _, m := range p.spec.Models {
 		st := p.step("train " + m.Name)
-		ds := p.dataset(m.Task)
-		key := trainKey(m, ds)
 		in := m.Train
-		in.Dataset = ds.Task + "@" + ds.Version
+		if m.Task == "multi" {
+			// A multi-task student trains on every dataset step.
+			for _, d := range p.res.Datasets {
+				in.Datasets = append(in.Datasets, d.Task+"@"+d.Version)
+			}
+		} else {
+			ds := p.dataset(m.Task)
+			in.Dataset = ds.Task + "@" + ds.Version
+		}
+		key := trainKey(m, in)
 		var found TrainResult
 		if err := workflow.ExecuteActivity(actx, FindTrainedActivityName, FindTrainedInput{RunKey: key}).Get(ctx, &found); err != nil {
 			st.State, st.Detail = "failed", err.Error()

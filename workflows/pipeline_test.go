@@ -60,7 +60,9 @@ func TestPipelineWorkflowRunsAndReusesSteps(t *testing.T) {
 		return TrainResult{}, nil
 	}, activity.RegisterOptions{Name: FindTrainedActivityName})
 	spec := pipelineSpec()
-	intentKey = trainKey(spec.Models[0], FoundDataset{Task: "edgeintent", Version: "v4"})
+	intentIn := spec.Models[0].Train
+	intentIn.Dataset = "edgeintent@v4"
+	intentKey = trainKey(spec.Models[0], intentIn)
 	var trained []TrainInput
 	env.OnWorkflow(TrainWorkflowName, mock.Anything, mock.Anything).Return(
 		func(ctx workflow.Context, in TrainInput) (TrainResult, error) {

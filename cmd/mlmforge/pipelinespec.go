@@ -385,8 +385,12 @@ func validateModels(ms []workflows.PipelineModel, tasks map[string]bool) error {
 			return fmt.Errorf("%s.name %q: use letters, digits, '.', '_' and '-'", at, m.Name)
 		case names[m.Name]:
 			return fmt.Errorf("%s.name %q: used twice", at, m.Name)
-		case !tasks[m.Task]:
-			return fmt.Errorf("%s.task %q: no dataset step for it (have %s)", at, m.Task, strings.Join(slices.Sorted(maps.Keys(tasks)), ", "))
+		case m.Task != "multi" && !tasks[m.Task]:
+			return fmt.Errorf("%s.task %q: no dataset step for it (have %s, or multi for every one)", at, m.Task, strings.Join(slices.Sorted(maps.Keys(tasks)), ", "))
+		case m.Task == "multi" && len(tasks) < 2:
+			return fmt.Errorf("%s.task multi: a multi-task student needs at least two dataset steps", at)
+		case len(m.Train.Datasets) > 0:
+			return fmt.Errorf("%s.train.datasets: leave it out, task multi trains on every dataset step", at)
 		case m.Train.Preset == "":
 			return fmt.Errorf("%s.train.preset is required", at)
 		case m.Train.Dataset != "":
@@ -396,6 +400,9 @@ func validateModels(ms []workflows.PipelineModel, tasks map[string]bool) error {
 		p, err := model.LookupPreset(m.Train.Preset)
 		if err != nil {
 			return fmt.Errorf("%s.train.preset: %w", at, err)
+		}
+		if (m.Task == "multi") != (p.Task == "multi") {
+			return fmt.Errorf("%s.train.preset %s is meant for %s, task is %s (multi-task students: task multi with a multi preset)", at, p.Name, p.Task, m.Task)
 		}
 		if p.Task != m.Task && p.Task != "multi" {
 			return fmt.Errorf("%s.train.preset %s is meant for %s, not %s", at, p.Name, p.Task, m.Task)
