@@ -75,8 +75,9 @@ func quickstartSpec() workflows.PipelineSpec {
 		return workflows.PipelineDataset{Spec: generator.Spec{Task: task, Variant: variant, Teacher: "builtin", Seed: 7,
 			Counts: map[string]int{"train": train, "test": test}}}
 	}
-	model := func(name, task, preset string, steps, batch int) workflows.PipelineModel {
-		return workflows.PipelineModel{Name: name, Task: task, Train: workflows.TrainInput{Preset: preset, Steps: steps, BatchSize: batch, Seed: 1}}
+	model := func(name, task, preset string, steps, batch, seq int) workflows.PipelineModel {
+		return workflows.PipelineModel{Name: name, Task: task, Train: workflows.TrainInput{Preset: preset, Steps: steps,
+			BatchSize: batch, SeqLen: seq, Seed: 1}}
 	}
 	return workflows.PipelineSpec{
 		Name: "quickstart",
@@ -87,13 +88,15 @@ func quickstartSpec() workflows.PipelineSpec {
 		},
 		Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto},
 		Models: []workflows.PipelineModel{
-			model("tiny-json", "edgejson", "tiny-json", 300, 0),
-			model("tiny-intent", "edgeintent", "tiny-intent", 300, 0),
-			// Function-calling prompts list the candidate functions (~400
-			// tokens): a smaller batch keeps this student's time near the others'.
-			model("tiny-funccall", "edgefunccall", "tiny-funccall", 250, 4),
+			model("tiny-json", "edgejson", "tiny-json", 300, 0, 0),
+			model("tiny-intent", "edgeintent", "tiny-intent", 300, 0, 0),
+			// 384 tokens hold the prompt and answer of all but the longest
+			// multi-turn dialogues, at two thirds of the fitted length's cost.
+			model("tiny-funccall", "edgefunccall", "tiny-funccall", 300, 8, 384),
 		},
-		Eval: workflows.PipelineEval{Limit: 40},
+		// Constrained decoding shows what a JSON-Schema token mask adds to a
+		// tiny decoder, next to its unconstrained answers.
+		Eval: workflows.PipelineEval{Limit: 40, Constrained: true},
 		Promotion: workflows.PromotionPolicy{Tolerance: 0.02, Thresholds: map[string]float64{
 			"edgeintent.top1": 0.5, "edgejson.schema_compliance": 0.3, "edgefunccall.function_exact": 0.2}},
 	}

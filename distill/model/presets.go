@@ -44,9 +44,11 @@ var presets = []Preset{
 	{Name: "tiny-json", Task: "edgejson", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
 		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+	// Function-calling prompts list the candidate functions with their
+	// parameters: up to ~700 tokens with a 2k vocabulary.
 	{Name: "tiny-funccall", Task: "edgefunccall", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
-		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+		MaxSeq: 768, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
 	{Name: "tiny-balanced", Task: "multi", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
 		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},

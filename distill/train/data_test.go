@@ -174,8 +174,9 @@ func TestPromptEdgeJSON(t *testing.T) {
 	}
 }
 
-// TestPromptFuncCall checks that the candidate list holds the gold function's domain and
-// only it, with required and optional parameters told apart, and multi-turn inputs.
+// TestPromptFuncCall checks that the candidate list holds the gold function and exactly
+// maxDistractors others of its domain (none of other domains), the same for the same
+// record, with required and optional parameters told apart, and multi-turn inputs.
 func TestPromptFuncCall(t *testing.T) {
 	cat := testCatalog(t)
 	gold := cat.Functions[0]
@@ -186,11 +187,23 @@ func TestPromptFuncCall(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	listed := 0
 	for _, f := range cat.Functions {
-		listed := strings.Contains(user, "- "+f.Name+"(")
-		if listed != (f.Domain == gold.Domain) {
-			t.Errorf("function %s (domain %s) listed=%v for gold domain %s", f.Name, f.Domain, listed, gold.Domain)
+		in := strings.Contains(user, "- "+f.Name+"(")
+		switch {
+		case f.Name == gold.Name && !in:
+			t.Errorf("the gold function %s is not listed", f.Name)
+		case in && f.Domain != gold.Domain:
+			t.Errorf("function %s of domain %s listed for gold domain %s", f.Name, f.Domain, gold.Domain)
+		case in:
+			listed++
 		}
+	}
+	if listed != 1+maxDistractors {
+		t.Errorf("%d functions listed, want the gold one and %d distractors", listed, maxDistractors)
+	}
+	if _, again, _ := Prompt(cat, &r); again != user {
+		t.Error("the same record gave a different prompt")
 	}
 	if !strings.Contains(user, "[turn 1] first thing\n[turn 2] then this") {
 		t.Errorf("multi-turn input not rendered per turn: %q", user)

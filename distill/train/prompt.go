@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"hash/fnv"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/cyclecore/mlmforge/datasets"
@@ -95,7 +96,12 @@ func reply(r *datasets.Record) (string, error) {
 	return `{"turns":` + string(t.Turns) + `}`, nil
 }
 
-// candidateFunctions lists the functions of the domains r's gold calls touch.
+// maxDistractors is how many functions besides the gold ones a prompt offers.
+const maxDistractors = 4
+
+// candidateFunctions lists the gold functions of r and up to maxDistractors
+// other functions of the domains its gold calls touch (for irrelevant
+// requests: of one domain chosen from the record id).
 func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error) {
 	names := []string{r.Function}
 	var tgt generator.FuncCallTarget
@@ -123,9 +129,33 @@ func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error
 		h.Write([]byte(r.ID))
 		domains[cat.Domains[int(h.Sum32()%uint32(len(cat.Domains)))].Domain] = true
 	}
+	// The gold functions and up to maxDistractors other functions of the same
+	// domains, chosen by a hash of the record id and listed in catalog order:
+	// the student must still pick among look-alikes (a domain's functions
+	// share a prefix), with a prompt that fits a small model's context.
+	gold := map[string]bool{}
+	for _, n := range names {
+		gold[n] = true
+	}
+	type cand struct {
+		f *schemas.Function
+		h uint32
+	}
+	var others []cand
+	for _, f := range cat.Functions {
+		if domains[f.Domain] && !gold[f.Name] {
+			h := fnv.New32a()
+			h.Write([]byte(r.ID + "/" + f.Name))
+			others = append(others, cand{f, h.Sum32()})
+		}
+	}
+	sort.Slice(others, func(i, j int) bool { return others[i].h < others[j].h })
+	for _, o := range others[:min(len(others), maxDistractors)] {
+		gold[o.f.Name] = true
+	}
 	var b strings.Builder
 	for _, f := range cat.Functions {
-		if !domains[f.Domain] {
+		if !gold[f.Name] {
 			continue
 		}
 		sig, err := signature(f.Parameters)

@@ -3,6 +3,7 @@ package report
 import (
 	"fmt"
 	"math"
+	"path/filepath"
 	"strings"
 
 	"github.com/cyclecore/mlmforge/schemas"
@@ -103,10 +104,19 @@ func megabytes(b int64) string {
 	return num(float64(b) / 1e6)
 }
 
-// modelName is a model's display name.
+// modelName is a model's display name. A student checkpoint under an
+// mlmforge run directory shows as "student:<run>/<step>": the full path is in
+// the lineage table and results.json.
 func modelName(j *Job) string {
 	if j.Model.Ref == "" {
 		return "(unnamed model)"
+	}
+	if path, ok := strings.CutPrefix(j.Model.Ref, "student:"); ok {
+		dir, step := filepath.Split(filepath.Clean(path))
+		if parent := filepath.Base(filepath.Clean(dir)); parent == "checkpoints" {
+			run := filepath.Base(filepath.Dir(filepath.Clean(dir)))
+			return "student:" + run + "/" + step
+		}
 	}
 	return j.Model.Ref
 }
