@@ -45,17 +45,8 @@ func TestPromoteKeepsTheBetterModel(t *testing.T) {
 	home := t.TempDir()
 	a := &Activities{Home: home, Identity: "test"}
 	cat, _ := schemas.Load()
-	plan, err := generator.NewPlan(cat, generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 50}, Seed: 2})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		items = append(items, generator.Item{Cell: i, Split: "test", Need: c.Quota["test"], MaxAttempt: 6*c.Quota["test"] + 8})
-	}
-	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: generator.NewBuiltinTeacher(cat), Info: generator.TeacherInfo{Name: "builtin"},
-		Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
-	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
+	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+		generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 50}, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}

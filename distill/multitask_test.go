@@ -19,19 +19,8 @@ import (
 // generate activity does) and commits them as version v1 of the task in store.
 func genVersion(t *testing.T, cat *schemas.Catalog, store *datasets.Store, task schemas.Task, variant string, n int) *datasets.Version {
 	t.Helper()
-	plan, err := generator.NewPlan(cat, generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"train": n}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		if q := c.Quota["train"]; q > 0 {
-			items = append(items, generator.Item{Cell: i, Split: "train", Need: q, MaxAttempt: 6*q + 8})
-		}
-	}
-	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: generator.NewBuiltinTeacher(cat),
-		Info: generator.TeacherInfo{Name: "builtin"}, Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
-	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
+	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"train": n}, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

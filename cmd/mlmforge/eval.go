@@ -138,9 +138,24 @@ func runEval(ctx context.Context, a *app, f evalFlags) error {
 }
 
 func followEval(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.EvalResult, error) {
-	done := make(chan error, 1)
 	var res workflows.EvalResult
-	go func() { done <- run.Get(ctx, &res) }()
+	start := time.Now()
+	err := followRun(ctx, a, run, &res, "evaluate", func() (string, bool) {
+		var p workflows.EvalProgress
+		v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.EvalProgressQuery)
+		if err != nil || v.Get(&p) != nil {
+			return "", false
+		}
+		return evalLine(p, time.Since(start)), true
+	})
+	return res, err
+}
+
+// followRun waits for run's result in res, drawing poll's progress line every
+// half second until the run ends or ctx does (the run then goes on).
+func followRun(ctx context.Context, a *app, run client.WorkflowRun, res any, what string, poll func() (string, bool)) error {
+	done := make(chan error, 1)
+	go func() { done <- run.Get(ctx, res) }()
 	b := newBar(a.err)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
@@ -149,17 +164,16 @@ func followEval(ctx context.Context, a *app, c client.Client, run client.Workflo
 		case err := <-done:
 			b.finish()
 			if err != nil {
-				return res, fmt.Errorf("evaluate workflow %s: %w", run.GetID(), err)
+				return fmt.Errorf("%s workflow %s: %w", what, run.GetID(), err)
 			}
-			return res, nil
+			return nil
 		case <-tick.C:
-			var p workflows.EvalProgress
-			if v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.EvalProgressQuery); err == nil && v.Get(&p) == nil {
-				b.line(evalLine(p, time.Since(b.start)), false)
+			if line, ok := poll(); ok {
+				b.line(line, false)
 			}
 		case <-ctx.Done():
 			b.finish()
-			return res, fmt.Errorf("stopped waiting; the workflow %s goes on where a worker runs it: %w", run.GetID(), ctx.Err())
+			return fmt.Errorf("stopped waiting; the workflow %s goes on where a worker runs it: %w", run.GetID(), ctx.Err())
 		}
 	}
 }

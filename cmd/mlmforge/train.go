@@ -132,29 +132,15 @@ func runTrain(ctx context.Context, a *app, f trainFlags) error {
 
 // followTrain draws the training activity's heartbeats until the run ends.
 func followTrain(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.TrainResult, error) {
-	done := make(chan error, 1)
 	var res workflows.TrainResult
-	go func() { done <- run.Get(ctx, &res) }()
-	b := newBar(a.err)
-	tick := time.NewTicker(500 * time.Millisecond)
-	defer tick.Stop()
-	for {
-		select {
-		case err := <-done:
-			b.finish()
-			if err != nil {
-				return res, fmt.Errorf("train workflow %s: %w", run.GetID(), err)
-			}
-			return res, nil
-		case <-tick.C:
-			if hb, ok := trainHeartbeat(ctx, c, run.GetID()); ok {
-				b.line(trainLine(hb), false)
-			}
-		case <-ctx.Done():
-			b.finish()
-			return res, fmt.Errorf("stopped waiting; the workflow %s goes on where a worker runs it: %w", run.GetID(), ctx.Err())
+	err := followRun(ctx, a, run, &res, "train", func() (string, bool) {
+		hb, ok := trainHeartbeat(ctx, c, run.GetID())
+		if !ok {
+			return "", false
 		}
-	}
+		return trainLine(hb), true
+	})
+	return res, err
 }
 
 // trainHeartbeat reads the newest heartbeat of the running training activity.

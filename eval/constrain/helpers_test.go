@@ -36,20 +36,8 @@ func genRecords(t testing.TB, task schemas.Task, variant string, n int) []datase
 	if v, ok := generated.Load(key); ok && len(v.([]datasets.Record)) >= n {
 		return v.([]datasets.Record)[:n]
 	}
-	cat := testCatalog(t)
-	plan, err := generator.NewPlan(cat, generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		if q := c.Quota["test"]; q > 0 {
-			items = append(items, generator.Item{Cell: i, Split: "test", Need: q, MaxAttempt: 6*q + 8})
-		}
-	}
-	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: generator.NewBuiltinTeacher(cat),
-		Info: generator.TeacherInfo{Name: "builtin"}, Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
-	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
+	recs, err := generator.GenerateBuiltin(context.Background(), testCatalog(t),
+		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

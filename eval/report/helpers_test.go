@@ -22,19 +22,8 @@ import (
 // the way the generate activity does (plan, batch items, runner).
 func genRecords(t testing.TB, cat *schemas.Catalog, task schemas.Task, variant string, n int) []datasets.Record {
 	t.Helper()
-	plan, err := generator.NewPlan(cat, generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		if q := c.Quota["test"]; q > 0 {
-			items = append(items, generator.Item{Cell: i, Split: "test", Need: q, MaxAttempt: 6*q + 8})
-		}
-	}
-	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: generator.NewBuiltinTeacher(cat),
-		Info: generator.TeacherInfo{Name: "builtin"}, Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
-	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
+	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
 	if err != nil {
 		t.Fatal(err)
 	}

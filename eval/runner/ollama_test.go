@@ -18,19 +18,8 @@ import (
 // builtinRecords generates n records of a task and split with the builtin teacher.
 func builtinRecords(t testing.TB, cat *schemas.Catalog, task schemas.Task, variant, split string, n int, seed int64) []datasets.Record {
 	t.Helper()
-	plan, err := generator.NewPlan(cat, generator.Spec{Task: task, Variant: variant, Counts: map[string]int{split: n}, Seed: seed})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		if q := c.Quota[split]; q > 0 {
-			items = append(items, generator.Item{Cell: i, Split: split, Need: q, MaxAttempt: 6*q + 8})
-		}
-	}
-	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: generator.NewBuiltinTeacher(cat),
-		Info: generator.TeacherInfo{Name: "builtin"}, Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
-	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
+	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{split: n}, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
 	}
