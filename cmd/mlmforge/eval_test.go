@@ -102,9 +102,9 @@ func TestTrainAndEvalEndToEnd(t *testing.T) {
 		t.Errorf("predictions: %v", preds)
 	}
 	// Evaluating again reuses every shard.
-	out, _, code = runCLI(t, "--home", home, "eval", "--models", "ollama:qwen2.5:0.5b,student:"+ckpt,
+	out, errOut, code = runCLI(t, "--home", home, "eval", "--models", "ollama:qwen2.5:0.5b,student:"+ckpt,
 		"--tasks", "edgeintent", "--limit", "60", "--shard-size", "25")
 	if code != 0 || !strings.Contains(out, "6 of 6 shards reused") {
-		t.Errorf("second eval: %d %s", code, out)
+		t.Errorf("second eval: %d %s %s", code, out, errOut)
 	}
 }
