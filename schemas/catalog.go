@@ -195,6 +195,10 @@ func similarity(name, cand string) int {
 	return d
 }
 
+// EditDistance is the Levenshtein distance between a and b, counted in bytes
+// (the names it compares are ASCII); "did you mean" hints use it.
+func EditDistance(a, b string) int { return levenshtein(a, b) }
+
 // levenshtein is the edit distance between a and b (bytes; names are ASCII).
 func levenshtein(a, b string) int {
 	prev := make([]int, len(b)+1)
