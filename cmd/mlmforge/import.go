@@ -197,6 +197,16 @@ func printImport(a *app, d *importer.Dataset, m *datasets.Manifest, reused bool)
 	if err := tw.Flush(); err != nil {
 		return err
 	}
+	for _, f := range d.Files {
+		switch {
+		case f.Encoding == "latin-1":
+			fmt.Fprintf(a.err, "note: %s is not UTF-8: read as Latin-1\n", f.Name)
+		case f.Encoding != "":
+			for _, r := range f.Repairs {
+				fmt.Fprintf(a.err, "note: %s is UTF-8 with an invalid sequence: %s (recorded in the provenance)\n", f.Name, r)
+			}
+		}
+	}
 	_, err := fmt.Fprintf(a.out, "%s\n", m.Notes)
 	return err
 }

@@ -116,8 +116,10 @@ func TestImportCmdExternal(t *testing.T) {
 	}{
 		// CLINC150's 23,700 rows are checked in the importer's own tests; here the
 		// small benchmarks keep this package's test time down.
-		{[]string{"snips"}, []string{"imported snips into edgejson@v1: 700 rows", "test   700"}},
-		{[]string{"snips", "--task", "edgeintent"}, []string{"imported snips into edgeintent@v1: 700 rows"}},
+		// SNIPS: 13,784 training utterances (train_*_full.json) and 700 validation ones.
+		{[]string{"snips"}, []string{"imported snips into edgejson@v1: 14484 rows", "test   700", "train  13784",
+			"train_PlayMusic_full.json is UTF-8 with an invalid sequence: byte 150732: CESU-8 surrogate pair decoded as U+1F355"}},
+		{[]string{"snips", "--task", "edgeintent"}, []string{"imported snips into edgeintent@v1: 14484 rows"}},
 		{[]string{"bfcl"}, []string{"imported bfcl into edgefunccall@v1: 1240 rows", "imported from bfcl (9 files) sha256 "}},
 	} {
 		out, err := runImport(t, home, tt.args...)

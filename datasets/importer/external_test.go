@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -79,16 +80,54 @@ func TestSNIPSExternal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if js.Task != schemas.EdgeJSON || len(js.Files) != 7 {
-		t.Fatalf("task %s, %d files", js.Task, len(js.Files))
+	if js.Task != schemas.EdgeJSON || len(js.Files) != 14 {
+		t.Fatalf("task %s, %d files, want 7 validate + 7 train_*_full", js.Task, len(js.Files))
 	}
-	checkCounts(t, "split", js.Counts(), map[string]int{"test": 700})
+	checkCounts(t, "split", js.Counts(), map[string]int{"train": 13784, "test": 700})
+	test := map[string]int{}
+	for _, r := range js.Records {
+		if r.Split == "test" {
+			test[r.Cell]++
+		}
+	}
 	want := map[string]int{}
 	for _, c := range []string{"add_to_playlist", "book_restaurant", "get_weather", "play_music", "rate_book",
 		"search_creative_work", "search_screening_event"} {
 		want["snips."+c] = 100
 	}
-	checkCounts(t, "cell", cellCounts(js.Records), want)
+	checkCounts(t, "test cell", test, want)
+	// train_PlayMusic_full.json is UTF-8 but for one emoji written as a CESU-8
+	// surrogate pair: that pair is repaired and every other character kept.
+	var repaired []SourceFile
+	for _, f := range js.Files {
+		if f.Encoding != "" {
+			repaired = append(repaired, f)
+		}
+	}
+	if len(repaired) != 1 || repaired[0].Name != "train_PlayMusic_full.json" || repaired[0].Encoding != "utf-8" ||
+		len(repaired[0].Repairs) != 1 {
+		t.Fatalf("files read with repairs: %+v", repaired)
+	}
+	nonASCII := 0
+	for _, r := range js.Records {
+		if strings.Contains(r.Input, "Ã") {
+			t.Errorf("record %s is garbled: %q", r.ID, r.Input)
+		}
+		for _, c := range r.Input {
+			if c > 127 {
+				nonASCII++
+				break
+			}
+		}
+	}
+	if !slices.ContainsFunc(js.Records, func(r datasets.Record) bool {
+		return strings.Contains(r.Input, "Pop Punk Perfection \U0001F355")
+	}) {
+		t.Error("the repaired emoji is not in any input")
+	}
+	if nonASCII < 20 {
+		t.Errorf("%d inputs with non-ASCII characters; the PlayMusic file alone has 20", nonASCII)
+	}
 	compiled := map[string]bool{}
 	for _, r := range js.Records {
 		checkSNIPSRecord(t, r, compiled)
@@ -98,7 +137,7 @@ func TestSNIPSExternal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkCounts(t, "intent split", in.Counts(), map[string]int{"test": 700})
+	checkCounts(t, "intent split", in.Counts(), map[string]int{"train": 13784, "test": 700})
 	for i, r := range in.Records {
 		if r.ID != js.Records[i].ID || r.Input != js.Records[i].Input || r.Target != `{"intent":"`+r.Intent+`"}` ||
 			"snips."+r.Intent != js.Records[i].Cell {

@@ -25,7 +25,6 @@ import (
 	"slices"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
@@ -34,7 +33,7 @@ import (
 
 // ImporterVersion changes whenever an importer maps the same source to different
 // records; it is part of the spec hash, so a new mapping writes a new version.
-const ImporterVersion = "1"
+const ImporterVersion = "2"
 
 // ModeImported is the provenance mode of imported records (generated records say
 // "label-first" or "teacher-labels").
@@ -49,8 +48,13 @@ type SourceFile struct {
 	SHA256 string `json:"sha256"`
 	// Bytes is the file size.
 	Bytes int64 `json:"bytes"`
-	// Encoding is set when the file was not UTF-8 and was read as "latin-1".
+	// Encoding is set when the file was not valid UTF-8: "latin-1" when it was
+	// read as Latin-1 throughout, "utf-8" when it is UTF-8 with the bad
+	// sequences listed in Repairs (see decodeText).
 	Encoding string `json:"encoding,omitempty"`
+	// Repairs lists each invalid sequence of a "utf-8" file and what it became,
+	// with its byte offset.
+	Repairs []string `json:"repairs,omitempty"`
 }
 
 // Dataset is what an importer produced: the records of one task and what they
@@ -176,7 +180,7 @@ func newBuilder(task schemas.Task, source string, opts any) (*builder, error) {
 }
 
 // readFile reads path and records it as a source file named name. Text that is
-// not UTF-8 is decoded as Latin-1 (some SNIPS files are) and the file says so.
+// not valid UTF-8 is decoded by decodeText and the file says how.
 func (b *builder) readFile(path, name string) ([]byte, int, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -184,20 +188,9 @@ func (b *builder) readFile(path, name string) ([]byte, int, error) {
 	}
 	sum := sha256.Sum256(data)
 	f := SourceFile{Name: name, SHA256: hex.EncodeToString(sum[:]), Bytes: int64(len(data))}
-	if !utf8.Valid(data) {
-		data = latin1ToUTF8(data)
-		f.Encoding = "latin-1"
-	}
+	data, f.Encoding, f.Repairs = decodeText(data)
 	b.d.Files = append(b.d.Files, f)
 	return data, len(b.d.Files) - 1, nil
-}
-
-func latin1ToUTF8(data []byte) []byte {
-	out := make([]byte, 0, len(data)+len(data)/8)
-	for _, c := range data {
-		out = utf8.AppendRune(out, rune(c))
-	}
-	return out
 }
 
 // add appends r, read from file at locator. Task and review status are filled
