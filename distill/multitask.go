@@ -64,7 +64,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 	}
 	job := train.Job{ModelConfig: cfg, Preset: p.Name, Lineage: multitaskLineage(tasks, spec.Lineage),
 		Tokenizer: trainTokenizer{tok}, OutDir: spec.OutDir, Progress: spec.Progress}
-	out := TrainResult{Config: cfg, Method: MethodMultitask}
+	out := TrainResult{Config: cfg, Method: MethodMultitask, Train: tc}
 	for i, ts := range tasks {
 		d, err := train.BuildData(ds, trainRecs[i])
 		if err != nil {
@@ -82,6 +82,9 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		}
 		job.Evals = append(job.Evals, train.EvalSet{Name: ts.name, Data: ev})
 		out.EvalExamples += len(ev.Examples)
+	}
+	if job.Validator, err = validatorFor(tc, spec.Catalog, tok, nil, slices.Concat(heldRecs...)); err != nil {
+		return TrainResult{}, err
 	}
 	if job.Resume, err = train.LatestCheckpoint(spec.OutDir); err != nil {
 		return TrainResult{}, err

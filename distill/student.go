@@ -24,6 +24,10 @@ const (
 	MethodKD    = "kd"    // encoder, teacher soft labels (Record.SoftLabels)
 	MethodSeqKD = "seqkd" // decoder, the teacher's outputs (dataset targets)
 	MethodLoRA  = "lora"  // decoder, seqkd data on LoRA adapters of a frozen base (TrainSpec.Base)
+	// MethodFull fine-tunes every weight of a pretrained decoder (TrainSpec.Base) on
+	// seqkd data, keeping its tokenizer and shape: the SLM-Bench recipe of
+	// SmolLM2-135M fine-tuned into MLM-135M-JSON.
+	MethodFull = "full"
 	// MethodMultitask is a decoder trained with seqkd on several tasks at once
 	// (TrainSpec.Versions mixed by TrainSpec.Weights), e.g. mlm-120m-balanced.
 	MethodMultitask = "multitask"
@@ -36,9 +40,10 @@ type TrainSpec struct {
 	// Method is ce, kd, seqkd, lora or multitask; empty picks ce for encoders, seqkd
 	// for decoders (multitask when Versions is set).
 	Method string
-	// Base is MethodLoRA's frozen model: an mlmforge checkpoint or a Hugging Face Llama
-	// directory (export.LoadHF) whose architecture is the preset's (vocab aside). Its
-	// tokenizer.json is used instead of training one.
+	// Base is the pretrained model of MethodLoRA (frozen) and MethodFull (trained):
+	// an mlmforge checkpoint, a Hugging Face Llama directory (export.LoadHF) or a
+	// GGUF file, whose architecture is the preset's (vocab aside). Its tokenizer is
+	// used instead of training one.
 	Base string
 	// LoRA configures MethodLoRA's adapters; nil takes lora.DefaultConfig() with
 	// Train.Seed as its seed.
@@ -59,7 +64,8 @@ type TrainSpec struct {
 	// checkpoints are adapter checkpoints (distill/lora), which lora.LoadModel merges
 	// into their base for inference; it writes no loss.png.
 	OutDir string
-	// Train is the loop's configuration; zero fields take Defaults(preset).
+	// Train is the loop's configuration; zero fields take Defaults(preset), and
+	// ValidateEvery or Patience -1 turn validation or early stopping off.
 	Train train.Config
 	// KDAlpha and KDTemperature configure MethodKD (defaults 0.5 and 2).
 	KDAlpha, KDTemperature float64
@@ -85,6 +91,9 @@ type TrainResult struct {
 	TrainExamples, EvalExamples int
 	// Tasks are a MethodMultitask run's tasks, sorted (nil for one dataset).
 	Tasks []string
+	// Train is the loop's configuration as resolved (defaults filled, sequence
+	// length fitted to the data).
+	Train train.Config
 }
 
 // Defaults are the training settings of a preset: tiny presets train in
@@ -133,6 +142,10 @@ func fill(c, d train.Config) train.Config {
 	pick(&c.EvalEvery, d.EvalEvery)
 	pick(&c.EvalBatches, d.EvalBatches)
 	pick(&c.CheckpointEvery, d.CheckpointEvery)
+	pick(&c.ValidateEvery, d.ValidateEvery)
+	pick(&c.Patience, d.Patience)
+	c.ValidateEvery = max(c.ValidateEvery, 0) // -1: off
+	c.Patience = max(c.Patience, 0)
 	if c.Seed == 0 {
 		c.Seed = d.Seed
 	}
@@ -219,6 +232,10 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err != nil {
 		return TrainResult{}, err
 	}
+	validator, err := validatorFor(tc, spec.Catalog, tok, ds.Labels, heldRecs)
+	if err != nil {
+		return TrainResult{}, err
+	}
 	lineage := map[string]string{"dataset": spec.Version.Manifest().Task + "@" + spec.Version.Manifest().Version, "method": method}
 	for k, v := range spec.Lineage {
 		lineage[k] = v
@@ -226,19 +243,24 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	var res train.Result
 	if method == MethodLoRA {
 		job := lora.Job{Preset: p.Name, Lineage: lineage, Tokenizer: trainTokenizer{tok}, Train: trainData, Eval: evalData,
-			OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress}
+			OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress, Validator: validator}
 		res, err = trainLoRA(ctx, tc, job, base, spec.LoRA)
 	} else {
-		net, nerr := nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)})
+		init := model.Init(cfg, tc.Seed)
+		if method == MethodFull {
+			init = base.Weights
+			lineage["base"], lineage["base_sha256"] = base.Dir, base.Digest
+		}
+		net, nerr := nn.New(cfg, init, nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)})
 		if nerr != nil {
 			return TrainResult{}, nerr
 		}
 		job := train.Job{Model: net, ModelConfig: cfg, Preset: p.Name, Lineage: lineage, Tokenizer: trainTokenizer{tok},
-			Train: trainData, Eval: evalData, OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress}
+			Train: trainData, Eval: evalData, OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress, Validator: validator}
 		res, err = train.Run(ctx, tc, job)
 	}
 	out := TrainResult{Checkpoint: cmpOr(res.BestCheckpoint, res.Checkpoint), Config: cfg, Method: method, Result: res,
-		Resumed: resume != "", TrainExamples: len(trainData.Examples)}
+		Resumed: resume != "", TrainExamples: len(trainData.Examples), Train: tc}
 	if evalData != nil {
 		out.EvalExamples = len(evalData.Examples)
 	}
@@ -278,18 +300,18 @@ func PickMethod(arch, method string) (string, error) {
 		return MethodSeqKD, nil
 	case arch == model.ArchEncoder && (method == MethodCE || method == MethodKD):
 		return method, nil
-	case arch == model.ArchDecoder && (method == MethodSeqKD || method == MethodLoRA || method == MethodMultitask):
+	case arch == model.ArchDecoder && (method == MethodSeqKD || method == MethodLoRA || method == MethodMultitask || method == MethodFull):
 		return method, nil
 	}
-	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd, lora, multitask)", method, arch)
+	return "", fmt.Errorf("method %q does not apply to a %s (encoders: ce, kd; decoders: seqkd, lora, full, multitask)", method, arch)
 }
 
 // studentBase fits the preset's config to the run: a fresh student gets the tokenizer
-// trained (or resumed) in OutDir and its vocabulary size; MethodLoRA gets its frozen
-// base, whose config and tokenizer it keeps.
+// trained (or resumed) in OutDir and its vocabulary size; MethodLoRA and MethodFull
+// get their pretrained base, whose config and tokenizer they keep.
 func studentBase(spec TrainSpec, method string, cfg model.Config, recs []datasets.Record) (model.Config, *lora.Base, *tokenizer.Tokenizer, error) {
-	if method == MethodLoRA {
-		base, tok, err := loraBase(spec.Base, cfg)
+	if method == MethodLoRA || method == MethodFull {
+		base, tok, err := pretrainedBase(method, spec.Base, cfg)
 		if err != nil {
 			return cfg, nil, nil, err
 		}
@@ -303,11 +325,12 @@ func studentBase(spec TrainSpec, method string, cfg model.Config, recs []dataset
 	return cfg, nil, tok, nil
 }
 
-// loraBase loads MethodLoRA's base and its tokenizer, and checks that the base has
-// the preset's architecture (its vocabulary is the base tokenizer's, not the preset's).
-func loraBase(dir string, preset model.Config) (*lora.Base, *tokenizer.Tokenizer, error) {
+// pretrainedBase loads the base of MethodLoRA or MethodFull with its tokenizer,
+// and checks that the base has the preset's architecture (its vocabulary is the
+// base tokenizer's, not the preset's) and the chat tokens students use.
+func pretrainedBase(method, dir string, preset model.Config) (*lora.Base, *tokenizer.Tokenizer, error) {
 	if dir == "" {
-		return nil, nil, errors.New("method lora: no base model (TrainSpec.Base)")
+		return nil, nil, fmt.Errorf("method %s: no base model (TrainSpec.Base)", method)
 	}
 	base, err := lora.LoadBase(dir)
 	if err != nil {
@@ -315,13 +338,12 @@ func loraBase(dir string, preset model.Config) (*lora.Base, *tokenizer.Tokenizer
 	}
 	preset.Vocab = base.Config.Vocab
 	if d := base.Config.Diff(preset); len(d) > 0 {
-		return nil, nil, fmt.Errorf("method lora: base %s is not the preset's architecture (base != preset): %s", dir, strings.Join(d, "; "))
+		return nil, nil, fmt.Errorf("method %s: base %s is not the preset's architecture (base != preset): %s", method, dir, strings.Join(d, "; "))
 	}
-	tok, err := LoadTokenizer(base.TokenizerPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("method lora: base %s: %w", dir, err)
+	if err := checkChatTokens(base.Tokenizer); err != nil {
+		return nil, nil, fmt.Errorf("method %s: base %s: %w", method, dir, err)
 	}
-	return base, tok, nil
+	return base, base.Tokenizer, nil
 }
 
 // trainLoRA trains adapters on the frozen base with distill/lora's loop and records
@@ -332,7 +354,7 @@ func trainLoRA(ctx context.Context, tc train.Config, job lora.Job, base *lora.Ba
 	if lc != nil {
 		job.LoRA = *lc
 	}
-	job.Base = base.Ref()
+	job.Base, job.BaseWeights = base.Ref(), base.Weights
 	job.Lineage["base"], job.Lineage["base_sha256"] = base.Dir, base.Digest
 	net, err := nn.New(base.Config, base.Weights, nn.Options{LoRA: &job.LoRA}) // lora.Run copies a resumed checkpoint's adapters in
 	if err != nil {
@@ -371,7 +393,11 @@ func studentTokenizer(outDir string, recs []datasets.Record, cfg model.Config, c
 			}
 		}
 	}
-	tok, err := tokenizer.Train(corpus, tokenizer.TrainConfig{VocabSize: cfg.Vocab, SpecialTokens: tokenizer.DefaultSpecialTokens(true), MinFrequency: 2})
+	tc := tokenizer.TrainConfig{VocabSize: cfg.Vocab, SpecialTokens: tokenizer.DefaultSpecialTokens(true), MinFrequency: 2}
+	if cfg.Arch == model.ArchDecoder {
+		tc.PreTokenizer = tokenizer.StudentPreTokenizer()
+	}
+	tok, err := tokenizer.Train(corpus, tc)
 	if err != nil {
 		return nil, fmt.Errorf("train tokenizer: %w", err)
 	}
@@ -387,12 +413,20 @@ func LoadTokenizer(path string) (*tokenizer.Tokenizer, error) {
 	if err != nil {
 		return nil, err
 	}
-	for _, s := range []string{tokenizer.IMStart, tokenizer.IMEnd} {
-		if _, ok := tok.TokenID(s); !ok {
-			return nil, fmt.Errorf("tokenizer %s: no %s token (students need ChatML tokens)", path, s)
-		}
+	if err := checkChatTokens(tok); err != nil {
+		return nil, fmt.Errorf("tokenizer %s: %w", path, err)
 	}
 	return tok, nil
+}
+
+// checkChatTokens reports a tokenizer without the ChatML tokens students use.
+func checkChatTokens(tok *tokenizer.Tokenizer) error {
+	for _, s := range []string{tokenizer.IMStart, tokenizer.IMEnd} {
+		if _, ok := tok.TokenID(s); !ok {
+			return fmt.Errorf("no %s token (students need ChatML tokens)", s)
+		}
+	}
+	return nil
 }
 
 func orDefault(v, d float64) float64 {

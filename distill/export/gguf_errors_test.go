@@ -5,10 +5,14 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/ollama/ollama/fs/ggml"
+
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
 )
 
 // zeros writes n zero bytes: the data of a tensor whose content does not matter.
@@ -129,5 +133,23 @@ func TestReadGGUFNotGGUF(t *testing.T) {
 	}
 	if _, err := ReadGGUF(path); err == nil || !strings.Contains(err.Error(), path) {
 		t.Fatalf("error %v, want one naming %s", err, path)
+	}
+}
+
+// TestWriteGGUFStudentTokenizer checks that a student tokenizer, whose
+// pre-tokenizer llama.cpp cannot reproduce, is refused with the way out rather
+// than written as a GGUF that would tokenize differently.
+func TestWriteGGUFStudentTokenizer(t *testing.T) {
+	m := tinyModel(t, true, 0, 5)
+	tok, err := tokenizer.Train(slices.Values([]string{`{"name":"Liam Ueda"}`, "Liam Ueda called"}),
+		tokenizer.TrainConfig{VocabSize: 300, SpecialTokens: tokenizer.DefaultSpecialTokens(true), PreTokenizer: tokenizer.StudentPreTokenizer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	m.Tokenizer, m.Config.Vocab = tok, tok.VocabSize()
+	m.Weights = model.Init(m.Config, 5)
+	err = WriteGGUF(filepath.Join(t.TempDir(), "s.gguf"), m, GGUFOptions{})
+	if err == nil || !strings.Contains(err.Error(), "llama.cpp has no pre-tokenizer") || !strings.Contains(err.Error(), "--format hf") {
+		t.Fatalf("WriteGGUF of a student tokenizer: %v", err)
 	}
 }

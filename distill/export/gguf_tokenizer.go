@@ -44,6 +44,10 @@ type hfTokenizerView struct {
 // ggufPreName is the llama.cpp pre-tokenizer that splits text as p does.
 func ggufPreName(p tokenizer.PreTokenizer) (string, error) {
 	switch {
+	case p.IsolateStructure:
+		return "", fmt.Errorf("tokenizer pre_tokenizer %+v: llama.cpp has no pre-tokenizer that isolates whitespace and quotes "+
+			"(mlmforge's student tokenizer); export this student as an HF directory (--format hf), whose tokenizer.json "+
+			"Hugging Face tokenizers reads exactly", p)
 	case p.UseRegex && !p.AddPrefixSpace && p.SplitDigits && p.IndividualDigits:
 		return preSmolLM, nil
 	case p.UseRegex && !p.AddPrefixSpace && !p.SplitDigits:

@@ -15,6 +15,13 @@ import (
 )
 
 // handLines are the pre-tokenizer's corner cases, one per line.
+// jsonLines exercise StudentPreTokenizer's structure split: quotes, the `":"` and
+// `","` separators next to letters, digits, other punctuation and spaces.
+var jsonLines = []string{
+	`{"full_name":"Liam Ueda","phone":"(194) 555-0132","tags":["a","b"]}`, `"":""`, `""":"`, `",":",`, `":",""`,
+	`{"a": "b", "c" : "d"}`, `say "hi"`, `"\"quoted\""`, "\"a\u00a0b\"", `{"n":5.0,"e":1e-3}`, `"x":"`, `,"`, `":`,
+}
+
 var handLines = []string{
 	"", " ", "  ", "\n", "\n\n", " \n ", "\t\t x", "a  b   c    d", "trailing spaces   ", "   leading",
 	"don't", "I'll", "we're", "they've", "I'm", "he'd", "it's", "'s", "'", "''", "'''s", " 's", "x's'", "DON'T", "'re've",

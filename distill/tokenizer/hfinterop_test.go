@@ -82,9 +82,14 @@ func writeHFCases(t *testing.T, dir string) (string, []string, int) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	student, err := Train(slices.Values(trainCorpus(t)), TrainConfig{VocabSize: 2048, SpecialTokens: DefaultSpecialTokens(true),
+		PreTokenizer: StudentPreTokenizer()})
+	if err != nil {
+		t.Fatal(err)
+	}
 	var lines []string
 	// Hugging Face takes text as Rust strings: valid UTF-8 only.
-	for _, l := range slices.Concat(handLines, randomLines(2000, 51), builtinLines(t), clincLines(t)) {
+	for _, l := range slices.Concat(handLines, jsonLines, randomLines(2000, 51), builtinLines(t), clincLines(t)) {
 		if utf8.ValidString(l) {
 			lines = append(lines, l)
 		}
@@ -95,7 +100,8 @@ func writeHFCases(t *testing.T, dir string) (string, []string, int) {
 		Special [][]int `json:"special"`
 	}
 	cases := map[string]*tokCase{}
-	for name, tok := range map[string]*Tokenizer{"gpt2": gpt, "trained": trained(t), "trained_pairs": pairs, "smol": smol} {
+	for name, tok := range map[string]*Tokenizer{"gpt2": gpt, "trained": trained(t), "trained_pairs": pairs, "smol": smol,
+		"student": student} {
 		c := &tokCase{File: filepath.Join(dir, name+".json")}
 		if err := tok.Save(c.File); err != nil {
 			t.Fatal(err)

@@ -146,10 +146,11 @@ func isNull(raw json.RawMessage) bool {
 	return s == "" || s == "null"
 }
 
-// parsePreTokenizer accepts ByteLevel and Sequence[Digits, ByteLevel].
+// parsePreTokenizer accepts ByteLevel and Sequence[Split?, Digits?, ByteLevel],
+// where Split is IsolateStructure's.
 func parsePreTokenizer(raw json.RawMessage) (PreTokenizer, error) {
 	if isNull(raw) {
-		return PreTokenizer{}, errors.New("pre_tokenizer: missing; want ByteLevel or Sequence[Digits, ByteLevel]")
+		return PreTokenizer{}, errors.New("pre_tokenizer: missing; want ByteLevel or Sequence[Split, Digits, ByteLevel]")
 	}
 	var top hfPre
 	if err := json.Unmarshal(raw, &top); err != nil {
@@ -169,6 +170,11 @@ func parsePreTokenizer(raw json.RawMessage) (PreTokenizer, error) {
 			return p, fmt.Errorf("%s: %w", stepField(i), err)
 		}
 		switch {
+		case step.Type == "Split" && i == 0 && top.Type == "Sequence":
+			if err := checkStructureSplit(s); err != nil {
+				return p, fmt.Errorf("%s: %w", stepField(i), err)
+			}
+			p.IsolateStructure = true
 		case step.Type == "Digits" && !sawByteLevel && !p.SplitDigits:
 			p.SplitDigits, p.IndividualDigits = true, step.IndividualDigits
 		case step.Type == "ByteLevel" && !sawByteLevel:
@@ -177,13 +183,30 @@ func parsePreTokenizer(raw json.RawMessage) (PreTokenizer, error) {
 			p.UseRegex = step.UseRegex == nil || *step.UseRegex
 			p.TrimOffsets = step.TrimOffsets == nil || *step.TrimOffsets
 		default:
-			return p, fmt.Errorf("%s.type %q: not supported here; want ByteLevel or Sequence[Digits, ByteLevel]", stepField(i), step.Type)
+			return p, fmt.Errorf("%s.type %q: not supported here; want ByteLevel or Sequence[Split, Digits, ByteLevel]", stepField(i), step.Type)
 		}
 	}
 	if !sawByteLevel {
 		return p, errors.New("pre_tokenizer: no ByteLevel step")
 	}
 	return p, nil
+}
+
+// checkStructureSplit accepts the one Split step this package implements:
+// StructurePattern, Isolated, not inverted.
+func checkStructureSplit(raw json.RawMessage) error {
+	var s struct {
+		Pattern  map[string]string `json:"pattern"`
+		Behavior string            `json:"behavior"`
+		Invert   bool              `json:"invert"`
+	}
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return err
+	}
+	if s.Pattern["Regex"] != StructurePattern || s.Behavior != "Isolated" || s.Invert {
+		return fmt.Errorf("split %v %s invert=%v: only Split{Regex %q, Isolated} is supported", s.Pattern, s.Behavior, s.Invert, StructurePattern)
+	}
+	return nil
 }
 
 // checkDecoder accepts a ByteLevel decoder or none (Decode is always byte-level).

@@ -61,6 +61,14 @@ type hfDigits struct {
 	IndividualDigits bool   `json:"individual_digits"`
 }
 
+// hfSplit is the Split pre-tokenizer object with a regex pattern.
+type hfSplit struct {
+	Type     string            `json:"type"`
+	Pattern  map[string]string `json:"pattern"`
+	Behavior string            `json:"behavior"`
+	Invert   bool              `json:"invert"`
+}
+
 // hfSequence is the Sequence pre-tokenizer object.
 type hfSequence struct {
 	Type          string `json:"type"`
@@ -70,12 +78,17 @@ type hfSequence struct {
 // hfJSON returns the pre_tokenizer object for p.
 func (p PreTokenizer) hfJSON() any {
 	bl := hfByteLevel{Type: "ByteLevel", AddPrefixSpace: p.AddPrefixSpace, TrimOffsets: p.TrimOffsets, UseRegex: p.UseRegex}
-	if !p.SplitDigits {
+	var steps []any
+	if p.IsolateStructure {
+		steps = append(steps, hfSplit{Type: "Split", Pattern: map[string]string{"Regex": StructurePattern}, Behavior: "Isolated"})
+	}
+	if p.SplitDigits {
+		steps = append(steps, hfDigits{Type: "Digits", IndividualDigits: p.IndividualDigits})
+	}
+	if len(steps) == 0 {
 		return bl
 	}
-	return hfSequence{Type: "Sequence", PreTokenizers: []any{
-		hfDigits{Type: "Digits", IndividualDigits: p.IndividualDigits}, bl,
-	}}
+	return hfSequence{Type: "Sequence", PreTokenizers: append(steps, bl)}
 }
 
 // vocabKey is the tokenizer.json key of id: an added token's content, else the

@@ -20,6 +20,14 @@ type PreTokenizer struct {
 	AddPrefixSpace bool `json:"add_prefix_space"`
 	// UseRegex splits with GPT-2's regex; without it each piece is one word.
 	UseRegex bool `json:"use_regex"`
+	// IsolateStructure runs a Split step first: every whitespace run, the JSON
+	// separators `":"` and `","` and every other double quote become pieces of
+	// their own (Hugging Face: Split{Regex StructurePattern, behavior Isolated}).
+	// A word then tokenizes the same wherever it stands: "Liam" in the text
+	// " Liam Ueda" and in the JSON string "Liam Ueda" are one id, where GPT-2's
+	// regex gives " Liam" and "Liam" two unrelated ids. Students that copy spans
+	// of their input into JSON need that (StudentPreTokenizer).
+	IsolateStructure bool `json:"isolate_structure,omitempty"`
 	// TrimOffsets is the ByteLevel trim_offsets flag. It only affects offsets,
 	// which this package does not compute; it is kept so a file saves unchanged.
 	TrimOffsets bool `json:"trim_offsets"`
@@ -35,6 +43,20 @@ func GPT2PreTokenizer() PreTokenizer {
 func SmolLM2PreTokenizer() PreTokenizer {
 	return PreTokenizer{SplitDigits: true, IndividualDigits: true, UseRegex: true, TrimOffsets: true}
 }
+
+// StudentPreTokenizer is the pre-tokenizer of the students mlmforge trains
+// from scratch: SmolLM2's (individual digits, GPT-2 regex) after an
+// IsolateStructure split, so values copied from the input into a JSON answer
+// keep their token ids.
+func StudentPreTokenizer() PreTokenizer {
+	p := SmolLM2PreTokenizer()
+	p.IsolateStructure = true
+	return p
+}
+
+// StructurePattern is the regex of IsolateStructure's Split step, as written to
+// tokenizer.json (Oniguruma syntax; \s is the same class the GPT-2 regex uses).
+const StructurePattern = `\s+|"[:,]"|"`
 
 // Character classes of the GPT-2 regex. They use Go's unicode tables, which are
 // the ones github.com/dlclark/regexp2 (and so tiktoken-go) uses for \s, \p{L}, \p{N}.
@@ -83,6 +105,46 @@ func runeAt(s string, i int) (r rune, class uint8, width int) {
 // split cuts text into words and calls yield on each, in order. Every byte of
 // text lands in exactly one word (plus the prefix spaces AddPrefixSpace adds).
 func (p PreTokenizer) split(text string, yield func(word string)) {
+	if !p.IsolateStructure {
+		p.splitDigits(text, yield)
+		return
+	}
+	start := 0
+	for i := 0; i < len(text); {
+		n := structureMatch(text, i)
+		if n == 0 {
+			_, _, w := runeAt(text, i)
+			i += w
+			continue
+		}
+		if start < i {
+			p.splitDigits(text[start:i], yield)
+		}
+		p.splitDigits(text[i:i+n], yield)
+		start, i = i+n, i+n
+	}
+	if start < len(text) {
+		p.splitDigits(text[start:], yield)
+	}
+}
+
+// structureMatch returns the length of StructurePattern's match at s[i:], 0 if
+// none: a whitespace run, `":"` or `","`, or a lone `"`.
+func structureMatch(s string, i int) int {
+	if s[i] == '"' {
+		if i+2 < len(s) && (s[i+1] == ':' || s[i+1] == ',') && s[i+2] == '"' {
+			return 3
+		}
+		return 1
+	}
+	if _, class, _ := runeAt(s, i); class != classSpace {
+		return 0
+	}
+	return runEnd(s, i, classSpace) - i
+}
+
+// splitDigits is the Digits step (when SplitDigits is set) and then ByteLevel.
+func (p PreTokenizer) splitDigits(text string, yield func(word string)) {
 	if !p.SplitDigits {
 		p.byteLevel(text, yield)
 		return

@@ -1,0 +1,170 @@
+package distill
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/eval"
+	"github.com/cyclecore/mlmforge/eval/runner"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// Headline metrics: the one number per task that selects checkpoints, promotes
+// models and leads the reports. They are the strict ones: a JSON answer counts
+// only when every field is right, a function-calling dialogue only when every
+// turn is.
+const (
+	MetricJSONExact       = "edgejson.json_exact"
+	MetricIntentTop1      = "edgeintent.top1"
+	MetricExampleAccuracy = "edgefunccall.example_accuracy"
+	// MetricMeanHeadline is a multi-task student's: the mean of its tasks' headlines.
+	MetricMeanHeadline = "mean_headline"
+)
+
+// HeadlineMetric names the headline metric of a task.
+func HeadlineMetric(task schemas.Task) string {
+	switch task {
+	case schemas.EdgeJSON:
+		return MetricJSONExact
+	case schemas.EdgeIntent:
+		return MetricIntentTop1
+	}
+	return MetricExampleAccuracy
+}
+
+// Headline reads a report's headline value for task and the other metrics worth
+// tracking beside it, by name. It fails when the report has no scores for task.
+func Headline(rep *eval.Report, task schemas.Task) (float64, map[string]float64, error) {
+	switch {
+	case task == schemas.EdgeJSON && rep.EdgeJSON != nil:
+		m := rep.EdgeJSON
+		return m.JSONExact, map[string]float64{"edgejson.field_f1": m.FieldF1, "edgejson.schema_compliance": m.SchemaCompliance}, nil
+	case task == schemas.EdgeIntent && rep.EdgeIntent != nil:
+		m := rep.EdgeIntent
+		return m.Top1, map[string]float64{"edgeintent.top5": m.Top5, "edgeintent.macro_f1": m.MacroF1}, nil
+	case task == schemas.EdgeFuncCall && rep.EdgeFuncCall != nil:
+		m := rep.EdgeFuncCall
+		return m.ExampleAccuracy, map[string]float64{"edgefunccall.function_exact": m.FunctionExact,
+			"edgefunccall.param_f1": m.ParamF1}, nil
+	}
+	return 0, nil, fmt.Errorf("the evaluation report has no %s scores", task)
+}
+
+// taskValidator is train.Validator over a fixed slice of held-out training
+// records of one or more tasks: it runs the student as the evaluation does
+// (eval/runner) and scores it with the project's scorer.
+type taskValidator struct {
+	cat    *schemas.Catalog
+	tok    *tokenizer.Tokenizer
+	labels []string
+	// sets are the held-out records of each task, in task order.
+	sets   []validationSet
+	scorer *eval.Scorer
+	// maxNew caps decoder answers (see newValidator).
+	maxNew int
+}
+
+type validationSet struct {
+	task schemas.Task
+	recs []datasets.Record
+}
+
+var _ train.Validator = (*taskValidator)(nil)
+
+// validationCap is how many held-out records a validation decodes per task by
+// default: enough to tell 5 points apart at a glance, cheap next to training.
+const validationCap = 128
+
+// newValidator builds the validator of held-out records (at most n per task,
+// the first by record order, so every validation scores the same ones). It
+// returns nil when held is empty.
+func newValidator(cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []string, held []datasets.Record, n int) (*taskValidator, error) {
+	if len(held) == 0 || n <= 0 {
+		return nil, nil
+	}
+	sc, err := eval.NewScorer(cat)
+	if err != nil {
+		return nil, err
+	}
+	v := &taskValidator{cat: cat, tok: tok, labels: labels, scorer: sc}
+	byTask := map[schemas.Task][]datasets.Record{}
+	longest := 0
+	for _, r := range held {
+		task, err := schemas.ParseTask(r.Task)
+		if err != nil {
+			return nil, fmt.Errorf("record %s: %w", r.ID, err)
+		}
+		if len(byTask[task]) < n {
+			byTask[task] = append(byTask[task], r)
+			longest = max(longest, len(tok.Encode(r.Target)))
+		}
+	}
+	for _, task := range []schemas.Task{schemas.EdgeIntent, schemas.EdgeJSON, schemas.EdgeFuncCall} {
+		if recs := byTask[task]; len(recs) > 0 {
+			v.sets = append(v.sets, validationSet{task, recs})
+		}
+	}
+	// A student that has not learned to stop yet would otherwise ramble to the
+	// task's token limit on every example.
+	v.maxNew = longest + longest/2 + 16
+	return v, nil
+}
+
+// Validate decodes the held-out records with the current weights and scores
+// them; a multi-task student's value is the mean of its tasks' headlines.
+func (v *taskValidator) Validate(ctx context.Context, cfg model.Config, w model.Weights) (train.Validation, error) {
+	st, err := runner.NewMemStudent(runner.MemStudent{Config: cfg, Weights: w, Tokenizer: v.tok, Labels: v.labels,
+		MaxNewTokens: v.maxNew}, v.cat)
+	if err != nil {
+		return train.Validation{}, err
+	}
+	out := train.Validation{Scores: map[string]float64{}}
+	sum := 0.0
+	for _, set := range v.sets {
+		preds, err := st.Predict(ctx, set.recs, runner.Options{})
+		if err != nil {
+			return train.Validation{}, fmt.Errorf("validate %s: %w", set.task, err)
+		}
+		rep, err := v.scorer.Score(set.recs, preds)
+		if err != nil {
+			return train.Validation{}, fmt.Errorf("validate %s: %w", set.task, err)
+		}
+		value, others, err := Headline(rep, set.task)
+		if err != nil {
+			return train.Validation{}, fmt.Errorf("validate: %w", err)
+		}
+		out.Scores[HeadlineMetric(set.task)] = value
+		for k, x := range others {
+			out.Scores[k] = x
+		}
+		sum += value
+		out.N += len(set.recs)
+	}
+	if len(v.sets) == 0 {
+		return train.Validation{}, errors.New("validate: no held-out records")
+	}
+	out.Value = sum / float64(len(v.sets))
+	out.Metric = HeadlineMetric(v.sets[0].task)
+	if len(v.sets) > 1 {
+		out.Metric = MetricMeanHeadline
+	}
+	return out, nil
+}
+
+// validatorFor is the run's train.Validator: nil (no validation) when tc does
+// not validate or nothing is held out.
+func validatorFor(tc train.Config, cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []string, held []datasets.Record) (train.Validator, error) {
+	if tc.ValidateEvery == 0 {
+		return nil, nil
+	}
+	v, err := newValidator(cat, tok, labels, held, validationCap)
+	if err != nil || v == nil {
+		return nil, err
+	}
+	return v, nil
+}
