@@ -5,10 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/temporal"
@@ -38,8 +38,8 @@ func (a *Activities) PrepareTrain(ctx context.Context, in workflows.TrainInput) 
 	if err != nil {
 		return workflows.TrainPlan{}, invalid("%v", err)
 	}
-	if (method == distill.MethodLoRA) != (in.Base != "") {
-		return workflows.TrainPlan{}, invalid("method lora needs a base model, and a base is only used by method lora (method %q, base %q)", method, in.Base)
+	if usesBase := method == distill.MethodLoRA || method == distill.MethodFull; usesBase != (in.Base != "") {
+		return workflows.TrainPlan{}, invalid("methods lora and full need a base model (--base), and only they use one (method %q, base %q)", method, in.Base)
 	}
 	id := activity.GetInfo(ctx).WorkflowExecution.ID
 	if len(in.Datasets) > 0 {
@@ -130,14 +130,14 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	}
 	in := plan.Input
 	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, SeqLen: in.SeqLen, LR: in.LR,
-		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed)}
-	start := time.Now()
+		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed), ValidateEvery: in.ValidateEvery, Patience: in.Patience}
 	spec.Preset, spec.Method, spec.Base, spec.Catalog, spec.OutDir, spec.Train = in.Preset, in.Method, in.Base, cat, plan.RunDir, tc
 	spec.KDAlpha, spec.KDTemperature = in.KDAlpha, in.KDTemperature
 	spec.Lineage = map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": plan.DatasetDir}
 	spec.Progress = func(p train.Progress) {
 		activity.RecordHeartbeat(ctx, workflows.TrainHeartbeat{Step: p.Step, TotalSteps: p.TotalSteps, Loss: p.Loss,
 			EvalLoss: finite(p.EvalLoss), LR: p.LR, TokensPerS: p.TokensPerSec, ETASeconds: p.ETA.Seconds(),
+			Metric: p.Metric, MetricValue: finite(p.MetricValue), BestMetric: finite(p.BestMetric),
 			Checkpoint: p.Checkpoint, Worker: a.Identity})
 	}
 	res, err := distill.TrainStudent(ctx, spec)
@@ -154,35 +154,27 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	out := workflows.TrainResult{Checkpoint: res.Checkpoint, Metrics: filepath.Join(plan.RunDir, "metrics.json"),
 		LossPlot: filepath.Join(plan.RunDir, "loss.png"), Task: plan.Task, Preset: in.Preset, Method: res.Method,
 		DatasetVersion: plan.DatasetVersion, Params: res.Config.NumParams(), Steps: res.Result.Step,
-		FinalLoss: res.Result.Loss, Workers: workers}
+		FinalLoss: res.Result.Loss, Workers: workers, CheckpointStep: res.Result.BestStep, Metric: res.Result.Metric,
+		Stopped: res.Result.Stopped}
 	if res.Result.BestEvalLoss != nil {
 		out.EvalLoss = *res.Result.BestEvalLoss
+	}
+	if res.Result.BestMetric != nil {
+		out.BestMetric = *res.Result.BestMetric
 	}
 	if res.Resumed {
 		out.Resumes = len(workers) - 1
 	}
-	if el := time.Since(start).Seconds(); el > 0 {
-		out.TokensPerS = float64(res.Result.Step*trainTokensPerStep(res, in)) / el
+	if el := res.Result.Elapsed.Seconds(); el > 0 {
+		out.TokensPerS = float64(res.Result.Tokens) / el
 	}
 	// result.json marks the run finished: FindTrained reuses it.
 	return out, writeJSON(filepath.Join(plan.RunDir, "result.json"), out)
 }
 
-func trainTokensPerStep(res distill.TrainResult, in workflows.TrainInput) int {
-	p, _ := model.LookupPreset(in.Preset)
-	d := distill.Defaults(p)
-	b, t := in.BatchSize, in.SeqLen
-	if b == 0 {
-		b = d.BatchSize
-	}
-	if t == 0 {
-		t = min(d.SeqLen, res.Config.MaxSeq)
-	}
-	return b * t
-}
-
+// finite maps NaN and infinities (no value) to 0 for JSON.
 func finite(x float64) float64 {
-	if x != x || x > 1e300 || x < -1e300 {
+	if math.IsNaN(x) || math.IsInf(x, 0) {
 		return 0
 	}
 	return x

@@ -40,12 +40,13 @@ type TrainInput struct {
 	Datasets []string `json:"datasets,omitempty"`
 	// Weights are the multi-task sampling weights by task (default equal).
 	Weights map[string]float64 `json:"weights,omitempty"`
-	// Method is ce, kd, seqkd, lora or multitask; empty picks ce for encoders and seqkd for
-	// decoders.
+	// Method is ce, kd, seqkd, lora, full or multitask; empty picks ce for encoders
+	// and seqkd for decoders.
 	Method string `json:"method,omitempty"`
-	// Base is the frozen base model of method lora: an mlmforge checkpoint or a
-	// Hugging Face directory (config.json, model.safetensors, tokenizer.json),
-	// on the workers' shared filesystem. Its sha256 goes into the lineage.
+	// Base is the pretrained model of methods lora (frozen, adapted) and full (every
+	// weight trained): an mlmforge checkpoint, a Hugging Face Llama directory
+	// (config.json, model.safetensors, tokenizer.json) or a GGUF file, on the
+	// workers' shared filesystem. Its sha256 goes into the lineage.
 	Base string `json:"base,omitempty"`
 	// Steps is the number of optimizer steps (0 = the preset's default for its size).
 	Steps int `json:"steps,omitempty"`
@@ -59,6 +60,13 @@ type TrainInput struct {
 	Seed int64 `json:"seed,omitempty"`
 	// CheckpointEvery is how many steps pass between checkpoints (0 = default).
 	CheckpointEvery int `json:"checkpoint_every,omitempty"`
+	// ValidateEvery is how many steps pass between task-metric validations on
+	// held-out training examples, which pick the best checkpoint (0 = the preset's
+	// default; -1 turns validation off and the eval loss picks).
+	ValidateEvery int `json:"validate_every,omitempty"`
+	// Patience stops training after this many validations without a new best
+	// (0 = the preset's default; -1 never stops early).
+	Patience int `json:"patience,omitempty"`
 	// HeartbeatSeconds is how long the training activity may go silent before
 	// Temporal declares its worker dead and retries it elsewhere (default 120: a
 	// 135M checkpoint write takes a while).
@@ -94,6 +102,12 @@ type TrainHeartbeat struct {
 	LR         float64 `json:"lr"`
 	TokensPerS float64 `json:"tokens_per_s"`
 	ETASeconds float64 `json:"eta_seconds"`
+	// Metric names the task metric the run validates with ("" before the first
+	// validation); MetricValue is the latest validation and BestMetric the best
+	// (which picks the checkpoint), both on held-out training examples.
+	Metric      string  `json:"metric,omitempty"`
+	MetricValue float64 `json:"metric_value,omitempty"`
+	BestMetric  float64 `json:"best_metric,omitempty"`
 	// Checkpoint is the latest complete checkpoint directory ("" before the first).
 	Checkpoint string `json:"checkpoint,omitempty"`
 	// Worker is the identity of the worker running this attempt.
@@ -102,9 +116,18 @@ type TrainHeartbeat struct {
 
 // TrainResult is the Train workflow's result.
 type TrainResult struct {
-	// Checkpoint is the final checkpoint directory (config.json, model.safetensors,
-	// tokenizer.json, optimizer state, lineage).
+	// Checkpoint is the best checkpoint directory (config.json, model.safetensors,
+	// tokenizer.json, optimizer state, lineage): by the task metric on held-out
+	// training examples when the run validated, else by the eval loss.
 	Checkpoint string `json:"checkpoint"`
+	// CheckpointStep is the step Checkpoint was written at.
+	CheckpointStep int `json:"checkpoint_step,omitempty"`
+	// Metric and BestMetric are the validation metric and its value at Checkpoint
+	// (absent when the run did not validate).
+	Metric     string  `json:"metric,omitempty"`
+	BestMetric float64 `json:"best_metric,omitempty"`
+	// Stopped says why training ended: done, early_stop.
+	Stopped string `json:"stopped,omitempty"`
 	// Metrics and LossPlot are the run's metrics.json and loss.png.
 	Metrics  string `json:"metrics"`
 	LossPlot string `json:"loss_plot"`
@@ -119,7 +142,8 @@ type TrainResult struct {
 	Steps     int     `json:"steps"`
 	FinalLoss float64 `json:"final_loss"`
 	EvalLoss  float64 `json:"eval_loss"`
-	// TokensPerS is the mean training throughput.
+	// TokensPerS is the mean training throughput of the attempt that finished:
+	// non-padding tokens it trained on over its wall time.
 	TokensPerS float64 `json:"tokens_per_s"`
 	// Resumes counts the attempts that resumed from a checkpoint.
 	Resumes int `json:"resumes"`

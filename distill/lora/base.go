@@ -14,6 +14,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/distill/export"
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
 )
 
 // Kinds of base model directories.
@@ -22,6 +23,8 @@ const (
 	KindCheckpoint = "mlmforge"
 	// KindHF is a Hugging Face Llama directory (export.LoadHF).
 	KindHF = "hf"
+	// KindGGUF is a llama GGUF file (export.ReadGGUF), e.g. an Ollama model blob.
+	KindGGUF = "gguf"
 )
 
 // Base is the frozen model an adapter is trained on and merged into.
@@ -37,17 +40,24 @@ type Base struct {
 	Weights model.Weights
 	// Preset is the base checkpoint's preset ("" for Hugging Face directories).
 	Preset string
-	// TokenizerPath is the base's tokenizer.json.
+	// TokenizerPath is the base's tokenizer.json ("" for a GGUF file, whose
+	// tokenizer is in its metadata).
 	TokenizerPath string
+	// Tokenizer is the base's tokenizer, loaded.
+	Tokenizer *tokenizer.Tokenizer
 }
 
-// LoadBase reads an mlmforge checkpoint or a Hugging Face directory (told apart by
-// config.json's format_version key) and digests its weights. Only decoders can be
-// adapted.
+// LoadBase reads a pretrained base: an mlmforge checkpoint or a Hugging Face
+// directory (told apart by config.json's format_version key), or a GGUF file, with
+// its tokenizer, and digests its weights. Only decoders can be bases (of LoRA
+// adapters or of full fine-tuning).
 func LoadBase(dir string) (*Base, error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		return nil, fmt.Errorf("lora base %s: %w", dir, err)
+	}
+	if fi, err := os.Stat(abs); err == nil && !fi.IsDir() {
+		return loadGGUFBase(abs)
 	}
 	data, err := os.ReadFile(filepath.Join(abs, model.ConfigFile))
 	if err != nil {
@@ -76,13 +86,43 @@ func LoadBase(dir string) (*Base, error) {
 	if b.Config.Arch != model.ArchDecoder {
 		return nil, fmt.Errorf("lora base %s: arch %q: LoRA adapts decoders only", abs, b.Config.Arch)
 	}
-	if _, err := os.Stat(b.TokenizerPath); err != nil {
+	if b.Tokenizer, err = tokenizer.Load(b.TokenizerPath); err != nil {
 		return nil, fmt.Errorf("lora base %s: %w", abs, err)
 	}
 	if b.Digest, err = WeightsDigest(abs); err != nil {
 		return nil, err
 	}
 	return b, nil
+}
+
+// loadGGUFBase reads a GGUF file as a base; its digest is the file's sha256.
+func loadGGUFBase(path string) (*Base, error) {
+	m, err := export.ReadGGUF(path)
+	if err != nil {
+		return nil, fmt.Errorf("lora base: %w", err)
+	}
+	if m.Config.Arch != model.ArchDecoder {
+		return nil, fmt.Errorf("lora base %s: arch %q: only decoders can be bases", path, m.Config.Arch)
+	}
+	b := &Base{Dir: path, Kind: KindGGUF, Config: m.Config, Weights: m.Weights, Tokenizer: m.Tokenizer}
+	if b.Digest, err = fileDigest(path); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// fileDigest is the hex sha256 of one file.
+func fileDigest(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", fmt.Errorf("digest weights: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", fmt.Errorf("digest weights %s: %w", path, err)
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
 // WeightsDigest is the hex sha256 of a model directory's weights: of model.safetensors
@@ -95,6 +135,9 @@ func WeightsDigest(dir string) (string, error) {
 		if files, err = shardFiles(dir); err != nil {
 			return "", err
 		}
+	}
+	if len(files) == 1 {
+		return fileDigest(files[0])
 	}
 	h := sha256.New()
 	for _, p := range files {

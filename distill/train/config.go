@@ -51,8 +51,13 @@ type Config struct {
 	// Seed seeds the data order (every epoch is a permutation drawn from Seed and the
 	// epoch number); model initialisation is the caller's, from the same seed.
 	Seed uint64 `json:"seed"`
-	// Patience stops the run after this many evaluations without a new best eval loss;
-	// 0 disables early stopping.
+	// ValidateEvery scores the student with its task metric (Job.Validator) every N
+	// steps and at the end; 0 disables it. When it runs, the task metric picks the
+	// best checkpoint and drives early stopping.
+	ValidateEvery int `json:"validate_every,omitempty"`
+	// Patience stops the run after this many selecting evaluations (validations when
+	// the run validates, else eval losses) without a new best; 0 disables early
+	// stopping.
 	Patience int `json:"patience,omitempty"`
 }
 
@@ -109,7 +114,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"eval_every", c.EvalEvery}, {"checkpoint_every", c.CheckpointEvery}, {"patience", c.Patience}} {
+	}{{"eval_every", c.EvalEvery}, {"checkpoint_every", c.CheckpointEvery}, {"patience", c.Patience}, {"validate_every", c.ValidateEvery}} {
 		if f.v < 0 {
 			bad(f.name, "%d: must not be negative", f.v)
 		}
@@ -117,8 +122,8 @@ func (c Config) Validate() error {
 	if c.EvalEvery > 0 && c.EvalBatches <= 0 {
 		bad("eval_batches", "%d: must be positive when eval_every is set", c.EvalBatches)
 	}
-	if c.Patience > 0 && c.EvalEvery == 0 {
-		bad("patience", "%d: early stopping needs eval_every", c.Patience)
+	if c.Patience > 0 && c.EvalEvery == 0 && c.ValidateEvery == 0 {
+		bad("patience", "%d: early stopping needs eval_every or validate_every", c.Patience)
 	}
 	return errors.Join(errs...)
 }

@@ -178,7 +178,7 @@ func decoderExample(spec DataSpec, r *datasets.Record) (Example, error) {
 	if err != nil {
 		return Example{}, err
 	}
-	rep, err := reply(r)
+	rep, err := Reply(spec.Catalog, r)
 	if err != nil {
 		return Example{}, err
 	}

@@ -2,6 +2,7 @@ package train
 
 import (
 	"encoding/json"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -145,7 +146,10 @@ func TestEncoderLabels(t *testing.T) {
 	}
 }
 
-// TestPromptEdgeJSON checks that the schema id and its fields are in the prompt.
+// TestPromptEdgeJSON checks that the schema id and its fields are in the prompt in
+// declaration order, that the reply writes the fields in that order, that a
+// record's own schema (Meta) wins over a catalog schema of the same id, and that a
+// record without any schema is an error naming it.
 func TestPromptEdgeJSON(t *testing.T) {
 	cat := testCatalog(t)
 	s := cat.Schemas[0]
@@ -154,23 +158,72 @@ func TestPromptEdgeJSON(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var sch struct {
-		Properties map[string]any `json:"properties"`
-	}
-	if err := json.Unmarshal(s.Schema, &sch); err != nil {
+	props, err := parseOrdered(s.Schema)
+	if err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(user, "Schema "+s.ID+": {") || !strings.HasSuffix(user, "Text: some text") {
 		t.Errorf("prompt %q lacks the schema id or the text", user)
 	}
-	for name := range sch.Properties {
-		if !strings.Contains(user, name) {
-			t.Errorf("prompt lacks field %s: %q", name, user)
+	last := -1
+	for _, name := range props.get("properties").keys {
+		at := strings.Index(user, name)
+		if at < 0 || at < last {
+			t.Errorf("prompt lacks field %s or lists it out of declaration order: %q", name, user)
 		}
+		last = at
 	}
-	r.Cell = "no.such_schema"
-	if _, _, err := Prompt(cat, &r); err == nil || !strings.Contains(err.Error(), "record j1: field cell") {
+
+	// An imported record: its own schema, property order kept, even with a
+	// catalog schema's id as its cell; the reply follows that order, nested too.
+	own := `{"type":"object","properties":{"zeta":{"type":"string"},"alpha":{"type":"object",` +
+		`"properties":{"y":{"type":"integer"},"b":{"type":"number"}},"required":["y"]}},"required":["zeta"]}`
+	r.Meta = `{"schema":` + own + `,"system":["Answer in German."]}`
+	r.Target = `{"alpha": {"b": 5.0, "y": 2}, "zeta": "Zürich", "extra": true}`
+	system, user, err := Prompt(cat, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "Schema " + s.ID + ": {zeta: string, alpha?: {y: integer, b?: number}}\nText: some text"; user != want {
+		t.Errorf("prompt %q, want %q", user, want)
+	}
+	if !strings.HasPrefix(system, "Answer in German.\n") || !strings.HasSuffix(system, instructJSON) {
+		t.Errorf("system %q, want the record's system message, then the instruction", system)
+	}
+	reply, err := Reply(cat, &r)
+	if want := `{"zeta":"Zürich","alpha":{"y":2,"b":5.0},"extra":true}`; err != nil || reply != want {
+		t.Errorf("reply %q, %v; want %q", reply, err, want)
+	}
+
+	r.Cell, r.Meta = "no.such_schema", ""
+	if _, _, err := Prompt(cat, &r); err == nil || !strings.Contains(err.Error(), "record j1") || !errors.Is(err, errNoSchema) {
 		t.Errorf("error %v, want an unknown-schema error naming the record", err)
+	}
+}
+
+// TestPromptOwnFunctions checks that a record carrying its own function docs
+// (BFCL's "function" list, in BFCL's dialect) is offered exactly those, and that
+// call arguments in the reply follow the parameters' order.
+func TestPromptOwnFunctions(t *testing.T) {
+	cat := testCatalog(t)
+	docs := `[{"name":"calc.area","description":"Area of a triangle.","parameters":{"type":"dict","properties":` +
+		`{"base":{"type":"integer"},"height":{"type":"float"},"unit":{"type":"string","enum":["cm","m"]}},"required":["base","height"]}},` +
+		`{"name":"math.hypot","description":"Hypotenuse.","parameters":{"type":"dict","properties":{"xs":{"type":"tuple","items":{"type":"float"}}}}}]`
+	r := datasets.Record{ID: "bfcl-simple_1", Task: "edgefunccall", Cell: "simple", Input: "area of base 10 height 5",
+		Target: `{"scenario":"single_turn","turns":[{"action":"call","calls":[{"name":"calc.area","arguments":{"height":5.0,"base":10}}]}]}`,
+		Meta:   `{"functions":` + docs + `,"system":["You are a math helper."]}`}
+	system, user, err := Prompt(cat, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "Functions:\n- calc.area(base: integer, height: float, unit?: cm|m): Area of a triangle.\n" +
+		"- math.hypot(xs?: [float]): Hypotenuse.\nUser: area of base 10 height 5"
+	if user != want || !strings.HasPrefix(system, "You are a math helper.\n") {
+		t.Errorf("prompt\n%s\nsystem %q; want\n%s", user, system, want)
+	}
+	reply, err := Reply(cat, &r)
+	if want := `{"turns":[{"action":"call","calls":[{"name":"calc.area","arguments":{"base":10,"height":5.0}}]}]}`; err != nil || reply != want {
+		t.Errorf("reply %s, %v; want %s", reply, err, want)
 	}
 }
 

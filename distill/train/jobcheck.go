@@ -90,22 +90,3 @@ func (job *Job) trainData() *Data {
 // labels are the encoder's classes of the run's data (nil for decoders), written to
 // every checkpoint.
 func (r *run) labels() []string { return r.job.trainData().Labels }
-
-// checkParams verifies that the model's tensors are exactly the config's, so that a
-// checkpoint is never discovered unwritable hours into a run.
-func checkParams(mc model.Config, params []model.Param) error {
-	w := model.Weights{}
-	for _, p := range params {
-		if _, dup := w[p.Name]; dup {
-			return fmt.Errorf("train: model lists param %s twice", p.Name)
-		}
-		if len(p.Grad) != len(p.Data) {
-			return fmt.Errorf("train: param %s has %d values and %d gradients", p.Name, len(p.Data), len(p.Grad))
-		}
-		w[p.Name] = &model.Tensor{Shape: p.Shape, Data: p.Data}
-	}
-	if err := w.Check(mc); err != nil {
-		return fmt.Errorf("train: model params do not match the config: %w", err)
-	}
-	return nil
-}

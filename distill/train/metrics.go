@@ -23,9 +23,15 @@ type Metrics struct {
 	Steps []StepMetrics `json:"steps"`
 	// Evals holds one entry per evaluation.
 	Evals []EvalMetrics `json:"evals"`
-	// BestEvalLoss and BestStep are the best evaluation so far (absent before one).
+	// BestEvalLoss is the lowest eval loss so far (absent before an evaluation).
 	BestEvalLoss *float64 `json:"best_eval_loss,omitempty"`
-	BestStep     int      `json:"best_step,omitempty"`
+	// Validations are the task-metric validations on held-out training examples;
+	// BestMetric is the best of them (absent without validations).
+	Validations []ValidationMetrics `json:"validations,omitempty"`
+	BestMetric  *float64            `json:"best_metric,omitempty"`
+	// BestStep is the step of the best checkpoint: by BestMetric when the run
+	// validated, else by BestEvalLoss.
+	BestStep int `json:"best_step,omitempty"`
 }
 
 // evalColor tells the eval curve from the (black) train curve.
@@ -40,7 +46,8 @@ var taskColors = []color.RGBA{
 
 // writeMetrics writes metrics.json and loss.png to outDir, each atomically.
 func writeMetrics(outDir string, st *State) error {
-	m := Metrics{Config: st.Config, Steps: st.History, Evals: st.Evals, BestEvalLoss: st.BestEvalLoss, BestStep: st.BestStep}
+	m := Metrics{Config: st.Config, Steps: st.History, Evals: st.Evals, BestEvalLoss: st.BestEvalLoss, BestStep: st.BestStep,
+		Validations: st.Validations, BestMetric: st.BestMetric}
 	if m.Steps == nil {
 		m.Steps = []StepMetrics{}
 	}

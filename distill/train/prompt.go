@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
-	"slices"
 	"sort"
 	"strings"
 
@@ -28,36 +27,71 @@ const (
 )
 
 // Prompt renders the system and user messages of a decoder example: the task
-// instruction, then the input with what the task needs to see. EdgeJSON shows the schema
-// id and its fields in a compact notation; EdgeFuncCall lists the candidate functions
-// (those of the domains the gold calls touch, or one domain chosen from the record id for
-// irrelevant requests) as name(param: type, optional?: type): description; EdgeIntent
-// names the taxonomy. The reply is the record's target JSON, compacted.
+// instruction (after the record's own system messages, if it has any), then the
+// input with what the task needs to see. EdgeJSON shows the record's schema
+// (RecordSchema) in a compact notation, properties in declaration order;
+// EdgeFuncCall lists the functions offered (the record's own docs, else
+// catalog functions: see offeredFunctions) as name(param: type, optional?: type):
+// description; EdgeIntent names the taxonomy. The reply (Reply) is the record's
+// target JSON, compacted, objects in the schema's property order.
 func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err error) {
 	task, err := schemas.ParseTask(r.Task)
 	if err != nil {
 		return "", "", fmt.Errorf("record %s: field task: %w", r.ID, err)
 	}
+	system = strings.Join(append(r.MetaStrings(datasets.MetaSystem), instructionOf(task)), "\n")
 	switch task {
 	case schemas.EdgeJSON:
-		s, err := cat.Schema(r.Cell)
-		if err != nil {
-			return "", "", fmt.Errorf("record %s: field cell: %w", r.ID, err)
-		}
-		fields, err := compactSchema(s.Schema)
-		if err != nil {
-			return "", "", fmt.Errorf("record %s: schema %s: %w", r.ID, s.ID, err)
-		}
-		return instructJSON, fmt.Sprintf("Schema %s: %s\nText: %s", s.ID, fields, r.Input), nil
-	case schemas.EdgeIntent:
-		return instructIntent, fmt.Sprintf("Taxonomy: %s\nRequest: %s", r.Variant, r.Input), nil
-	default:
-		tools, err := candidateFunctions(cat, r)
+		id, schema, err := RecordSchema(cat, r)
 		if err != nil {
 			return "", "", err
 		}
-		return instructFuncCall, fmt.Sprintf("Functions:\n%s\nUser: %s", tools, userTurns(r.Input)), nil
+		node, err := parseOrdered(schema)
+		if err != nil {
+			return "", "", fmt.Errorf("record %s: schema %s: %w", r.ID, id, err)
+		}
+		return system, fmt.Sprintf("Schema %s: %s\nText: %s", id, compactNode(node, true), r.Input), nil
+	case schemas.EdgeIntent:
+		return system, fmt.Sprintf("Taxonomy: %s\nRequest: %s", r.Variant, r.Input), nil
+	default:
+		funcs, err := offeredFunctions(cat, r)
+		if err != nil {
+			return "", "", err
+		}
+		var b strings.Builder
+		for i, f := range funcs {
+			if i > 0 {
+				b.WriteByte('\n')
+			}
+			sig := strings.TrimSuffix(strings.TrimPrefix(compactNode(f.params, true), "{"), "}")
+			fmt.Fprintf(&b, "- %s(%s): %s", f.name, sig, f.description)
+		}
+		return system, fmt.Sprintf("Functions:\n%s\nUser: %s", b.String(), userTurns(r.Input)), nil
 	}
+}
+
+func instructionOf(task schemas.Task) string {
+	switch task {
+	case schemas.EdgeJSON:
+		return instructJSON
+	case schemas.EdgeIntent:
+		return instructIntent
+	}
+	return instructFuncCall
+}
+
+// RecordSchema returns the id and JSON Schema an EdgeJSON record's answer must
+// match: the record's own (Meta "schema", what importers store) when it carries
+// one, even if its cell names a catalog schema, else the catalog schema of its cell.
+func RecordSchema(cat *schemas.Catalog, r *datasets.Record) (string, json.RawMessage, error) {
+	if s, ok := r.MetaValue(datasets.MetaSchema); ok {
+		return r.Cell, s, nil
+	}
+	s, err := cat.Schema(r.Cell)
+	if err != nil {
+		return "", nil, fmt.Errorf("record %s: %w: cell %q is not a catalog schema and its meta has no %q", r.ID, errNoSchema, r.Cell, datasets.MetaSchema)
+	}
+	return s.ID, s.Schema, nil
 }
 
 // userTurns renders a multi-turn input (a JSON array of utterances) one turn per line;
@@ -74,39 +108,103 @@ func userTurns(input string) string {
 	return b.String()
 }
 
-// reply is the compacted target JSON of r.
+// Reply is the answer a student learns to write for r: the target JSON, compacted,
+// with objects in the property order the prompt lists (the record's schema, or
+// each called function's parameters).
 //
 // For EdgeFuncCall only the turns are the answer: the scenario label and the mock
 // world's final state are bookkeeping of the gold, which the evaluation derives by
 // executing the predicted calls, so a student never spends tokens on them.
-func reply(r *datasets.Record) (string, error) {
-	var buf bytes.Buffer
-	if err := json.Compact(&buf, []byte(r.Target)); err != nil {
+func Reply(cat *schemas.Catalog, r *datasets.Record) (string, error) {
+	target, err := parseOrdered([]byte(r.Target))
+	if err != nil {
 		return "", fmt.Errorf("record %s: field target: %w", r.ID, err)
 	}
-	if r.Task != string(schemas.EdgeFuncCall) {
-		return buf.String(), nil
+	switch r.Task {
+	case string(schemas.EdgeJSON):
+		if _, schema, err := RecordSchema(cat, r); err == nil {
+			if s, err := parseOrdered(schema); err == nil {
+				target.orderBy(s)
+			}
+		}
+		return target.String(), nil
+	case string(schemas.EdgeFuncCall):
+		turns := target.get("turns")
+		if turns == nil || !turns.array || len(turns.items) == 0 {
+			return target.String(), nil // an imported target without turns is the answer as is
+		}
+		if funcs, err := offeredFunctions(cat, r); err == nil {
+			orderCallArgs(turns, funcs)
+		}
+		return `{"turns":` + turns.String() + `}`, nil
 	}
-	var t struct {
-		Turns json.RawMessage `json:"turns"`
+	return target.String(), nil
+}
+
+// orderCallArgs orders every call's arguments by its function's parameters.
+func orderCallArgs(turns *jnode, funcs []funcDoc) {
+	byName := map[string]*jnode{}
+	for _, f := range funcs {
+		byName[f.name] = f.params
 	}
-	if err := json.Unmarshal(buf.Bytes(), &t); err != nil || len(t.Turns) == 0 {
-		return buf.String(), nil // an imported target without turns (BFCL calls) is the answer as is
+	for _, t := range turns.items {
+		calls := t.get("calls")
+		if calls == nil {
+			continue
+		}
+		for _, c := range calls.items {
+			if p := byName[c.get("name").str()]; p != nil {
+				c.get("arguments").orderBy(p)
+			}
+		}
 	}
-	return `{"turns":` + string(t.Turns) + `}`, nil
+}
+
+// funcDoc is one function as a prompt offers it.
+type funcDoc struct {
+	name, description string
+	// params is the parameters' object schema.
+	params *jnode
+}
+
+// offeredFunctions lists the functions an EdgeFuncCall prompt offers: the
+// record's own docs (Meta "functions", BFCL's list) when it carries them, else
+// catalogFunctions.
+func offeredFunctions(cat *schemas.Catalog, r *datasets.Record) ([]funcDoc, error) {
+	raw, ok := r.MetaValue(datasets.MetaFunctions)
+	if !ok {
+		return catalogFunctions(cat, r)
+	}
+	list, err := parseOrdered(raw)
+	if err != nil || !list.array {
+		return nil, fmt.Errorf("record %s: meta %q: want a list of function docs", r.ID, datasets.MetaFunctions)
+	}
+	out := make([]funcDoc, 0, len(list.items))
+	for i, f := range list.items {
+		name := f.get("name").str()
+		if name == "" {
+			return nil, fmt.Errorf("record %s: meta %s[%d]: no name", r.ID, datasets.MetaFunctions, i)
+		}
+		params := f.get("parameters")
+		if params == nil {
+			params = &jnode{object: true}
+		}
+		out = append(out, funcDoc{name: name, description: f.get("description").str(), params: params})
+	}
+	return out, nil
 }
 
 // maxDistractors is how many functions besides the gold ones a prompt offers.
 const maxDistractors = 4
 
-// candidateFunctions lists the gold functions of r and up to maxDistractors
+// catalogFunctions lists the gold functions of r and up to maxDistractors
 // other functions of the domains its gold calls touch (for irrelevant
-// requests: of one domain chosen from the record id).
-func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error) {
+// requests: of one domain chosen from the record id), in catalog order.
+func catalogFunctions(cat *schemas.Catalog, r *datasets.Record) ([]funcDoc, error) {
 	names := []string{r.Function}
 	var tgt generator.FuncCallTarget
 	if err := json.Unmarshal([]byte(r.Target), &tgt); err != nil {
-		return "", fmt.Errorf("record %s: field target: %w", r.ID, err)
+		return nil, fmt.Errorf("record %s: field target: %w", r.ID, err)
 	}
 	for _, t := range tgt.Turns {
 		for _, c := range t.Calls {
@@ -120,7 +218,7 @@ func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error
 		}
 		f, err := cat.Function(n)
 		if err != nil {
-			return "", fmt.Errorf("record %s: %w", r.ID, err)
+			return nil, fmt.Errorf("record %s: %w", r.ID, err)
 		}
 		domains[f.Domain] = true
 	}
@@ -133,9 +231,9 @@ func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error
 	// domains, chosen by a hash of the record id and listed in catalog order:
 	// the student must still pick among look-alikes (a domain's functions
 	// share a prefix), with a prompt that fits a small model's context.
-	gold := map[string]bool{}
+	offered := map[string]bool{}
 	for _, n := range names {
-		gold[n] = true
+		offered[n] = true
 	}
 	type cand struct {
 		f *schemas.Function
@@ -143,7 +241,7 @@ func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error
 	}
 	var others []cand
 	for _, f := range cat.Functions {
-		if domains[f.Domain] && !gold[f.Name] {
+		if domains[f.Domain] && !offered[f.Name] {
 			h := fnv.New32a()
 			h.Write([]byte(r.ID + "/" + f.Name))
 			others = append(others, cand{f, h.Sum32()})
@@ -151,98 +249,87 @@ func candidateFunctions(cat *schemas.Catalog, r *datasets.Record) (string, error
 	}
 	sort.Slice(others, func(i, j int) bool { return others[i].h < others[j].h })
 	for _, o := range others[:min(len(others), maxDistractors)] {
-		gold[o.f.Name] = true
+		offered[o.f.Name] = true
 	}
-	var b strings.Builder
+	var out []funcDoc
 	for _, f := range cat.Functions {
-		if !gold[f.Name] {
+		if !offered[f.Name] {
 			continue
 		}
-		sig, err := signature(f.Parameters)
+		params, err := parseOrdered(f.Parameters)
 		if err != nil {
-			return "", fmt.Errorf("record %s: function %s: %w", r.ID, f.Name, err)
+			return nil, fmt.Errorf("record %s: function %s: %w", r.ID, f.Name, err)
 		}
-		fmt.Fprintf(&b, "- %s(%s): %s\n", f.Name, sig, f.Description)
+		out = append(out, funcDoc{name: f.Name, description: f.Description, params: params})
 	}
-	return strings.TrimSuffix(b.String(), "\n"), nil
+	return out, nil
 }
 
-// signature renders an object schema's properties as "a: string, b?: integer", with ?
-// marking parameters that are not required.
-func signature(params json.RawMessage) (string, error) {
-	var node map[string]any
-	if err := json.Unmarshal(params, &node); err != nil {
-		return "", err
+// compactNode renders a JSON Schema node in a compact, model-friendly notation,
+// object properties in declaration order: {name: string(date), tags: [string],
+// status: open|closed, opt?: number}; markOptional adds ? to non-required
+// properties. BFCL's dialect ("dict", "float", "tuple") reads as JSON Schema's.
+func compactNode(node *jnode, markOptional bool) string {
+	if node == nil {
+		return "any"
 	}
-	s := compactNode(node, true)
-	return strings.TrimSuffix(strings.TrimPrefix(s, "{"), "}"), nil
-}
-
-// compactSchema renders a JSON Schema in a compact, model-friendly notation:
-// {name: string(date), tags: [string], status: open|closed, opt?: number}.
-func compactSchema(schema json.RawMessage) (string, error) {
-	var node map[string]any
-	if err := json.Unmarshal(schema, &node); err != nil {
-		return "", err
-	}
-	return compactNode(node, true), nil
-}
-
-// compactNode renders one schema node; markOptional adds ? to non-required properties.
-func compactNode(node map[string]any, markOptional bool) string {
-	if enum, ok := node["enum"].([]any); ok {
-		vals := make([]string, len(enum))
-		for i, v := range enum {
-			vals[i] = fmt.Sprint(v)
+	if enum := node.get("enum"); enum != nil && enum.array {
+		vals := make([]string, len(enum.items))
+		for i, v := range enum.items {
+			vals[i] = scalarText(v)
 		}
 		return strings.Join(vals, "|")
 	}
-	typ := schemaType(node["type"])
-	switch typ {
-	case "object":
-		props, _ := node["properties"].(map[string]any)
+	switch typ := schemaType(node.get("type")); typ {
+	case "object", "dict":
+		props := node.get("properties")
+		if props == nil || !props.object {
+			return "{}"
+		}
 		required := map[string]bool{}
-		if req, ok := node["required"].([]any); ok {
-			for _, r := range req {
-				required[fmt.Sprint(r)] = true
+		if req := node.get("required"); req != nil {
+			for _, r := range req.items {
+				required[r.str()] = true
 			}
 		}
-		keys := make([]string, 0, len(props))
-		for k := range props {
-			keys = append(keys, k)
-		}
-		slices.Sort(keys)
-		parts := make([]string, len(keys))
-		for i, k := range keys {
-			child, _ := props[k].(map[string]any)
+		parts := make([]string, len(props.keys))
+		for i, k := range props.keys {
 			name := k
 			if markOptional && !required[k] {
 				name += "?"
 			}
-			parts[i] = name + ": " + compactNode(child, markOptional)
+			parts[i] = name + ": " + compactNode(props.vals[i], markOptional)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
-	case "array":
-		items, _ := node["items"].(map[string]any)
-		return "[" + compactNode(items, markOptional) + "]"
+	case "array", "tuple":
+		return "[" + compactNode(node.get("items"), markOptional) + "]"
+	default:
+		if f := node.get("format").str(); f != "" {
+			return typ + "(" + f + ")"
+		}
+		return typ
 	}
-	if f, ok := node["format"].(string); ok {
-		return typ + "(" + f + ")"
+}
+
+// scalarText is a scalar as a prompt shows it: strings unquoted, others as JSON.
+func scalarText(n *jnode) string {
+	if n.raw != nil && bytes.HasPrefix(n.raw, []byte(`"`)) {
+		return n.str()
 	}
-	return typ
+	return n.String()
 }
 
 // schemaType reads "type", which is a name or a list such as ["string", "null"].
-func schemaType(t any) string {
-	switch v := t.(type) {
-	case string:
-		return v
-	case []any:
-		var names []string
-		for _, x := range v {
-			names = append(names, fmt.Sprint(x))
+func schemaType(t *jnode) string {
+	switch {
+	case t == nil:
+		return "any"
+	case t.array:
+		names := make([]string, len(t.items))
+		for i, x := range t.items {
+			names[i] = x.str()
 		}
 		return strings.Join(names, "|")
 	}
-	return "any"
+	return t.str()
 }

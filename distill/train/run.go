@@ -67,6 +67,14 @@ type Job struct {
 	Resume string
 	// Progress, if set, is called after every step (a CLI bar, an activity heartbeat).
 	Progress func(Progress)
+	// Checkpointer writes and reads checkpoints; nil checkpoints the whole model
+	// (ModelCheckpointer of ModelConfig, Preset and Lineage). distill/lora plugs
+	// in adapter checkpoints here, so every method runs this one loop.
+	Checkpointer Checkpointer
+	// Validator, with Config.ValidateEvery, scores the student with its task
+	// metric on held-out training examples; the best checkpoint and early
+	// stopping then follow that metric instead of the eval loss.
+	Validator Validator
 }
 
 // Progress reports one finished step.
@@ -85,6 +93,11 @@ type Progress struct {
 	EvalLosses map[string]float64
 	// Checkpoint is the newest checkpoint directory ("" before the first).
 	Checkpoint string
+	// Metric names Job.Validator's metric ("" without one); MetricValue is the
+	// validation run after this step, NaN when none ran; BestMetric the best so far
+	// (NaN before the first).
+	Metric                  string
+	MetricValue, BestMetric float64
 }
 
 // Result is how a run ended.
@@ -97,25 +110,38 @@ type Result struct {
 	BestEvalLoss *float64
 	// BestEvalLosses is the per-set losses of that evaluation (Job.Evals; else nil).
 	BestEvalLosses map[string]float64
-	// Checkpoint is the newest checkpoint; BestCheckpoint the one of BestEvalLoss.
+	// BestMetric is the best Job.Validator value (nil without validations), and
+	// Metric its name.
+	BestMetric *float64
+	Metric     string
+	// BestStep is the step of BestCheckpoint.
+	BestStep int
+	// Checkpoint is the newest checkpoint; BestCheckpoint the best one: by
+	// BestMetric when the run validated, else by BestEvalLoss.
 	Checkpoint, BestCheckpoint string
 	// Stopped says why the run ended (StopDone ...).
 	Stopped string
+	// Tokens and Elapsed are this call's non-padding training tokens and wall
+	// time (a resumed run counts only what it did itself).
+	Tokens  int64
+	Elapsed time.Duration
 }
 
 // run is the state of one Run call.
 type run struct {
-	cfg        Config
-	job        Job
-	params     []model.Param
-	opt        *AdamW
-	loader     batcher
-	st         State
-	evals      []evalSet
-	latest     string // newest checkpoint directory
-	latestStep int    // its step, -1 when none
-	started    time.Time
-	startStep  int
+	cfg          Config
+	job          Job
+	checkpointer Checkpointer
+	params       []model.Param
+	opt          *AdamW
+	loader       batcher
+	st           State
+	evals        []evalSet
+	latest       string // newest checkpoint directory
+	latestStep   int    // its step, -1 when none
+	started      time.Time
+	startStep    int
+	startToks    int64
 }
 
 // evalSet is a held-out set cut into the batches that every evaluation reuses.
@@ -180,6 +206,16 @@ func Run(ctx context.Context, cfg Config, job Job) (Result, error) {
 			}
 			return r.result(StopError), err
 		}
+		metric, better, err := r.maybeValidate(ctx)
+		if err != nil {
+			if ctx.Err() != nil {
+				return r.stop(StopCanceled, fmt.Errorf("training canceled at step %d: %w", r.st.Step, ctx.Err()))
+			}
+			return r.result(StopError), err
+		}
+		if r.selectsByMetric() {
+			improved = better
+		}
 		early := cfg.Patience > 0 && r.st.EvalsSinceBest >= cfg.Patience
 		due := cfg.CheckpointEvery > 0 && r.st.Step%cfg.CheckpointEvery == 0
 		if improved || due || early || r.st.Step == cfg.TotalSteps {
@@ -187,7 +223,7 @@ func Run(ctx context.Context, cfg Config, job Job) (Result, error) {
 				return r.result(StopError), err
 			}
 		}
-		r.report(loss, lr, norm, tps, evalLoss, perSet)
+		r.report(loss, lr, norm, tps, evalLoss, perSet, metric)
 		if early {
 			return r.result(StopEarly), nil
 		}
@@ -211,8 +247,11 @@ func newRun(cfg Config, job Job) (*run, error) {
 	if err := os.MkdirAll(job.OutDir, 0o755); err != nil {
 		return nil, fmt.Errorf("train: output directory: %w", err)
 	}
-	r := &run{cfg: cfg, job: job, params: job.Model.Params(), latestStep: -1}
-	if err := checkParams(job.ModelConfig, r.params); err != nil {
+	r := &run{cfg: cfg, job: job, params: job.Model.Params(), latestStep: -1, checkpointer: job.Checkpointer}
+	if r.checkpointer == nil {
+		r.checkpointer = ModelCheckpointer{Config: job.ModelConfig, Preset: job.Preset, Lineage: job.Lineage}
+	}
+	if err := r.checkpointer.Check(r.params); err != nil {
 		return nil, err
 	}
 	r.opt = NewAdamW(cfg, r.params)
@@ -239,7 +278,7 @@ func newRun(cfg Config, job Job) (*run, error) {
 			return nil, err
 		}
 	}
-	r.started, r.startStep = time.Now(), r.st.Step
+	r.started, r.startStep, r.startToks = time.Now(), r.st.Step, r.st.TokensSeen
 	return r, nil
 }
 
@@ -273,9 +312,15 @@ func (r *run) maybeEvaluate() (loss float64, perSet map[string]float64, improved
 		loss += setLoss / float64(len(r.evals))
 	}
 	r.st.Evals = append(r.st.Evals, EvalMetrics{Step: s, Loss: loss, Tasks: perSet})
-	if r.st.BestEvalLoss == nil || loss < *r.st.BestEvalLoss {
-		r.st.BestEvalLoss, r.st.BestStep, r.st.EvalsSinceBest = &loss, s, 0
-		r.st.BestCheckpoint = checkpointName(s)
+	best := r.st.BestEvalLoss == nil || loss < *r.st.BestEvalLoss
+	if best {
+		r.st.BestEvalLoss = &loss
+	}
+	if r.selectsByMetric() { // the validation decides
+		return loss, perSet, false, nil
+	}
+	if best {
+		r.markBest(s)
 		return loss, perSet, true, nil
 	}
 	r.st.EvalsSinceBest++
@@ -299,14 +344,22 @@ func (r *run) checkpoint() error {
 }
 
 // report calls the progress callback.
-func (r *run) report(loss, lr, norm, tps, evalLoss float64, perSet map[string]float64) {
+func (r *run) report(loss, lr, norm, tps, evalLoss float64, perSet map[string]float64, metric float64) {
 	if r.job.Progress == nil {
 		return
 	}
 	done := r.st.Step - r.startStep
 	eta := time.Duration(float64(time.Since(r.started)) / float64(done) * float64(r.cfg.TotalSteps-r.st.Step))
-	r.job.Progress(Progress{Step: r.st.Step, TotalSteps: r.cfg.TotalSteps, Loss: loss, LR: lr, GradNorm: norm,
-		TokensPerSec: tps, ETA: eta, EvalLoss: evalLoss, EvalLosses: maps.Clone(perSet), Checkpoint: r.latest})
+	p := Progress{Step: r.st.Step, TotalSteps: r.cfg.TotalSteps, Loss: loss, LR: lr, GradNorm: norm,
+		TokensPerSec: tps, ETA: eta, EvalLoss: evalLoss, EvalLosses: maps.Clone(perSet), Checkpoint: r.latest,
+		MetricValue: metric, BestMetric: math.NaN()}
+	if r.st.BestMetric != nil {
+		p.BestMetric = *r.st.BestMetric
+	}
+	if n := len(r.st.Validations); n > 0 {
+		p.Metric = r.st.Validations[n-1].Metric
+	}
+	r.job.Progress(p)
 }
 
 // stop checkpoints the current step (unless it is already on disk) and returns err.
@@ -335,9 +388,13 @@ func (r *run) nonFinite(detail string) (Result, error) {
 
 // result summarises the run so far.
 func (r *run) result(why string) Result {
-	res := Result{Step: r.st.Step, BestEvalLoss: r.st.BestEvalLoss, Checkpoint: r.latest, Stopped: why}
+	res := Result{Step: r.st.Step, BestEvalLoss: r.st.BestEvalLoss, BestMetric: r.st.BestMetric, BestStep: r.st.BestStep,
+		Checkpoint: r.latest, Stopped: why, Tokens: r.st.TokensSeen - r.startToks, Elapsed: time.Since(r.started)}
 	if n := len(r.st.History); n > 0 {
 		res.Loss = r.st.History[n-1].Loss
+	}
+	if n := len(r.st.Validations); n > 0 {
+		res.Metric = r.st.Validations[n-1].Metric
 	}
 	for _, e := range r.st.Evals {
 		if e.Step == r.st.BestStep && e.Tasks != nil {

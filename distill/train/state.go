@@ -65,16 +65,23 @@ type State struct {
 	TokensSeen int64 `json:"tokens_seen"`
 	// BestEvalLoss is the lowest eval loss so far (nil before the first evaluation).
 	BestEvalLoss *float64 `json:"best_eval_loss,omitempty"`
-	// BestStep is the step of BestEvalLoss.
+	// BestMetric is the best validation value so far (Job.Validator; nil before the
+	// first validation or without a validator).
+	BestMetric *float64 `json:"best_metric,omitempty"`
+	// BestStep is the step of the best checkpoint: the best validation when the run
+	// validates, else the lowest eval loss.
 	BestStep int `json:"best_step,omitempty"`
 	// BestCheckpoint is the checkpoint directory name written at BestStep.
 	BestCheckpoint string `json:"best_checkpoint,omitempty"`
-	// EvalsSinceBest counts evaluations without improvement (early-stopping patience).
+	// EvalsSinceBest counts the selecting evaluations (validations when the run
+	// validates, else eval losses) without improvement: early-stopping patience.
 	EvalsSinceBest int `json:"evals_since_best"`
 	// History is the per-step training metrics.
 	History []StepMetrics `json:"history"`
 	// Evals is the evaluation history.
 	Evals []EvalMetrics `json:"evals"`
+	// Validations is the task-metric history (Job.Validator).
+	Validations []ValidationMetrics `json:"validations,omitempty"`
 }
 
 // checkpointName is the directory name of the checkpoint after step steps.
@@ -107,18 +114,13 @@ func (r *run) saveCheckpoint() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("encode trainer state: %w", err)
 	}
-	w := model.Weights{}
-	for _, p := range r.params {
-		w[p.Name] = &model.Tensor{Shape: slices.Clone(p.Shape), Data: p.Data}
-	}
 	m, v := r.opt.moments(r.params)
-	ck := &model.Checkpoint{Config: r.job.ModelConfig, Preset: r.job.Preset, Lineage: r.job.Lineage,
-		Labels: r.labels(), Weights: w, OptimM: m, OptimV: v, TrainerState: state}
+	snap := Snapshot{Params: paramWeights(r.params), OptimM: m, OptimV: v, TrainerState: state, Labels: r.labels()}
 	var saveTok func(string) error
 	if r.job.Tokenizer != nil {
 		saveTok = r.job.Tokenizer.Save
 	}
-	if err := model.SaveCheckpoint(dir, ck, saveTok); err != nil {
+	if err := r.checkpointer.Save(dir, snap, saveTok); err != nil {
 		return "", err
 	}
 	latest := filepath.Join(r.job.OutDir, checkpointsDir, latestFile)
@@ -154,7 +156,7 @@ func (r *run) prune(keep string) error {
 
 // resume loads the checkpoint in dir into the model, the optimizer and the loader.
 func (r *run) resume(dir string) error {
-	ck, err := model.LoadCheckpoint(dir, &r.job.ModelConfig)
+	ck, err := r.checkpointer.Load(dir)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
@@ -178,7 +180,7 @@ func (r *run) resume(dir string) error {
 		return fmt.Errorf("resume %s: %w", dir, err)
 	}
 	for _, p := range r.params {
-		t := ck.Weights[p.Name]
+		t := ck.Params[p.Name]
 		if t == nil || len(t.Data) != len(p.Data) {
 			return fmt.Errorf("resume %s: param %s missing or of the wrong size", dir, p.Name)
 		}

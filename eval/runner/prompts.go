@@ -50,7 +50,7 @@ func renderChat(cat *schemas.Catalog, r *datasets.Record, task schemas.Task, opt
 			return chat{}, err
 		}
 		return chat{
-			messages: []api.Message{{Role: "system", Content: systemJSON},
+			messages: []api.Message{{Role: "system", Content: withSystem(r, systemJSON)},
 				{Role: "user", Content: fmt.Sprintf("JSON schema:\n%s\n\nText:\n%s", schema, r.Input)}},
 			format: schema, maxTokens: maxTokensJSON,
 		}, nil
@@ -74,24 +74,22 @@ func renderChat(cat *schemas.Catalog, r *datasets.Record, task schemas.Task, opt
 		if err != nil {
 			return chat{}, err
 		}
-		return chat{messages: []api.Message{{Role: "system", Content: systemFuncCall}, {Role: "user", Content: user}},
+		return chat{messages: []api.Message{{Role: "system", Content: withSystem(r, systemFuncCall)}, {Role: "user", Content: user}},
 			format: json.RawMessage(`"json"`), maxTokens: maxTokensFuncCall}, nil
 	}
 }
 
-// recordSchema is the JSON schema an EdgeJSON record's answer must match: the
-// catalog schema named by its cell, or one an importer stored in Meta.schema.
+// recordSchema is the JSON schema an EdgeJSON record's answer must match (see
+// train.RecordSchema: the record's own, else its cell's catalog schema).
 func recordSchema(cat *schemas.Catalog, r *datasets.Record) (json.RawMessage, error) {
-	if s, err := cat.Schema(r.Cell); err == nil {
-		return s.Schema, nil
-	}
-	var meta struct {
-		Schema json.RawMessage `json:"schema"`
-	}
-	if r.Meta != "" && json.Unmarshal([]byte(r.Meta), &meta) == nil && len(meta.Schema) > 0 {
-		return meta.Schema, nil
-	}
-	return nil, fmt.Errorf("record %s: no schema: cell %q is not a catalog schema and meta has no schema", r.ID, r.Cell)
+	_, s, err := train.RecordSchema(cat, r)
+	return s, err
+}
+
+// withSystem prepends a record's own system messages (imported benchmarks such as
+// BFCL carry them) to the task's system prompt.
+func withSystem(r *datasets.Record, system string) string {
+	return strings.Join(append(r.MetaStrings(datasets.MetaSystem), system), "\n\n")
 }
 
 // intentClasses lists "id: description" for the record's taxonomy, or the

@@ -40,6 +40,8 @@ type Student struct {
 	masks maskers
 	quant string // weight format for the report: F32, or INT8
 	file  string // the weights file hashed for the digest
+	// maxNewCap, when set, caps a decoder's answer below the task's limit.
+	maxNewCap int
 }
 
 var _ Runner = (*Student)(nil)
@@ -199,7 +201,11 @@ func (s *Student) generate(ctx context.Context, r *datasets.Record, task schemas
 		p.Raw = fmt.Sprintf("(prompt of %d tokens does not fit max_position_embeddings %d)", len(prompt), cfg.MaxSeq)
 		return p, nil
 	}
-	gopts := infer.GenerateOptions{MaxNewTokens: min(maxNew(task), cfg.MaxSeq-len(prompt)), StopTokens: []int{s.tok.EOS()}}
+	limit := maxNew(task)
+	if s.maxNewCap > 0 {
+		limit = min(limit, s.maxNewCap)
+	}
+	gopts := infer.GenerateOptions{MaxNewTokens: min(limit, cfg.MaxSeq-len(prompt)), StopTokens: []int{s.tok.EOS()}}
 	if opts.Constrained {
 		if gopts.LogitsProcessor, err = s.constraint(r, task); err != nil {
 			return p, err
