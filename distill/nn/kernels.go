@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/cyclecore/mlmforge/internal/kernels"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -15,9 +15,24 @@ import (
 type float interface{ ~float32 | ~float64 }
 
 // gemm computes c = alpha * op(a) op(b) + beta * c on row-major slices with leading
-// dimensions, where op transposes when the flag is set. The transposes are BLAS flags,
-// never copies: this is why the ops keep weights in the [out, in] layout.
+// dimensions, where op transposes when the flag is set, on the calling goroutine. The
+// transposes are flags of the packed kernel, never copies: this is why the ops keep
+// weights in the [out, in] layout.
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch av := any(a).(type) {
+	case []float32:
+		sgemm(1, tA, tB, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		dgemm(tA, tB, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// sgemm is the float32 GEMM on up to threads goroutines: internal/kernels' packed
+// AVX-512/AVX2 SGEMM by default, OpenBLAS in the openblas build (openblas.go).
+var sgemm = kernels.SgemmN
+
+// dgemm is gonum's float64 GEMM, used only by the finite-difference gradient checks.
+func dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
@@ -25,23 +40,25 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if tB {
 		tb = blas.Trans
 	}
-	switch av := any(a).(type) {
-	case []float32:
-		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), av, lda,
-			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), av, lda,
-			any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
+	blas64.Implementation().Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// gemmRows is gemm with the m rows of c split into one block per worker. The OpenBLAS
-// build runs OpenBLAS single-threaded (its worker threads spin and fight the Go
-// scheduler on small machines), so the parallelism of the large products lives here.
+// gemmRows is gemm on every worker: float32 products go to the multithreaded SGEMM,
+// which splits its tiles of c over the workers; float64 ones split the rows of c.
 func gemmRows[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if av, ok := any(a).([]float32); ok {
+		sgemm(workers(m), tA, tB, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	splitRows(gemm[T], tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// splitRows runs one gemm per block of the m rows of c, one block per worker.
+func splitRows[T float](f func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int),
+	tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	w := workers(m / 32)
 	if w == 1 {
-		gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		f(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	var wg sync.WaitGroup
@@ -55,7 +72,7 @@ func gemmRows[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gemm(tA, tB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			f(tA, tB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
