@@ -78,59 +78,33 @@ func splitRows[T float](f func(tA, tB bool, m, n, k int, alpha T, a []T, lda int
 	wg.Wait()
 }
 
-// expInPlace replaces every x by e^x. float32 uses expf32 (a Cephes-style polynomial,
-// about 1 ulp), because math.Exp on float64 costs several times more and softmax over a
-// vocabulary-sized row is otherwise a visible part of a step.
-func expInPlace[T float](x []T) {
-	switch v := any(x).(type) {
-	case []float32:
-		for i, e := range v {
-			v[i] = expf32(e)
-		}
-	case []float64:
-		for i, e := range v {
-			v[i] = math.Exp(e)
-		}
+// expInPlace replaces every x by e^x: float32 through the vectorized kernels.Exp
+// polynomial (about 1 ulp), float64 (gradient checks) through math.Exp.
+func expInPlace[T float](x []T) { expSub(x, x, 0) }
+
+// expSub writes e^(src - sub) into dst (which may be src) and returns the sum, the
+// exponentials of a softmax row after subtracting its maximum.
+func expSub[T float](dst, src []T, sub T) float64 {
+	if d, ok := any(dst).([]float32); ok {
+		return kernels.ExpSub(d, any(src).([]float32), float32(sub))
 	}
+	var sum float64
+	for i, v := range src[:len(dst)] {
+		e := T(math.Exp(float64(v - sub)))
+		dst[i] = e
+		sum += float64(e)
+	}
+	return sum
 }
 
-// expf32 is e^x in float32 arithmetic: x = n ln2 + r with |r| <= ln2/2, e^r by a
-// degree-7 polynomial, 2^n by building the exponent bits.
-func expf32(x float32) float32 {
-	switch {
-	case x > 88.72:
-		return float32(math.Inf(1))
-	case x < -87.33:
-		return 0
-	case x != x:
-		return x
+// sigmoidInto writes 1/(1+e^-x) of src into dst, vectorized for float32.
+func sigmoidInto[T float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		kernels.Sigmoid(d, any(src).([]float32))
+		return
 	}
-	v := x * 1.44269504088896341
-	if v < 0 {
-		v -= 0.5
-	} else {
-		v += 0.5
-	}
-	n := float32(int32(v)) // rounded to nearest by truncating v +- 0.5
-	r := x - n*0.693359375
-	r -= n * -2.12194440e-4
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
-}
-
-// sigmoid is 1/(1+e^-x) with the fast float32 exponential.
-func sigmoid[T float](x T) T {
-	switch v := any(x).(type) {
-	case float32:
-		return T(1 / (1 + expf32(-v)))
-	default:
-		return T(1 / (1 + math.Exp(-float64(x))))
+	for i, v := range src[:len(dst)] {
+		dst[i] = T(1 / (1 + math.Exp(-float64(v))))
 	}
 }
 

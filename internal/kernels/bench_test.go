@@ -32,3 +32,39 @@ func BenchmarkSgemm(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAdamW compares the AVX2 AdamW update with the scalar loop on 1M values.
+func BenchmarkAdamW(b *testing.B) {
+	n := 1 << 20
+	p, g, m, v := make([]float32, n), make([]float32, n), make([]float32, n), make([]float32, n)
+	for i := range p {
+		p[i], g[i], v[i] = 1, float32(i%7)-3, 0.5
+	}
+	h := AdamWParams{Beta1: 0.9, C1: 0.1, Beta2: 0.999, C2: 0.001, Decay: 0.9999, StepSize: 1e-3, InvBC2: 1, Eps: 1e-8}
+	for _, vec := range []bool{true, false} {
+		b.Run(fmt.Sprintf("vector=%t", vec), func(b *testing.B) {
+			defer func(old bool) { setVec(old) }(setVec(vec))
+			for i := 0; i < b.N; i++ {
+				AdamW(p, g, m, v, h)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/value")
+		})
+	}
+}
+
+// BenchmarkExpSub compares the vector and scalar exponentials on a vocabulary row.
+func BenchmarkExpSub(b *testing.B) {
+	x := make([]float32, 8192)
+	for i := range x {
+		x[i] = float32(i%100) / 10
+	}
+	for _, vec := range []bool{true, false} {
+		b.Run(fmt.Sprintf("vector=%t", vec), func(b *testing.B) {
+			defer func(old bool) { setVec(old) }(setVec(vec))
+			for i := 0; i < b.N; i++ {
+				ExpSub(x, x, 0.001)
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(x)), "ns/value")
+		})
+	}
+}
