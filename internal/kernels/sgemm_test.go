@@ -91,26 +91,28 @@ func (g gemmCase) reference(a []float32, lda int, b []float32, ldb int, c []floa
 	return want, tol
 }
 
-// check runs the case on the kernel set and compares every entry of C with the float64
-// reference, and the padding of C with its old value.
-func (g gemmCase) check(t *testing.T, ks *kernelSet) {
+// check runs the case on each kernel set and compares every entry of C with the
+// float64 reference (computed once), and the padding of C with its old value.
+func (g gemmCase) check(t *testing.T, sets ...*kernelSet) {
 	t.Helper()
-	a, lda, b, ldb, c, ldc := g.operands()
-	want, tol := g.reference(a, lda, b, ldb, c, ldc)
-	old := append([]float32(nil), c...)
-	sgemmWith(ks, g.threads, g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc)
-	for i := 0; i < g.m; i++ {
-		for j := 0; j < ldc; j++ {
-			got := c[i*ldc+j]
-			if j >= g.n {
-				if math.Float32bits(got) != math.Float32bits(old[i*ldc+j]) {
-					t.Fatalf("%v on %s: padding C[%d][%d] changed from %v to %v", g, name(ks), i, j, old[i*ldc+j], got)
+	a, lda, b, ldb, c0, ldc := g.operands()
+	want, tol := g.reference(a, lda, b, ldb, c0, ldc)
+	for _, ks := range sets {
+		c := append([]float32(nil), c0...)
+		sgemmWith(ks, g.threads, g.tA, g.tB, g.m, g.n, g.k, g.alpha, a, lda, b, ldb, g.beta, c, ldc)
+		for i := 0; i < g.m; i++ {
+			for j := 0; j < ldc; j++ {
+				got := c[i*ldc+j]
+				if j >= g.n {
+					if math.Float32bits(got) != math.Float32bits(c0[i*ldc+j]) {
+						t.Fatalf("%v on %s: padding C[%d][%d] changed from %v to %v", g, name(ks), i, j, c0[i*ldc+j], got)
+					}
+					continue
 				}
-				continue
-			}
-			w, e := want[i*g.n+j], tol[i*g.n+j]
-			if d := math.Abs(float64(got) - w); !(d <= e) {
-				t.Fatalf("%v on %s: C[%d][%d] = %v, want %v (tolerance %g)", g, name(ks), i, j, got, w, e)
+				w, e := want[i*g.n+j], tol[i*g.n+j]
+				if d := math.Abs(float64(got) - w); !(d <= e) {
+					t.Fatalf("%v on %s: C[%d][%d] = %v, want %v (tolerance %g)", g, name(ks), i, j, got, w, e)
+				}
 			}
 		}
 	}
@@ -129,16 +131,14 @@ func allSets() []*kernelSet { return append(supported(), nil) }
 func TestSgemmOddShapes(t *testing.T) {
 	dims := []int{1, 2, 3, 5, 7, 11, 13, 16, 17, 31, 32, 33, 47, 64, 97}
 	seed := 0
-	for _, ks := range allSets() {
-		for _, tA := range []bool{false, true} {
-			for _, tB := range []bool{false, true} {
-				for i, m := range dims {
-					// Every m with a spread of n and k: all 15^3 would be slow under -race.
-					n, k := dims[(i*7+3)%len(dims)], dims[(i*5+1)%len(dims)]
-					seed++
-					gemmCase{tA: tA, tB: tB, m: m, n: n, k: k, alpha: 1, threads: 1, seed: seed}.check(t, ks)
-					gemmCase{tA: tA, tB: tB, m: n, n: k, k: m, alpha: 1, threads: 1, seed: seed}.check(t, ks)
-				}
+	for _, tA := range []bool{false, true} {
+		for _, tB := range []bool{false, true} {
+			for i, m := range dims {
+				// Every m with a spread of n and k: all 15^3 would be slow under -race.
+				n, k := dims[(i*7+3)%len(dims)], dims[(i*5+1)%len(dims)]
+				seed++
+				gemmCase{tA: tA, tB: tB, m: m, n: n, k: k, alpha: 1, threads: 1, seed: seed}.check(t, allSets()...)
+				gemmCase{tA: tA, tB: tB, m: n, n: k, k: m, alpha: 1, threads: 1, seed: seed}.check(t, allSets()...)
 			}
 		}
 	}
@@ -155,12 +155,10 @@ func TestSgemmAlphaBetaStrides(t *testing.T) {
 		{m: 3, n: 4, k: 0, alpha: 1, beta: 2},
 		{m: 3, n: 4, k: 5, alpha: 0, beta: 0.5},
 	}
-	for _, ks := range allSets() {
-		for i, g := range cases {
-			for _, tt := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
-				g.tA, g.tB, g.seed, g.threads = tt[0], tt[1], i, 1
-				g.check(t, ks)
-			}
+	for i, g := range cases {
+		for _, tt := range [][2]bool{{false, false}, {false, true}, {true, false}, {true, true}} {
+			g.tA, g.tB, g.seed, g.threads = tt[0], tt[1], i, 1
+			g.check(t, allSets()...)
 		}
 	}
 }
@@ -169,19 +167,15 @@ func TestSgemmAlphaBetaStrides(t *testing.T) {
 // and several goroutines.
 func TestSgemmBlocks(t *testing.T) {
 	cases := []gemmCase{
-		{m: 64, n: blockN + 17, k: blockK + 1},
-		{m: directRows + 1, n: blockN + 40, k: 2*blockK + 3},
-		{m: 130, n: 96, k: 3*blockK - 1},
-		{m: 7, n: 1100, k: 40},
+		{m: 20, n: blockN + 17, k: blockK + 1, threads: 1},
+		{m: directRows + 1, n: blockN + 40, k: blockK + 3, threads: 3},
+		{m: 130, n: 40, k: 2*blockK + 5, threads: 2},
+		{m: 7, n: 1100, k: 40, threads: 3},
 	}
-	for _, ks := range supported() {
-		for i, g := range cases {
-			for _, tt := range [][2]bool{{false, false}, {false, true}, {true, false}} {
-				for _, threads := range []int{1, 3} {
-					g.tA, g.tB, g.seed, g.threads, g.alpha, g.beta = tt[0], tt[1], i, threads, 1, 1
-					g.check(t, ks)
-				}
-			}
+	for i, g := range cases {
+		for _, tt := range [][2]bool{{false, false}, {false, true}, {true, false}} {
+			g.tA, g.tB, g.seed, g.alpha, g.beta = tt[0], tt[1], i, 1, 1
+			g.check(t, supported()...)
 		}
 	}
 }
