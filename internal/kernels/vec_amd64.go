@@ -23,3 +23,12 @@ func setVec(on bool) bool {
 	vecAVX2 = on && cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	return old
 }
+
+//go:noescape
+func dotAVX2(x, y *float32, n int) float32
+
+//go:noescape
+func dotInt8AVX2(q *int8, x *float32, n int) float32
+
+//go:noescape
+func dequantAVX2(dst *float32, q *int8, n int, scale float32)

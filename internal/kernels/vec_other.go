@@ -16,3 +16,9 @@ func adamwAVX2(param, grad, m, v *float32, n int, h *[8]float64) {
 
 // setVec reports false: there is nothing to switch in this build.
 func setVec(bool) bool { return false }
+
+func dotAVX2(x, y *float32, n int) float32           { panic("kernels: no AVX2 in this build") }
+func dotInt8AVX2(q *int8, x *float32, n int) float32 { panic("kernels: no AVX2 in this build") }
+func dequantAVX2(dst *float32, q *int8, n int, scale float32) {
+	panic("kernels: no AVX2 in this build")
+}
