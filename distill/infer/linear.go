@@ -3,18 +3,13 @@ package infer
 import (
 	"sync/atomic"
 
-	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 )
 
-// Tile sizes of a matrix product. A tile is at most tileOut output features times
-// tileRows input rows: small enough that gonum's Sgemm runs it serially (it would spawn
-// its own goroutines from 4 blocks of 64x64 on) and that the weight rows of the tile stay
-// in L2 while the input rows stream past them.
-const (
-	tileOut  = 64
-	tileRows = 64
-)
+// tileOut is the number of output features of one task of a matrix product: a
+// quantized layer dequantizes tileOut weight rows (tileOut*in floats, L2-sized) and
+// multiplies them with every input row.
+const tileOut = 64
 
 // linear is one weight matrix W [out, in] (y = x W^T), held either as float32 or as int8
 // with one scale per output row.
@@ -37,21 +32,21 @@ func (l *linear) row(r int, dst []float32) {
 }
 
 // tile computes rows [m0, m1) x features [r0, r1) of y = x W^T (y += x W^T when acc),
-// with x [m, in] contiguous and y [m, ldy]. buf (tileOut*in values) holds the dequantized
-// weight rows of a quantized layer; the float layer never touches it.
+// with x [m, in] contiguous and y [m, ldy]. One input row (a decode step, bound by
+// memory) is a dot product per weight row, INT8 rows read at one byte per weight; more
+// rows are a GEMM, a quantized layer's rows first dequantized into buf (tileOut*in).
 func (l *linear) tile(x []float32, m0, m1 int, y []float32, ldy, r0, r1 int, acc bool, buf []float32) {
 	in, rows := l.in, r1-r0
-	var beta float32
-	if acc {
-		beta = 1
-	}
 	xs := x[m0*in : m1*in]
 	ys := y[m0*ldy+r0 : (m1-1)*ldy+r1]
-	if l.w == nil && m1-m0 == 1 {
-		// One input row: an int8 dot product per weight row reads 4x fewer bytes than
-		// dequantizing the tile first, and a decode step is bound by memory.
+	if m1-m0 == 1 {
 		for r := r0; r < r1; r++ {
-			v := dotInt8(l.q[r*in:(r+1)*in], xs) * l.scale[r]
+			var v float32
+			if l.w != nil {
+				v = kernels.Dot(l.w[r*in:(r+1)*in], xs)
+			} else {
+				v = kernels.DotInt8(l.q[r*in:(r+1)*in], xs) * l.scale[r]
+			}
 			if acc {
 				v += ys[r-r0]
 			}
@@ -59,59 +54,24 @@ func (l *linear) tile(x []float32, m0, m1 int, y []float32, ldy, r0, r1 int, acc
 		}
 		return
 	}
-	w := l.w
-	off := r0 * in
-	if w == nil {
+	var w []float32
+	if l.w != nil {
+		w = l.w[r0*in : r1*in]
+	} else {
 		for r := r0; r < r1; r++ {
-			dequantRow(buf[(r-r0)*in:(r-r0+1)*in], l.q[r*in:(r+1)*in], l.scale[r])
+			kernels.Dequant(buf[(r-r0)*in:(r-r0+1)*in], l.q[r*in:(r+1)*in], l.scale[r])
 		}
-		w, off = buf, 0
+		w = buf[:rows*in]
 	}
-	wt := blas32.General{Rows: rows, Cols: in, Stride: in, Data: w[off : off+rows*in]}
-	if m1-m0 == 1 {
-		blas32.Gemv(blas.NoTrans, 1, wt, blas32.Vector{N: in, Inc: 1, Data: xs},
-			beta, blas32.Vector{N: rows, Inc: 1, Data: ys})
-		return
+	var beta float32
+	if acc {
+		beta = 1
 	}
-	blas32.Gemm(blas.NoTrans, blas.Trans, 1,
-		blas32.General{Rows: m1 - m0, Cols: in, Stride: in, Data: xs}, wt,
-		beta, blas32.General{Rows: m1 - m0, Cols: rows, Stride: ldy, Data: ys})
+	kernels.Sgemm(false, true, m1-m0, rows, in, 1, xs, in, w, in, beta, ys, ldy)
 }
-
-// int8Float maps the bits of an int8 to its float32 value: a table lookup is ~15% faster
-// than the int-to-float conversion instruction in these scalar loops.
-var int8Float = func() (t [256]float32) {
-	for i := range t {
-		t[i] = float32(int8(uint8(i)))
-	}
-	return t
-}()
 
 // dequantRow writes q * scale into dst.
-func dequantRow(dst []float32, q []int8, scale float32) {
-	dst = dst[:len(q)]
-	for i, v := range q {
-		dst[i] = int8Float[uint8(v)] * scale
-	}
-}
-
-// dotInt8 is sum q[i]*x[i] with four independent accumulators (the dependency chain of a
-// single one would bound the loop at one add per 4 cycles).
-func dotInt8(q []int8, x []float32) float32 {
-	x = x[:len(q)]
-	var s0, s1, s2, s3 float32
-	i := 0
-	for ; i+4 <= len(q); i += 4 {
-		s0 += int8Float[uint8(q[i])] * x[i]
-		s1 += int8Float[uint8(q[i+1])] * x[i+1]
-		s2 += int8Float[uint8(q[i+2])] * x[i+2]
-		s3 += int8Float[uint8(q[i+3])] * x[i+3]
-	}
-	for ; i < len(q); i++ {
-		s0 += int8Float[uint8(q[i])] * x[i]
-	}
-	return (s0 + s1) + (s2 + s3)
-}
+func dequantRow(dst []float32, q []int8, scale float32) { kernels.Dequant(dst, q, scale) }
 
 // engine runs the parallel parts of a forward pass on a team. Its function values are
 // created once, so a forward step sends existing funcs to waiting goroutines and
@@ -180,22 +140,33 @@ func (e *engine) loop(worker int) {
 
 // matmul computes y = x W^T (y += x W^T when acc) for x [m, l.in] contiguous and
 // y [m, ldy], ldy >= l.out.
+//
+// A float layer with several rows is one multithreaded SGEMM (kernels.SgemmN packs W
+// once for all rows). Otherwise the work is tiles of tileOut features over all rows: a
+// decode step's dot products, or a quantized layer's dequantized tile times every row.
 func (e *engine) matmul(l *linear, x []float32, m int, y []float32, ldy int, acc bool) {
+	if l.w != nil && m > 1 {
+		var beta float32
+		if acc {
+			beta = 1
+		}
+		kernels.SgemmN(e.team.size(), false, true, m, l.out, l.in, 1, x[:m*l.in], l.in, l.w, l.in, beta, y, ldy)
+		return
+	}
 	outTiles := (l.out + tileOut - 1) / tileOut
 	e.mm = matmulJob{l: l, x: x, y: y, m: m, ldy: ldy, acc: acc, outTiles: outTiles}
-	e.forEach(outTiles*((m+tileRows-1)/tileRows), e.mmBody)
+	e.forEach(outTiles, e.mmBody)
 	e.mm = matmulJob{}
 }
 
 func (e *engine) matmulTile(worker, i int) {
 	j := &e.mm
-	r0 := (i % j.outTiles) * tileOut
-	m0 := (i / j.outTiles) * tileRows
+	r0 := i * tileOut
 	var buf []float32
 	if e.bufs != nil {
 		buf = e.bufs[worker]
 	}
-	j.l.tile(j.x, m0, min(m0+tileRows, j.m), j.y, j.ldy, r0, min(r0+tileOut, j.l.out), j.acc, buf)
+	j.l.tile(j.x, 0, j.m, j.y, j.ldy, r0, min(r0+tileOut, j.l.out), j.acc, buf)
 }
 
 // close stops the engine's workers.

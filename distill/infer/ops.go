@@ -3,6 +3,8 @@ package infer
 import (
 	"math"
 
+	"github.com/cyclecore/mlmforge/internal/kernels"
+
 	"gonum.org/v1/gonum/blas"
 	"gonum.org/v1/gonum/blas/blas32"
 )
@@ -58,11 +60,18 @@ func (t ropeTable) apply(v []float32, heads, pos int) {
 	}
 }
 
-// siluMul writes silu(gate) * up into gate (the SwiGLU activation).
+// siluMul writes silu(gate) * up into gate (the SwiGLU activation), the sigmoid
+// vectorized a chunk at a time.
 func siluMul(gate, up []float32) {
 	up = up[:len(gate)]
-	for i, g := range gate {
-		gate[i] = g / (1 + float32(math.Exp(float64(-g)))) * up[i]
+	var s [256]float32
+	for c0 := 0; c0 < len(gate); c0 += len(s) {
+		g := gate[c0:min(c0+len(s), len(gate))]
+		sg := s[:len(g)]
+		kernels.Sigmoid(sg, g)
+		for i, gv := range g {
+			g[i] = gv * sg[i] * up[c0+i]
+		}
 	}
 }
 

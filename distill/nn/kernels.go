@@ -5,8 +5,8 @@ import (
 	"runtime"
 	"sync"
 
+	"github.com/cyclecore/mlmforge/internal/kernels"
 	"gonum.org/v1/gonum/blas"
-	"gonum.org/v1/gonum/blas/blas32"
 	"gonum.org/v1/gonum/blas/blas64"
 )
 
@@ -15,9 +15,24 @@ import (
 type float interface{ ~float32 | ~float64 }
 
 // gemm computes c = alpha * op(a) op(b) + beta * c on row-major slices with leading
-// dimensions, where op transposes when the flag is set. The transposes are BLAS flags,
-// never copies: this is why the ops keep weights in the [out, in] layout.
+// dimensions, where op transposes when the flag is set, on the calling goroutine. The
+// transposes are flags of the packed kernel, never copies: this is why the ops keep
+// weights in the [out, in] layout.
 func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	switch av := any(a).(type) {
+	case []float32:
+		sgemm(1, tA, tB, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		dgemm(tA, tB, m, n, k, float64(alpha), av, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	}
+}
+
+// sgemm is the float32 GEMM on up to threads goroutines: internal/kernels' packed
+// AVX-512/AVX2 SGEMM by default, OpenBLAS in the openblas build (openblas.go).
+var sgemm = kernels.SgemmN
+
+// dgemm is gonum's float64 GEMM, used only by the finite-difference gradient checks.
+func dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans
 	if tA {
 		ta = blas.Trans
@@ -25,23 +40,25 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 	if tB {
 		tb = blas.Trans
 	}
-	switch av := any(a).(type) {
-	case []float32:
-		blas32.Implementation().Sgemm(ta, tb, m, n, k, float32(alpha), av, lda,
-			any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
-	case []float64:
-		blas64.Implementation().Dgemm(ta, tb, m, n, k, float64(alpha), av, lda,
-			any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
-	}
+	blas64.Implementation().Dgemm(ta, tb, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 
-// gemmRows is gemm with the m rows of c split into one block per worker. The OpenBLAS
-// build runs OpenBLAS single-threaded (its worker threads spin and fight the Go
-// scheduler on small machines), so the parallelism of the large products lives here.
+// gemmRows is gemm on every worker: float32 products go to the multithreaded SGEMM,
+// which splits its tiles of c over the workers; float64 ones split the rows of c.
 func gemmRows[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	if av, ok := any(a).([]float32); ok {
+		sgemm(workers(m), tA, tB, m, n, k, float32(alpha), av, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+		return
+	}
+	splitRows(gemm[T], tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// splitRows runs one gemm per block of the m rows of c, one block per worker.
+func splitRows[T float](f func(tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int),
+	tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
 	w := workers(m / 32)
 	if w == 1 {
-		gemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		f(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
 	var wg sync.WaitGroup
@@ -55,65 +72,39 @@ func gemmRows[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T,
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			gemm(tA, tB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
+			f(tA, tB, hi-lo, n, k, alpha, a[off:], lda, b, ldb, beta, c[lo*ldc:], ldc)
 		}()
 	}
 	wg.Wait()
 }
 
-// expInPlace replaces every x by e^x. float32 uses expf32 (a Cephes-style polynomial,
-// about 1 ulp), because math.Exp on float64 costs several times more and softmax over a
-// vocabulary-sized row is otherwise a visible part of a step.
-func expInPlace[T float](x []T) {
-	switch v := any(x).(type) {
-	case []float32:
-		for i, e := range v {
-			v[i] = expf32(e)
-		}
-	case []float64:
-		for i, e := range v {
-			v[i] = math.Exp(e)
-		}
+// expInPlace replaces every x by e^x: float32 through the vectorized kernels.Exp
+// polynomial (about 1 ulp), float64 (gradient checks) through math.Exp.
+func expInPlace[T float](x []T) { expSub(x, x, 0) }
+
+// expSub writes e^(src - sub) into dst (which may be src) and returns the sum, the
+// exponentials of a softmax row after subtracting its maximum.
+func expSub[T float](dst, src []T, sub T) float64 {
+	if d, ok := any(dst).([]float32); ok {
+		return kernels.ExpSub(d, any(src).([]float32), float32(sub))
 	}
+	var sum float64
+	for i, v := range src[:len(dst)] {
+		e := T(math.Exp(float64(v - sub)))
+		dst[i] = e
+		sum += float64(e)
+	}
+	return sum
 }
 
-// expf32 is e^x in float32 arithmetic: x = n ln2 + r with |r| <= ln2/2, e^r by a
-// degree-7 polynomial, 2^n by building the exponent bits.
-func expf32(x float32) float32 {
-	switch {
-	case x > 88.72:
-		return float32(math.Inf(1))
-	case x < -87.33:
-		return 0
-	case x != x:
-		return x
+// sigmoidInto writes 1/(1+e^-x) of src into dst, vectorized for float32.
+func sigmoidInto[T float](dst, src []T) {
+	if d, ok := any(dst).([]float32); ok {
+		kernels.Sigmoid(d, any(src).([]float32))
+		return
 	}
-	v := x * 1.44269504088896341
-	if v < 0 {
-		v -= 0.5
-	} else {
-		v += 0.5
-	}
-	n := float32(int32(v)) // rounded to nearest by truncating v +- 0.5
-	r := x - n*0.693359375
-	r -= n * -2.12194440e-4
-	p := float32(1.9875691500e-4)
-	p = p*r + 1.3981999507e-3
-	p = p*r + 8.3334519073e-3
-	p = p*r + 4.1665795894e-2
-	p = p*r + 1.6666665459e-1
-	p = p*r + 5.0000001201e-1
-	p = p*r*r + r + 1
-	return p * math.Float32frombits(uint32(int32(n)+127)<<23)
-}
-
-// sigmoid is 1/(1+e^-x) with the fast float32 exponential.
-func sigmoid[T float](x T) T {
-	switch v := any(x).(type) {
-	case float32:
-		return T(1 / (1 + expf32(-v)))
-	default:
-		return T(1 / (1 + math.Exp(-float64(x))))
+	for i, v := range src[:len(dst)] {
+		dst[i] = T(1 / (1 + math.Exp(-float64(v))))
 	}
 }
 

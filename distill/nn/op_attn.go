@@ -107,19 +107,12 @@ func softmaxRow[T float](op *attnOp, b, i int, row []T) float64 {
 		clear(row)
 		return math.Inf(1)
 	}
-	for j := range row {
-		row[j] -= m
-	}
-	expInPlace(row)
-	var sum T
-	for _, p := range row {
-		sum += p
-	}
-	inv := 1 / sum
+	sum := expSub(row, row, m)
+	inv := T(1 / sum)
 	for j := range row {
 		row[j] *= inv
 	}
-	return float64(m) + math.Log(float64(sum))
+	return float64(m) + math.Log(sum)
 }
 
 // DiffWRT: the packed input.

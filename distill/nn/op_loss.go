@@ -155,14 +155,7 @@ func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
 			for _, x := range row {
 				m = max(m, x)
 			}
-			for j, x := range row {
-				scratch[j] = x - m
-			}
-			expInPlace(scratch)
-			var sum float64
-			for _, e := range scratch {
-				sum += float64(e)
-			}
+			sum := expSub(scratch, row, m)
 			op.lse[r], op.scale[r] = float64(m)+math.Log(sum), 1/sum
 			rowLoss[r] = op.feed.weight(r/op.feed.seq) * (op.lse[r] - float64(row[t]))
 		}

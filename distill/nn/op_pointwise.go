@@ -255,14 +255,16 @@ func swigluKernel[T float](gu, dy, out []T, inner int) {
 			g, u := gu[2*r*inner:][:inner], gu[(2*r+1)*inner:][:inner]
 			if dy == nil {
 				o := out[r*inner:][:inner]
+				sigmoidInto(o, g)
 				for i, gv := range g {
-					o[i] = gv * sigmoid(gv) * u[i]
+					o[i] *= gv * u[i]
 				}
 				continue
 			}
 			d, dg, du := dy[r*inner:][:inner], out[2*r*inner:][:inner], out[(2*r+1)*inner:][:inner]
+			sigmoidInto(du, g) // du holds s until its own value replaces it
 			for i, gv := range g {
-				s := sigmoid(gv)
+				s := du[i]
 				dg[i] = d[i] * u[i] * s * (1 + gv*(1-s))
 				du[i] = d[i] * gv * s
 			}

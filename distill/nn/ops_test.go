@@ -227,17 +227,3 @@ func TestAttentionMasks(t *testing.T) {
 		t.Fatalf("fully masked row = %v, want zeros", zero[:hd])
 	}
 }
-
-func TestExpf32(t *testing.T) {
-	var worst float64
-	for x := -87.0; x < 88; x += 0.0137 {
-		got, want := float64(expf32(float32(x))), math.Exp(float64(float32(x)))
-		worst = math.Max(worst, math.Abs(got-want)/want)
-	}
-	if worst > 3e-7 {
-		t.Fatalf("expf32 worst relative error %.3g, want <= 3e-7", worst)
-	}
-	if expf32(float32(math.Inf(-1))) != 0 || expf32(-100) != 0 {
-		t.Fatal("expf32 of very negative inputs must be 0")
-	}
-}
