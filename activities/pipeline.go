@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill"
 	"github.com/cyclecore/mlmforge/eval/report"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -170,18 +171,32 @@ func jobMetrics(j report.Job) map[string]float64 {
 	return out
 }
 
-// judge decides one promotion and explains it metric by metric.
+// judge decides one promotion and explains it metric by metric. A model is
+// promoted on its task's headline metric (JSON exact, top-1, example accuracy):
+// the policy must set a threshold on it, the model must reach it and must not
+// fall below the promoted model's headline by more than tol; the other
+// thresholds and metrics must hold too. No other metric can promote a model on
+// its own (a student that writes schema-valid JSON with wrong values is not good).
 func judge(s workflows.PromoteStudent, metrics, thresholds map[string]float64, old promotedModel, had bool, tol float64) workflows.Promotion {
 	p := workflows.Promotion{Name: s.Name, Checkpoint: s.Checkpoint}
 	if had {
 		p.Previous = old.Checkpoint
 	}
 	var fails, notes []string
+	headline := ""
+	if task, err := schemas.ParseTask(s.Task); err == nil {
+		headline = distill.HeadlineMetric(task)
+	}
+	if _, ok := thresholds[headline]; !ok {
+		fails = append(fails, fmt.Sprintf("no threshold on %s, the headline metric a %s model is promoted on (promotion.thresholds)", headline, s.Task))
+	}
 	keys := make([]string, 0, len(thresholds))
 	for k := range thresholds {
 		keys = append(keys, k)
 	}
-	sort.Strings(keys)
+	sort.Slice(keys, func(i, j int) bool { // the headline first, then by name
+		return keys[i] == headline || keys[j] != headline && keys[i] < keys[j]
+	})
 	for _, k := range keys {
 		v, ok := metrics[k]
 		switch {

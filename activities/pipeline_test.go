@@ -83,3 +83,23 @@ func TestPromoteKeepsTheBetterModel(t *testing.T) {
 		t.Fatalf("equal run %+v", p)
 	}
 }
+
+// TestPromoteNeedsTheHeadline checks that a model is promoted on its headline
+// metric only: a policy that thresholds another metric (schema compliance of a
+// JSON student that gets no example right) promotes nothing and says why.
+func TestPromoteNeedsTheHeadline(t *testing.T) {
+	metrics := map[string]float64{"edgejson.json_exact": 0, "edgejson.schema_compliance": 0.4}
+	s := workflows.PromoteStudent{Name: "tiny-json", Task: "edgejson", Checkpoint: "/ck/j"}
+	p := judge(s, metrics, map[string]float64{"edgejson.schema_compliance": 0.3}, promotedModel{}, false, 0.01)
+	if p.Promoted || !strings.Contains(p.Reason, "no threshold on edgejson.json_exact, the headline metric") {
+		t.Fatalf("schema compliance alone: %+v", p)
+	}
+	p = judge(s, metrics, map[string]float64{"edgejson.schema_compliance": 0.3, "edgejson.json_exact": 0.5}, promotedModel{}, false, 0.01)
+	if p.Promoted || !strings.HasPrefix(p.Reason, "not promoted: edgejson.json_exact 0.000 < threshold 0.500") {
+		t.Fatalf("headline below its threshold: %+v", p)
+	}
+	metrics["edgejson.json_exact"] = 0.6
+	if p = judge(s, metrics, map[string]float64{"edgejson.json_exact": 0.5}, promotedModel{}, false, 0.01); !p.Promoted {
+		t.Fatalf("headline above its threshold: %+v", p)
+	}
+}

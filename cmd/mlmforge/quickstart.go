@@ -97,8 +97,11 @@ func quickstartSpec() workflows.PipelineSpec {
 		// Constrained decoding shows what a JSON-Schema token mask adds to a
 		// tiny decoder, next to its unconstrained answers.
 		Eval: workflows.PipelineEval{Limit: 40, Constrained: true},
+		// Each student is promoted on its headline metric (JSON exact, top-1,
+		// example accuracy); these are the bars a useful tiny student clears.
 		Promotion: workflows.PromotionPolicy{Tolerance: 0.02, Thresholds: map[string]float64{
-			"edgeintent.top1": 0.5, "edgejson.schema_compliance": 0.3, "edgefunccall.function_exact": 0.2}},
+			"edgejson.json_exact": 0.5, "edgeintent.top1": 0.9,
+			"edgefunccall.example_accuracy": 0.25, "edgefunccall.function_exact": 0.5}},
 	}
 }
 

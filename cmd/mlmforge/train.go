@@ -172,6 +172,9 @@ func trainLine(hb workflows.TrainHeartbeat) string {
 	if hb.EvalLoss > 0 {
 		s += fmt.Sprintf("  eval %.4f", hb.EvalLoss)
 	}
+	if hb.Metric != "" {
+		s += fmt.Sprintf("  %s %.1f%% (best %.1f%%)", hb.Metric, 100*hb.MetricValue, 100*hb.BestMetric)
+	}
 	return s + fmt.Sprintf("  %.0f tok/s  eta %s", hb.TokensPerS, (time.Duration(hb.ETASeconds)*time.Second).String())
 }
 
@@ -181,5 +184,11 @@ func printTrainResult(a *app, r workflows.TrainResult) {
 	if r.Resumes > 0 {
 		fmt.Fprintf(a.out, "Resumed from a checkpoint %d time(s); workers: %s\n", r.Resumes, strings.Join(r.Workers, ", "))
 	}
-	fmt.Fprintf(a.out, "Checkpoint: %s\nMetrics:    %s\nLoss curve: %s\n", r.Checkpoint, r.Metrics, r.LossPlot)
+	if r.Metric != "" {
+		fmt.Fprintf(a.out, "Checkpoint: %s (the best by %s on held-out training examples: %.1f%% at step %d; stopped: %s)\n",
+			r.Checkpoint, r.Metric, 100*r.BestMetric, r.CheckpointStep, r.Stopped)
+	} else {
+		fmt.Fprintf(a.out, "Checkpoint: %s (the best by eval loss, step %d)\n", r.Checkpoint, r.CheckpointStep)
+	}
+	fmt.Fprintf(a.out, "Metrics:    %s\nLoss curve: %s\n", r.Metrics, r.LossPlot)
 }

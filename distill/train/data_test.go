@@ -285,7 +285,7 @@ func TestLoaderOrder(t *testing.T) {
 		b := l.Next()
 		var rows []int32
 		for r := 0; r < 5; r++ {
-			rows = append(rows, first(model.Batch{Tokens: b.Tokens[r*64:]}))
+			rows = append(rows, first(model.Batch{Tokens: b.Tokens[r*b.T:]}))
 		}
 		seen = append(seen, rows)
 	}
@@ -341,4 +341,48 @@ func TestSplitHoldout(t *testing.T) {
 	if !slices.Equal(ids(held), ids(held2)) {
 		t.Error("held-out slice depends on record order")
 	}
+}
+
+// TestGroupByLength checks that the loader's epoch order is still a permutation,
+// that batches hold examples of similar length and are trimmed to what their
+// longest needs, and that the order is the same for the same seed and epoch.
+func TestGroupByLength(t *testing.T) {
+	recs := intentRecords(200, "train")
+	for i := range recs { // lengths 1..200 bytes, in a scrambled order
+		recs[i].Input = strings.Repeat("x", 1+(i*73)%200)
+	}
+	d := buildTestData(t, model.ArchEncoder, recs, 256)
+	l := NewLoader(d, 8, 256, 9)
+	perm := slices.Clone(l.perm)
+	sorted := slices.Sorted(slices.Values(perm))
+	for i, v := range sorted {
+		if v != i {
+			t.Fatalf("epoch order is not a permutation of the examples")
+		}
+	}
+	if again := NewLoader(d, 8, 256, 9); !slices.Equal(again.perm, perm) {
+		t.Fatal("the same seed gave another order")
+	}
+	spread, padded := 0, 0
+	for k := 0; k < 25; k++ {
+		b := l.Next()
+		lo, hi := 1<<30, 0
+		for r := 0; r < b.B; r++ {
+			n := 0
+			for _, v := range b.Valid[r*b.T : (r+1)*b.T] {
+				n += int(v)
+			}
+			lo, hi = min(lo, n), max(hi, n)
+		}
+		spread = max(spread, hi-lo)
+		padded += b.B*b.T - countTokens(b)
+		if b.T != batchLen(hi, 256) || b.T < hi {
+			t.Fatalf("batch %d: T %d for a longest row of %d", k, b.T, hi)
+		}
+	}
+	// 200 random lengths in one window of 32 batches: a batch spans about 8 of them.
+	if spread > 16 {
+		t.Errorf("a batch spans lengths %d apart, want similar lengths grouped", spread)
+	}
+	t.Logf("widest batch spread %d, %d padded positions over 25 batches", spread, padded)
 }

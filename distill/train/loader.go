@@ -2,6 +2,7 @@ package train
 
 import (
 	"math/rand/v2"
+	"slices"
 
 	"github.com/cyclecore/mlmforge/distill/model"
 )
@@ -18,11 +19,12 @@ type Cursor struct {
 // Loader serves training batches in a seeded order that changes every epoch; a batch
 // that reaches the end of an epoch continues at the start of the next one.
 type Loader struct {
-	data *Data
-	b, t int
-	seed uint64
-	cur  Cursor
-	perm []int // permutation of epoch cur.Epoch
+	data  *Data
+	b, t  int
+	accum int // micro-batches per optimizer step (GroupSteps)
+	seed  uint64
+	cur   Cursor
+	perm  []int // permutation of epoch cur.Epoch
 }
 
 // NewLoader returns a loader at the start of epoch 0.
@@ -38,7 +40,51 @@ func (l *Loader) Cursor() Cursor { return l.cur }
 // Seek moves to a position saved from Cursor.
 func (l *Loader) Seek(c Cursor) {
 	l.cur = c
-	l.perm = epochPerm(len(l.data.Examples), l.seed, c.Epoch)
+	l.perm = groupByLength(l.data, epochPerm(len(l.data.Examples), l.seed, c.Epoch), l.b*max(l.accum, 1), l.seed, c.Epoch)
+}
+
+// GroupSteps makes the loader group lengths per optimizer step of accum
+// micro-batches rather than per batch, so that accumulating accum batches of B
+// serves exactly the rows one batch of accum*B would (the equivalence gradient
+// accumulation promises). It reorders the current epoch.
+func (l *Loader) GroupSteps(accum int) {
+	l.accum = accum
+	l.Seek(l.cur)
+}
+
+// bucketWindow is how many batches' worth of examples groupByLength sorts together.
+const bucketWindow = 32
+
+// groupByLength reorders an epoch's permutation so that every batch holds
+// examples of similar length (fairseq's and Hugging Face's group-by-length):
+// each window of bucketWindow batches is sorted by length, cut into batches, and
+// the batches (of b rows: the rows of one optimizer step) of the window are shuffled. Padding then costs a fraction of what a
+// random batch costs (makeBatch trims T to the batch's longest example), while
+// the data order stays a pure function of (seed, epoch). Batches of one example
+// (and the mixture's per-task loaders) keep the plain permutation.
+func groupByLength(d *Data, perm []int, b int, seed uint64, epoch int) []int {
+	if b <= 1 {
+		return perm
+	}
+	rng := rand.NewPCG(seed^0x6c656e67746873, uint64(epoch))
+	out := make([]int, 0, len(perm))
+	for lo := 0; lo < len(perm); lo += bucketWindow * b {
+		win := slices.Clone(perm[lo:min(len(perm), lo+bucketWindow*b)])
+		slices.SortStableFunc(win, func(x, y int) int { return len(d.Examples[x].Tokens) - len(d.Examples[y].Tokens) })
+		n := (len(win) + b - 1) / b
+		order := make([]int, n)
+		for i := range order {
+			order[i] = i
+		}
+		for i := n - 1; i > 0; i-- {
+			j := int(rng.Uint64() % uint64(i+1))
+			order[i], order[j] = order[j], order[i]
+		}
+		for _, k := range order {
+			out = append(out, win[k*b:min(len(win), (k+1)*b)]...)
+		}
+	}
+	return out
 }
 
 // epochPerm is a Fisher-Yates shuffle driven by PCG(seed, epoch). It uses only PCG's
@@ -94,12 +140,31 @@ func EvalBatches(d *Data, batchSize, seqLen, n int) []model.Batch {
 	return out
 }
 
-// makeBatch pads or truncates each example to T positions. Decoder targets are the next
+// batchLen is the T of a batch whose longest example needs n positions: n
+// rounded up to a step of a quarter of the configured T (at least 32), at most
+// T, so a run builds a handful of graph shapes while short batches stop paying
+// for the longest examples' padding.
+func batchLen(n, T int) int {
+	step := max(32, (T/4+15)/16*16)
+	return min(T, max(step, (n+step-1)/step*step))
+}
+
+// makeBatch pads or truncates each example to T positions (trimmed by batchLen
+// to what the batch's longest example needs). Decoder targets are the next
 // token for every position whose next token belongs to the reply, -1 elsewhere. Encoder
 // batches carry labels, and soft labels when any example has them (one-hot for the
 // others).
 func makeBatch(d *Data, exs []*Example, T int) model.Batch {
 	B := len(exs)
+	longest := 0
+	for _, ex := range exs {
+		n := len(ex.Tokens)
+		if d.Arch == model.ArchDecoder {
+			n-- // the last token is only a target
+		}
+		longest = max(longest, n)
+	}
+	T = batchLen(longest, T)
 	b := model.Batch{B: B, T: T, Tokens: make([]int32, B*T), Valid: make([]float32, B*T)}
 	for i := range b.Tokens {
 		b.Tokens[i] = d.PadID

@@ -262,7 +262,9 @@ func newRun(cfg Config, job Job) (*run, error) {
 		}
 		r.loader = mix
 	} else {
-		r.loader = NewLoader(job.Train, cfg.BatchSize, cfg.SeqLen, cfg.Seed)
+		l := NewLoader(job.Train, cfg.BatchSize, cfg.SeqLen, cfg.Seed)
+		l.GroupSteps(cfg.GradAccum)
+		r.loader = l
 	}
 	r.st = State{FormatVersion: StateFormatVersion, Config: cfg}
 	if cfg.EvalEvery > 0 {
