@@ -66,7 +66,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		Tokenizer: trainTokenizer{tok}, OutDir: spec.OutDir, Progress: spec.Progress}
 	out := TrainResult{Config: cfg, Method: MethodMultitask, Train: tc}
 	for i, ts := range tasks {
-		d, err := train.BuildData(ds, trainRecs[i])
+		d, err := train.BuildData(ds, train.Augment(spec.Catalog, trainRecs[i], tc.ScrambleCopies, tc.Seed))
 		if err != nil {
 			return TrainResult{}, &DataError{fmt.Errorf("task %s: train split: %w", ts.name, err)}
 		}

@@ -143,6 +143,8 @@ func fill(c, d train.Config) train.Config {
 	pick(&c.EvalBatches, d.EvalBatches)
 	pick(&c.CheckpointEvery, d.CheckpointEvery)
 	pick(&c.ValidateEvery, d.ValidateEvery)
+	pick(&c.ScrambleCopies, d.ScrambleCopies)
+	c.ScrambleCopies = max(c.ScrambleCopies, 0) // -1: none
 	pick(&c.Patience, d.Patience)
 	c.ValidateEvery = max(c.ValidateEvery, 0) // -1: off
 	c.Patience = max(c.Patience, 0)
@@ -210,6 +212,9 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			return TrainResult{}, &DataError{err}
 		}
 		ds.SeqLen = tc.SeqLen
+	}
+	if cfg.Arch == model.ArchDecoder {
+		trainRecs = train.Augment(spec.Catalog, trainRecs, tc.ScrambleCopies, tc.Seed)
 	}
 	trainData, err := train.BuildData(ds, trainRecs)
 	if err != nil {

@@ -55,6 +55,11 @@ type Config struct {
 	// steps and at the end; 0 disables it. When it runs, the task metric picks the
 	// best checkpoint and drives early stopping.
 	ValidateEvery int `json:"validate_every,omitempty"`
+	// ScrambleCopies adds, for every decoder training record, this many copies whose
+	// free-text answer values are replaced by random strings of the same shape in
+	// the input and the answer alike (Scramble): examples only copying can get
+	// right. 0 trains on the records as they are.
+	ScrambleCopies int `json:"scramble_copies,omitempty"`
 	// Patience stops the run after this many selecting evaluations (validations when
 	// the run validates, else eval losses) without a new best; 0 disables early
 	// stopping.
@@ -114,7 +119,7 @@ func (c Config) Validate() error {
 	for _, f := range []struct {
 		name string
 		v    int
-	}{{"eval_every", c.EvalEvery}, {"checkpoint_every", c.CheckpointEvery}, {"patience", c.Patience}, {"validate_every", c.ValidateEvery}} {
+	}{{"eval_every", c.EvalEvery}, {"checkpoint_every", c.CheckpointEvery}, {"patience", c.Patience}, {"validate_every", c.ValidateEvery}, {"scramble_copies", c.ScrambleCopies}} {
 		if f.v < 0 {
 			bad(f.name, "%d: must not be negative", f.v)
 		}
@@ -141,5 +146,6 @@ func (c Config) resumeDiff(o Config) []string {
 	add("batch_size", c.BatchSize, o.BatchSize)
 	add("seq_len", c.SeqLen, o.SeqLen)
 	add("grad_accum_steps", c.GradAccum, o.GradAccum)
+	add("scramble_copies", c.ScrambleCopies, o.ScrambleCopies)
 	return d
 }
