@@ -1,0 +1,72 @@
+package distill
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/schemas"
+)
+
+// TestTrainStudentValidates trains tiny decoder and encoder students with
+// validation on: every validation decodes (or classifies) the held-out training
+// records and scores them with the project's scorer under the task's headline
+// metric, metrics.json records them, and the result names the metric and the
+// checkpoint it picked.
+func TestTrainStudentValidates(t *testing.T) {
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		preset  string
+		task    schemas.Task
+		variant string
+		metric  string
+		others  []string
+	}{
+		{"tiny-json", schemas.EdgeJSON, "simple", MetricJSONExact, []string{"edgejson.field_f1", "edgejson.schema_compliance"}},
+		{"tiny-funccall", schemas.EdgeFuncCall, "20", MetricExampleAccuracy, []string{"edgefunccall.function_exact", "edgefunccall.param_f1"}},
+		{"tiny-intent", schemas.EdgeIntent, "assistant-50", MetricIntentTop1, []string{"edgeintent.top5"}},
+	} {
+		t.Run(tc.preset, func(t *testing.T) {
+			store, err := datasets.Open(t.TempDir())
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := genVersion(t, cat, store, tc.task, tc.variant, 120)
+			spec := TrainSpec{Preset: tc.preset, Version: v, Catalog: cat, OutDir: filepath.Join(t.TempDir(), "run"),
+				Train: train.Config{LR: 3e-3, TotalSteps: 6, WarmupSteps: 2, BatchSize: 4, EvalEvery: 3, EvalBatches: 1,
+					ValidateEvery: 3, CheckpointEvery: 6, Patience: -1}}
+			res, err := TrainStudent(context.Background(), spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if res.Result.Metric != tc.metric || res.Result.BestMetric == nil || res.Result.BestStep == 0 || res.Train.ValidateEvery != 3 {
+				t.Fatalf("result %+v (train %+v), want validation by %s", res.Result, res.Train, tc.metric)
+			}
+			var m train.Metrics
+			data, err := os.ReadFile(filepath.Join(spec.OutDir, "metrics.json"))
+			if err != nil || json.Unmarshal(data, &m) != nil {
+				t.Fatalf("metrics.json: %v", err)
+			}
+			if len(m.Validations) != 2 || m.Validations[0].Step != 3 || m.Validations[1].Step != 6 {
+				t.Fatalf("validations %+v, want steps 3 and 6", m.Validations)
+			}
+			for _, val := range m.Validations {
+				if val.Metric != tc.metric || val.N == 0 || val.N > validationCap || val.Scores[tc.metric] != val.Value {
+					t.Errorf("validation %+v", val)
+				}
+				for _, o := range tc.others {
+					if _, ok := val.Scores[o]; !ok {
+						t.Errorf("validation at %d lacks %s: %v", val.Step, o, val.Scores)
+					}
+				}
+			}
+		})
+	}
+}
