@@ -130,7 +130,7 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	}
 	in := plan.Input
 	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, SeqLen: in.SeqLen, LR: in.LR,
-		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed), ValidateEvery: in.ValidateEvery, Patience: in.Patience}
+		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed), ValidateEvery: in.ValidateEvery, Patience: in.Patience, ScrambleCopies: in.ScrambleCopies}
 	spec.Preset, spec.Method, spec.Base, spec.Catalog, spec.OutDir, spec.Train = in.Preset, in.Method, in.Base, cat, plan.RunDir, tc
 	spec.KDAlpha, spec.KDTemperature = in.KDAlpha, in.KDTemperature
 	spec.Lineage = map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": plan.DatasetDir}

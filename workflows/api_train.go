@@ -67,6 +67,9 @@ type TrainInput struct {
 	// Patience stops training after this many validations without a new best
 	// (0 = the preset's default; -1 never stops early).
 	Patience int `json:"patience,omitempty"`
+	// ScrambleCopies is how many value-scrambled copies of each decoder training
+	// record join the data (train.Scramble; 0 = the preset's default, -1 = none).
+	ScrambleCopies int `json:"scramble_copies,omitempty"`
 	// HeartbeatSeconds is how long the training activity may go silent before
 	// Temporal declares its worker dead and retries it elsewhere (default 120: a
 	// 135M checkpoint write takes a while).
