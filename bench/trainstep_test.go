@@ -17,6 +17,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/nn"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 )
 
 // adamW is a plain AdamW (decoupled weight decay) over the Net's parameters, enough to
@@ -36,11 +37,13 @@ func newAdamW(ps []model.Param) *adamW {
 	return o
 }
 
-// step updates every parameter, one goroutine per CPU over the parameter list.
+// step updates every parameter with the trainer's vectorized AdamW kernel, one
+// goroutine per CPU over the parameter list.
 func (o *adamW) step(ps []model.Param) {
 	o.t++
 	c1, c2 := 1-math.Pow(o.b1, float64(o.t)), 1-math.Pow(o.b2, float64(o.t))
-	lr, b1, b2, eps, wd := float32(o.lr), float32(o.b1), float32(o.b2), float32(o.eps), float32(o.wd)
+	h := kernels.AdamWParams{Beta1: o.b1, C1: 1 - o.b1, Beta2: o.b2, C2: 1 - o.b2, Decay: 1 - o.lr*o.wd,
+		StepSize: o.lr / c1, InvBC2: 1 / math.Sqrt(c2), Eps: o.eps}
 	var wg sync.WaitGroup
 	next := make(chan int, len(ps))
 	for i := range ps {
@@ -52,13 +55,7 @@ func (o *adamW) step(ps []model.Param) {
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				d, g, m, v := ps[i].Data, ps[i].Grad, o.m[i], o.v[i]
-				for j := range d {
-					m[j] = b1*m[j] + (1-b1)*g[j]
-					v[j] = b2*v[j] + (1-b2)*g[j]*g[j]
-					mh, vh := m[j]/float32(c1), v[j]/float32(c2)
-					d[j] -= lr * (mh/(float32(math.Sqrt(float64(vh)))+eps) + wd*d[j])
-				}
+				kernels.AdamW(ps[i].Data, ps[i].Grad, o.m[i], o.v[i], h)
 			}
 		}()
 	}
@@ -98,19 +95,21 @@ func timeSteps(t *testing.T, cfg model.Config, B, T, steps int) float64 {
 	return times[len(times)/2]
 }
 
-// torchStep times the identical step in PyTorch (testdata/trainstep.py, one thread).
-func torchStep(t *testing.T, cfg model.Config, B, T, steps int) float64 {
+// torchStep times the identical step in PyTorch (testdata/trainstep.py) on threads
+// threads (torch.set_num_threads and OpenBLAS's thread count).
+func torchStep(t *testing.T, cfg model.Config, B, T, steps, threads int) float64 {
 	t.Helper()
 	if err := exec.Command("/usr/bin/python3", "-c", "import torch").Run(); err != nil {
 		t.Logf("no PyTorch (/usr/bin/python3 cannot import torch: %v): torch comparison skipped", err)
 		return 0
 	}
-	arg, err := json.Marshal(map[string]any{"config": cfg, "B": B, "T": T, "steps": steps})
+	arg, err := json.Marshal(map[string]any{"config": cfg, "B": B, "T": T, "steps": steps, "threads": threads})
 	if err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("/usr/bin/python3", filepath.Join("testdata", "trainstep.py"), string(arg))
-	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS=1", "OMP_NUM_THREADS=1")
+	n := strconv.Itoa(threads)
+	cmd.Env = append(os.Environ(), "OPENBLAS_NUM_THREADS="+n, "OMP_NUM_THREADS="+n)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("trainstep.py: %v", err)
@@ -146,18 +145,26 @@ func requireBench(t *testing.T) {
 }
 
 // TestTrainStepVsTorch times one training step of a Llama-style decoder (d=256, 4
-// layers, ff 1024, vocab 8192, B=8, T=128) in distill/nn and in PyTorch, and prints the
-// ratio. Add -tags openblas to measure the OpenBLAS build.
+// layers, ff 1024, vocab 8192, B=8, T=128) in distill/nn and in PyTorch at the same
+// thread count, 1 and then 2 (Go's GOMAXPROCS, torch's set_num_threads), and prints
+// the ratios. Before this comparison ran both sides at 1 thread and at 2, it set
+// Go's side at GOMAXPROCS (2 here) against torch on 1. Add -tags openblas to measure
+// the OpenBLAS build.
 func TestTrainStepVsTorch(t *testing.T) {
 	requireBench(t)
 	cfg := model.Config{Arch: model.ArchDecoder, Vocab: 8192, Hidden: 256, Layers: 4, Heads: 4, KVHeads: 4,
 		Intermediate: 1024, MaxSeq: 128, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}
 	const B, T, steps = 8, 128, 5
-	goSec := timeSteps(t, cfg, B, T, steps)
-	t.Logf("distill/nn: %.1f ms/step, %.0f tokens/s (GOMAXPROCS %d)", 1000*goSec, B*T/goSec, runtime.GOMAXPROCS(0))
-	if torchSec := torchStep(t, cfg, B, T, steps); torchSec > 0 {
-		t.Logf("pytorch (1 thread): %.1f ms/step, %.0f tokens/s; distill/nn / torch = %.2fx",
-			1000*torchSec, B*T/torchSec, goSec/torchSec)
+	for _, threads := range []int{1, 2} {
+		old := runtime.GOMAXPROCS(threads)
+		goSec := timeSteps(t, cfg, B, T, steps)
+		runtime.GOMAXPROCS(old)
+		t.Logf("%d thread(s): distill/nn (sgemm %s): %.1f ms/step, %.0f tokens/s", threads, nn.GEMMImplementation(),
+			1000*goSec, B*T/goSec)
+		if torchSec := torchStep(t, cfg, B, T, steps, threads); torchSec > 0 {
+			t.Logf("%d thread(s): pytorch: %.1f ms/step, %.0f tokens/s; distill/nn / torch = %.2fx",
+				threads, 1000*torchSec, B*T/torchSec, goSec/torchSec)
+		}
 	}
 }
 

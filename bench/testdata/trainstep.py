@@ -1,7 +1,7 @@
 """PyTorch twin of bench/trainstep_test.go: times one training step (forward, backward,
-AdamW) of the same Llama-style decoder on one thread and prints JSON.
+AdamW) of the same Llama-style decoder on "threads" threads (default 1) and prints JSON.
 
-Usage: trainstep.py '{"config": {...}, "B": 8, "T": 128, "steps": 5}'
+Usage: trainstep.py '{"config": {...}, "B": 8, "T": 128, "steps": 5, "threads": 1}'
 """
 import json
 import math
@@ -10,9 +10,6 @@ import time
 
 import torch
 import torch.nn.functional as F
-
-torch.set_num_threads(1)
-
 
 class Block(torch.nn.Module):
     def __init__(self, c):
@@ -77,6 +74,7 @@ class Decoder(torch.nn.Module):
 def main():
     args = json.loads(sys.argv[1])
     c, B, T = args["config"], args["B"], args["T"]
+    torch.set_num_threads(args.get("threads", 1))
     torch.manual_seed(0)
     model = Decoder(c)
     opt = torch.optim.AdamW(model.parameters(), lr=1e-3, weight_decay=0.01)

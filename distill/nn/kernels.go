@@ -31,6 +31,13 @@ func gemm[T float](tA, tB bool, m, n, k int, alpha T, a []T, lda int, b []T, ldb
 // AVX-512/AVX2 SGEMM by default, OpenBLAS in the openblas build (openblas.go).
 var sgemm = kernels.SgemmN
 
+// sgemmName names sgemm for GEMMImplementation.
+var sgemmName = kernels.Implementation()
+
+// GEMMImplementation names the float32 GEMM the ops run on: "avx512", "avx2", "go",
+// "gonum" (see kernels.Implementation) or "openblas".
+func GEMMImplementation() string { return sgemmName }
+
 // dgemm is gonum's float64 GEMM, used only by the finite-difference gradient checks.
 func dgemm(tA, tB bool, m, n, k int, alpha float64, a []float64, lda int, b []float64, ldb int, beta float64, c []float64, ldc int) {
 	ta, tb := blas.NoTrans, blas.NoTrans

@@ -25,7 +25,7 @@ func init() {
 	C.openblas_set_num_threads(1)
 	blas32.Use(netlib.Implementation{})
 	blas64.Use(netlib.Implementation{})
-	sgemm = openblasSgemm
+	sgemm, sgemmName = openblasSgemm, "openblas"
 }
 
 // openblasSgemm has the signature of kernels.SgemmN: one OpenBLAS call per block of
