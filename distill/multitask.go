@@ -89,7 +89,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 	if job.Resume, err = train.LatestCheckpoint(spec.OutDir); err != nil {
 		return TrainResult{}, err
 	}
-	if job.Model, err = nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{}); err != nil {
+	if job.Model, err = nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{CopyLoss: tc.CopyLoss}); err != nil {
 		return TrainResult{}, err
 	}
 	res, err := train.Run(ctx, tc, job)

@@ -144,6 +144,8 @@ func fill(c, d train.Config) train.Config {
 	pick(&c.CheckpointEvery, d.CheckpointEvery)
 	pick(&c.ValidateEvery, d.ValidateEvery)
 	pick(&c.ScrambleCopies, d.ScrambleCopies)
+	pickF(&c.CopyLoss, d.CopyLoss)
+	c.CopyLoss = max(c.CopyLoss, 0)             // -1: off
 	c.ScrambleCopies = max(c.ScrambleCopies, 0) // -1: none
 	pick(&c.Patience, d.Patience)
 	c.ValidateEvery = max(c.ValidateEvery, 0) // -1: off
@@ -256,7 +258,13 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			init = base.Weights
 			lineage["base"], lineage["base_sha256"] = base.Dir, base.Digest
 		}
-		net, nerr := nn.New(cfg, init, nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)})
+		opts := nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)}
+		if method == MethodSeqKD {
+			// A pretrained base (method full) already has its copying heads;
+			// supervising one would fight what it learned.
+			opts.CopyLoss = tc.CopyLoss
+		}
+		net, nerr := nn.New(cfg, init, opts)
 		if nerr != nil {
 			return TrainResult{}, nerr
 		}

@@ -21,6 +21,14 @@ type Batch struct {
 	Soft []float32
 	// Weights optionally scales each sequence's loss [B] (multi-task mixing); nil = 1.
 	Weights []float32
+	// CopyOffsets and CopySources say, for decoder positions whose target token
+	// also occurs in the prompt, where in the prompt it occurs: the sources of flat
+	// position p (b*T+t) are CopySources[CopyOffsets[p]:CopyOffsets[p+1]], key
+	// positions of the same sequence. CopyOffsets has B*T+1 entries; nil means no
+	// copy supervision. A student trained with copy supervision (nn.Options) learns
+	// to point one attention head at the span it copies.
+	CopyOffsets []int32
+	CopySources []int32
 }
 
 // Param is one trainable tensor as the trainer sees it: Data aliases the weight the

@@ -34,6 +34,11 @@ type Options struct {
 	KDAlpha float64
 	// KDTemperature is the distillation temperature T; 0 means 1.
 	KDTemperature float64
+	// CopyLoss, when positive, trains head 0 of a decoder's last attention layer to
+	// point at the prompt token being copied (copyhead.go) on batches that carry
+	// copy sources, with this weight. Training graphs only: Loss and inference are
+	// unchanged.
+	CopyLoss float64
 }
 
 // mode selects what a cached graph computes.
@@ -65,6 +70,7 @@ type Net struct {
 	lora      *lora.Config
 	frozen    []model.Param
 	buildMode mode
+	copyOp    *attnOp // the pointer head's op of the graph being built
 }
 
 // New builds a Net for cfg over the weights w (checked against cfg). The weights'
@@ -163,7 +169,7 @@ func (n *Net) run(b model.Batch, m mode) (*graph, error) {
 		n.graphs[key] = g
 	}
 	*g.feed = feed{batch: b.B, seq: b.T, tokens: b.Tokens, targets: b.Targets, valid: b.Valid,
-		labels: b.Labels, soft: b.Soft, weights: b.Weights}
+		labels: b.Labels, soft: b.Soft, weights: b.Weights, copyOff: b.CopyOffsets, copySrc: b.CopySources}
 	if err := g.m.RunAll(); err != nil {
 		g.m.Reset()
 		return nil, fmt.Errorf("nn: run B=%d T=%d: %w", b.B, b.T, err)
@@ -226,6 +232,15 @@ type graph struct {
 	loss   lossReader
 	grads  gorgonia.Nodes
 	m      gorgonia.VM
+	// copyOp is the pointer head's attention op (training graphs with CopyLoss).
+	copyOp *attnOp
 }
 
-func (g *graph) lossValue() float64 { return g.loss.lossValue() }
+// lossValue is the batch loss: the task loss, plus the copy loss in training graphs.
+func (g *graph) lossValue() float64 {
+	l := g.loss.lossValue()
+	if g.copyOp != nil {
+		l += g.copyOp.copy.loss
+	}
+	return l
+}

@@ -21,20 +21,30 @@ type attnOp struct {
 	seq, heads, kvHeads, headDim int
 	causal                       bool
 	feed                         *feed
-	lse                          []float64 // [B*H*T] of the last forward run
+	lse                          []float64        // [B*H*T] of the last forward run
+	copy                         *copySupervision // nil: no pointer head (copyhead.go)
 }
 
 // attention applies fused attention to a packed q/k/v tensor [B*seq, (H+2K)*hd].
 // Padding keys (feed.valid == 0) are masked when the feed has a Valid mask.
 func attention(qkv *gorgonia.Node, seq, heads, kvHeads, headDim int, causal bool, f *feed) (*gorgonia.Node, error) {
-	op := &attnOp{seq: seq, heads: heads, kvHeads: kvHeads, headDim: headDim, causal: causal, feed: f}
+	n, _, err := supervisedAttention(qkv, seq, heads, kvHeads, headDim, causal, f, nil)
+	return n, err
+}
+
+// supervisedAttention is attention whose head copy.head, when copy is set, is
+// trained as a pointer head (copyhead.go); it also returns the op, whose copy
+// loss the net adds to the batch loss.
+func supervisedAttention(qkv *gorgonia.Node, seq, heads, kvHeads, headDim int, causal bool, f *feed, copy *copySupervision) (*gorgonia.Node, *attnOp, error) {
+	op := &attnOp{seq: seq, heads: heads, kvHeads: kvHeads, headDim: headDim, causal: causal, feed: f, copy: copy}
 	op.baseOp = newBase("attention", 2, func(in []tensor.Shape) (tensor.Shape, error) {
 		if in[0][1] != (heads+2*kvHeads)*headDim || in[0][0]%seq != 0 {
 			return nil, fmt.Errorf("attention: input %v, want [B*%d, %d]", in[0], seq, (heads+2*kvHeads)*headDim)
 		}
 		return tensor.Shape{in[0][0], heads * headDim}, nil
 	}, 2)
-	return gorgonia.ApplyOp(op, qkv)
+	n, err := gorgonia.ApplyOp(op, qkv)
+	return n, op, err
 }
 
 // Do runs the forward pass.
@@ -76,6 +86,10 @@ func attnFwd[T float](op *attnOp, qkv, out []T) {
 	batch := len(qkv) / (T_ * (op.heads + 2*op.kvHeads) * hd)
 	scale := T(1 / math.Sqrt(float64(hd)))
 	scratch := make([][]T, workers(batch*op.heads))
+	if op.copy != nil {
+		op.copy.beginForward(op.feed, batch)
+		defer op.copy.endForward()
+	}
 	parallelFor(batch*op.heads, func(w, bh int) {
 		if scratch[w] == nil {
 			scratch[w] = make([]T, T_*T_)
@@ -87,6 +101,9 @@ func attnFwd[T float](op *attnOp, qkv, out []T) {
 		gemm(false, true, T_, T_, hd, scale, qkv[base+qo:], width, qkv[base+ko:], width, 0, s, T_)
 		for i := 0; i < T_; i++ {
 			op.lse[bh*T_+i] = softmaxRow(op, b, i, s[i*T_:(i+1)*T_])
+			if op.copy != nil && h == op.copy.head {
+				addCopyRow(op.copy, op.feed, b, i, s[i*T_:(i+1)*T_])
+			}
 		}
 		gemm(false, false, T_, hd, T_, 1, s, T_, qkv[base+vo:], width, 0, out[b*T_*ow+h*hd:], ow)
 	})
@@ -198,6 +215,9 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 				}
 				for j, pv := range pr {
 					dr[j] = pv * (dr[j] - dot) * scale
+				}
+				if op.copy != nil && h == op.copy.head {
+					addCopyGrad(op.copy, op.feed, b, i, pr, dr, scale)
 				}
 			}
 			gemm(false, false, T_, hd, T_, 1, dp, T_, qkv[base+ko:], width, 0, dqkv[base+qo:], width)

@@ -20,6 +20,8 @@ type feed struct {
 	labels     []int32   // [B] encoder classes
 	soft       []float32 // [B*C] teacher distribution, optional
 	weights    []float32 // [B] per-sequence loss weights, nil = 1
+	copyOff    []int32   // [B*T+1] CSR offsets of the copy sources, nil = none
+	copySrc    []int32   // copy source key positions (model.Batch.CopySources)
 }
 
 // weight is sequence b's loss weight.

@@ -185,6 +185,9 @@ func makeBatch(d *Data, exs []*Example, T int) model.Batch {
 	if soft {
 		b.Soft = make([]float32, B*C)
 	}
+	if d.Arch == model.ArchDecoder {
+		b.CopyOffsets = make([]int32, 0, B*T+1)
+	}
 	for r, ex := range exs {
 		row := r * T
 		if d.Arch == model.ArchDecoder {
@@ -195,6 +198,7 @@ func makeBatch(d *Data, exs []*Example, T int) model.Batch {
 					b.Targets[row+t] = ex.Tokens[t+1]
 				}
 			}
+			b.CopySources = copySources(b.CopySources, &b.CopyOffsets, ex, T)
 			continue
 		}
 		n := min(len(ex.Tokens), T)
@@ -211,7 +215,38 @@ func makeBatch(d *Data, exs []*Example, T int) model.Batch {
 			}
 		}
 	}
+	if b.CopyOffsets != nil {
+		b.CopyOffsets = append(b.CopyOffsets, int32(len(b.CopySources)))
+	}
 	return b
+}
+
+// maxCopySources is the most prompt positions a target token may occur at and
+// still be supervised as a copy: a token that common (a space, a comma) says
+// nothing about where the answer comes from.
+const maxCopySources = 4
+
+// copySources appends one row's copy supervision to a batch's CSR lists (see
+// model.Batch.CopyOffsets): for each of the T positions, the prompt positions
+// holding the token the position must predict, when that token is a reply token
+// found at 1 to maxCopySources places of the prompt.
+func copySources(src []int32, offsets *[]int32, ex *Example, T int) []int32 {
+	at := map[int32][]int32{}
+	for j, tok := range ex.Tokens[:min(ex.Prompt, T)] {
+		if len(at[tok]) <= maxCopySources {
+			at[tok] = append(at[tok], int32(j))
+		}
+	}
+	for t := 0; t < T; t++ {
+		*offsets = append(*offsets, int32(len(src)))
+		if t+1 < ex.Prompt || t+1 >= len(ex.Tokens) {
+			continue
+		}
+		if js := at[ex.Tokens[t+1]]; len(js) > 0 && len(js) <= maxCopySources {
+			src = append(src, js...)
+		}
+	}
+	return src
 }
 
 // countTokens is the number of real (non-padding) positions of a batch.
