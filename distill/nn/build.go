@@ -16,7 +16,7 @@ func (n *Net) build(B, T int, m mode) (*graph, error) {
 	g := &graph{g: gorgonia.NewGraph(), feed: &feed{batch: B, seq: T}}
 	w := map[string]*gorgonia.Node{}
 	var wnodes gorgonia.Nodes
-	n.buildMode, n.copyOp = m, nil
+	n.buildMode, n.copyOps = m, nil
 	for i, p := range append(slices.Clip(n.params), n.frozen...) { // frozen: LoRA base weights, no gradient
 		t := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data))
 		node := gorgonia.NewTensor(g.g, tensor.Float32, len(p.Shape), gorgonia.WithShape(p.Shape...),
@@ -55,7 +55,7 @@ func (n *Net) build(B, T int, m mode) (*graph, error) {
 		if g.grads, err = gorgonia.Grad(loss, wnodes...); err != nil {
 			return nil, fmt.Errorf("gradients: %w", err)
 		}
-		g.copyOp = n.copyOp
+		g.copyOps = n.copyOps
 	}
 	g.m = gorgonia.NewTapeMachine(g.g)
 	return g, nil
@@ -78,15 +78,20 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 		return nil, fmt.Errorf("rope: %w", err)
 	}
 	var sup *copySupervision
-	if l == c.Layers-1 && causal && n.opts.CopyLoss > 0 && n.buildMode == modeTrain {
-		sup = &copySupervision{weight: n.opts.CopyLoss}
+	if causal && n.opts.CopyLoss > 0 && n.buildMode == modeTrain {
+		switch {
+		case l == c.Layers-1:
+			sup = &copySupervision{weight: n.opts.CopyLoss}
+		case l == 0:
+			sup = &copySupervision{weight: n.opts.CopyLoss, previous: true}
+		}
 	}
 	a, op, err := supervisedAttention(qkv, T, c.Heads, c.KVHeads, c.HeadDim(), causal, f, sup)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
 	if sup != nil {
-		n.copyOp = op
+		n.copyOps = append(n.copyOps, op)
 	}
 	o, err := n.proj(a, l, w, "self_attn.o_proj.weight")
 	if err != nil {

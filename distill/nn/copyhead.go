@@ -18,11 +18,21 @@ import "math"
 // steps. Nothing changes at inference: the architecture is the plain Llama decoder
 // every exporter and runner knows.
 
-// copySupervision configures the pointer head of one attention op.
+// The pointer head finds the source of a token that continues a span by
+// matching "the previous token was X" keys, which an earlier layer has to build
+// by attending to the previous position: the first half of an induction circuit.
+// With previous set, a supervision trains head 0 of the first layer to be that
+// previous-token head, so the pointer head has its keys from the start.
+
+// copySupervision configures the supervised head of one attention op.
 type copySupervision struct {
 	// weight scales the loss; head is the supervised query head.
 	weight float64
 	head   int
+	// previous supervises every row i >= 1 toward key i-1 (a previous-token head)
+	// instead of the feed's copy sources.
+	previous bool
+	prev     [][1]int32 // per-sequence scratch for previous rows' source
 	// loss is the last forward run's weighted loss; rows the rows it averaged.
 	loss float64
 	rows int
@@ -37,6 +47,20 @@ func (f *feed) sources(b, i int) []int32 {
 	}
 	p := b*f.seq + i
 	return f.copySrc[f.copyOff[p]:f.copyOff[p+1]]
+}
+
+// sources returns the supervised key positions of row i of sequence b: the
+// feed's copy sources, or the previous position for a previous-token head (real
+// tokens of a batch with copy supervision only).
+func (c *copySupervision) sources(f *feed, b, i int) []int32 {
+	if !c.previous {
+		return f.sources(b, i)
+	}
+	if i == 0 || f == nil || f.copyOff == nil || !f.isValid(b*f.seq+i) {
+		return nil
+	}
+	c.prev[b][0] = int32(i - 1)
+	return c.prev[b][:]
 }
 
 // supervisedRows counts the rows with copy sources in the feed.
@@ -65,6 +89,19 @@ func copyMass[T float](row []T, src []int32) float64 {
 // beginForward resets the loss before a forward run over batch sequences.
 func (c *copySupervision) beginForward(f *feed, batch int) {
 	c.rows = f.supervisedRows()
+	if c.previous {
+		c.rows = 0
+		if f != nil && f.copyOff != nil {
+			for p := 0; p < f.batch*f.seq; p++ {
+				if p%f.seq > 0 && f.isValid(p) {
+					c.rows++
+				}
+			}
+		}
+	}
+	if len(c.prev) != batch {
+		c.prev = make([][1]int32, batch)
+	}
 	c.loss = 0
 	if len(c.perSeq) != batch {
 		c.perSeq = make([]float64, batch)
@@ -75,7 +112,7 @@ func (c *copySupervision) beginForward(f *feed, batch int) {
 // addRow adds row i of sequence b (probabilities of the supervised head) to the
 // forward loss; only the goroutine of (b, head) calls it, so perSeq[b] has one writer.
 func addCopyRow[T float](c *copySupervision, f *feed, b, i int, row []T) {
-	if src := f.sources(b, i); len(src) > 0 {
+	if src := c.sources(f, b, i); len(src) > 0 {
 		c.perSeq[b] -= math.Log(max(copyMass(row, src), 1e-30))
 	}
 }
@@ -96,7 +133,7 @@ func (c *copySupervision) endForward() {
 // row i (probabilities p) to dS, which holds d(loss)/d(scores) * scale: for a
 // softmax, d(-log sum_S p)/ds_j = p_j - 1[j in S] p_j / sum_S p.
 func addCopyGrad[T float](c *copySupervision, f *feed, b, i int, p, ds []T, scale T) {
-	src := f.sources(b, i)
+	src := c.sources(f, b, i)
 	if len(src) == 0 || c.rows == 0 {
 		return
 	}

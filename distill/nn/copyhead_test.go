@@ -64,3 +64,44 @@ func TestCopyLossGradient(t *testing.T) {
 		t.Error("the copy loss changed no gradient")
 	}
 }
+
+// TestPreviousTokenGradient checks the previous-token supervision the same way.
+func TestPreviousTokenGradient(t *testing.T) {
+	const B, T, H, K, hd = 2, 5, 2, 1, 3
+	f := &feed{batch: B, seq: T, valid: []float32{1, 1, 1, 0, 0, 1, 1, 1, 1, 1}, copyOff: make([]int32, B*T+1)}
+	op := &attnOp{seq: T, heads: H, kvHeads: K, headDim: hd, causal: true, feed: f,
+		copy: &copySupervision{weight: 0.3, previous: true}}
+	rng := rand.New(rand.NewPCG(5, 6))
+	n := B * T * (H + 2*K) * hd
+	qkv, r := randn(rng, n, 1), randn(rng, B*T*H*hd, 1)
+	op.lse = make([]float64, B*T*H)
+	loss := func() float64 {
+		out := make([]float64, B*T*H*hd)
+		attnFwd(op, qkv, out)
+		l := op.copy.loss
+		for i, v := range out {
+			l += v * r[i]
+		}
+		return l
+	}
+	loss()
+	if op.copy.rows != 6 { // rows 1-2 of sequence 0 (3, 4 are padding), 1-4 of sequence 1
+		t.Fatalf("%d supervised rows, want 6", op.copy.rows)
+	}
+	grad := make([]float64, n)
+	attnBwd(op, qkv, r, grad)
+	worst := 0.0
+	for i := range qkv {
+		orig := qkv[i]
+		qkv[i] = orig + 1e-6
+		up := loss()
+		qkv[i] = orig - 1e-6
+		down := loss()
+		qkv[i] = orig
+		fd := (up - down) / 2e-6
+		worst = math.Max(worst, math.Abs(fd-grad[i])/math.Max(1, math.Abs(fd)))
+	}
+	if worst > 1e-6 {
+		t.Errorf("worst relative gradient error %.3g", worst)
+	}
+}

@@ -35,8 +35,9 @@ type Options struct {
 	// KDTemperature is the distillation temperature T; 0 means 1.
 	KDTemperature float64
 	// CopyLoss, when positive, trains head 0 of a decoder's last attention layer to
-	// point at the prompt token being copied (copyhead.go) on batches that carry
-	// copy sources, with this weight. Training graphs only: Loss and inference are
+	// point at the prompt token being copied, and head 0 of its first layer to
+	// attend to the previous token (copyhead.go), on batches that carry copy
+	// sources, with this weight. Training graphs only: Loss and inference are
 	// unchanged.
 	CopyLoss float64
 }
@@ -70,7 +71,7 @@ type Net struct {
 	lora      *lora.Config
 	frozen    []model.Param
 	buildMode mode
-	copyOp    *attnOp // the pointer head's op of the graph being built
+	copyOps   []*attnOp // the supervised heads' ops of the graph being built
 }
 
 // New builds a Net for cfg over the weights w (checked against cfg). The weights'
@@ -232,15 +233,15 @@ type graph struct {
 	loss   lossReader
 	grads  gorgonia.Nodes
 	m      gorgonia.VM
-	// copyOp is the pointer head's attention op (training graphs with CopyLoss).
-	copyOp *attnOp
+	// copyOps are the supervised heads' attention ops (training graphs with CopyLoss).
+	copyOps []*attnOp
 }
 
-// lossValue is the batch loss: the task loss, plus the copy loss in training graphs.
+// lossValue is the batch loss: the task loss, plus the copy losses in training graphs.
 func (g *graph) lossValue() float64 {
 	l := g.loss.lossValue()
-	if g.copyOp != nil {
-		l += g.copyOp.copy.loss
+	for _, op := range g.copyOps {
+		l += op.copy.loss
 	}
 	return l
 }
