@@ -196,8 +196,9 @@ func Run(ctx context.Context, cfg Config, job Job) (Result, error) {
 		}
 		r.st.Step++
 		r.st.TokensSeen += int64(tokens)
-		tps := float64(tokens) / max(time.Since(t0).Seconds(), 1e-9)
-		r.st.History = append(r.st.History, StepMetrics{Step: r.st.Step, Loss: loss, LR: lr, GradNorm: norm, TokensPerSec: tps})
+		secs := time.Since(t0).Seconds()
+		tps := float64(tokens) / max(secs, 1e-9)
+		r.st.History = append(r.st.History, StepMetrics{Step: r.st.Step, Loss: loss, LR: lr, GradNorm: norm, TokensPerSec: tps, Seconds: secs})
 
 		evalLoss, perSet, improved, err := r.maybeEvaluate()
 		if err != nil {

@@ -36,6 +36,9 @@ type StepMetrics struct {
 	GradNorm float64 `json:"grad_norm"`
 	// TokensPerSec is the throughput of the step (non-padding tokens).
 	TokensPerSec float64 `json:"tokens_per_sec"`
+	// Seconds is the step's wall time (forward, backward and update, without
+	// evaluations and checkpoints): learning curves are drawn against its sum.
+	Seconds float64 `json:"seconds,omitempty"`
 }
 
 // EvalMetrics is one evaluation.
