@@ -1,9 +1,12 @@
 package distill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"slices"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
@@ -80,9 +83,10 @@ var _ train.Validator = (*taskValidator)(nil)
 // default: enough to tell 5 points apart at a glance, cheap next to training.
 const validationCap = 128
 
-// newValidator builds the validator of held-out records (at most n per task,
-// the first by record order, so every validation scores the same ones). It
-// returns nil when held is empty.
+// newValidator builds the validator of held-out records: at most n per task,
+// the first by a hash of the record id, so every validation scores the same ones
+// and they spread over every cell (records come cell by cell: the first n in
+// record order would see a few schemas only). It returns nil when held is empty.
 func newValidator(cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []string, held []datasets.Record, n int) (*taskValidator, error) {
 	if len(held) == 0 || n <= 0 {
 		return nil, nil
@@ -94,6 +98,8 @@ func newValidator(cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []strin
 	v := &taskValidator{cat: cat, tok: tok, labels: labels, scorer: sc}
 	byTask := map[schemas.Task][]datasets.Record{}
 	longest := 0
+	held = slices.Clone(held)
+	slices.SortStableFunc(held, func(a, b datasets.Record) int { return cmp.Compare(idHash(a.ID), idHash(b.ID)) })
 	for _, r := range held {
 		task, err := schemas.ParseTask(r.Task)
 		if err != nil {
@@ -154,6 +160,13 @@ func (v *taskValidator) Validate(ctx context.Context, cfg model.Config, w model.
 		out.Metric = MetricMeanHeadline
 	}
 	return out, nil
+}
+
+// idHash orders records pseudo-randomly but reproducibly.
+func idHash(id string) uint64 {
+	h := fnv.New64a()
+	h.Write([]byte(id))
+	return h.Sum64()
 }
 
 // validatorFor is the run's train.Validator: nil (no validation) when tc does
