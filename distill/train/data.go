@@ -43,6 +43,10 @@ type Example struct {
 	Label int32
 	// Soft is the encoder's optional teacher distribution over Data.Labels.
 	Soft []float32
+	// CopyOffsets and CopySources are the decoder's copy supervision (alignCopies):
+	// the prompt positions the token at position Prompt+k is copied from are
+	// CopySources[CopyOffsets[k]:CopyOffsets[k+1]].
+	CopyOffsets, CopySources []int32
 }
 
 // Data is a tokenized split, ready for batching.
@@ -191,6 +195,7 @@ func decoderExample(spec DataSpec, r *datasets.Record) (Example, error) {
 		ex.Tokens = append(ex.Tokens, int32(id))
 	}
 	ex.Tokens = append(ex.Tokens, int32(spec.Tokenizer.EOSID()))
+	ex.CopyOffsets, ex.CopySources = alignCopies(ex.Tokens, prompt)
 	return ex, nil
 }
 

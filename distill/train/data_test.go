@@ -386,3 +386,24 @@ func TestGroupByLength(t *testing.T) {
 	}
 	t.Logf("widest batch spread %d, %d padded positions over 25 batches", spread, padded)
 }
+
+// TestAlignCopies checks the span alignment of copy supervision.
+func TestAlignCopies(t *testing.T) {
+	// prompt: 0:a 1:x 2:y 3:z 4:a 5:x 6:q 7:, 8:, 9:, 10:, 11:, ; reply: a x q , w
+	toks := []int32{'a', 'x', 'y', 'z', 'a', 'x', 'q', ',', ',', ',', ',', ',', 'a', 'x', 'q', ',', 'w'}
+	off, src := alignCopies(toks, 12)
+	got := func(k int) []int32 { return src[off[k]:off[k+1]] }
+	for k, want := range [][]int32{{4}, {5}, {6}, {7, 8, 9, 10, 11}, nil} {
+		// "a x q" occurs whole at 4-6 only; the comma run: every comma matches one
+		// token (five candidates, too common alone), except none: w is nowhere.
+		if k == 3 {
+			want = nil
+		}
+		if !slices.Equal(got(k), want) {
+			t.Errorf("reply token %d (%q): sources %v, want %v", k, rune(toks[12+k]), got(k), want)
+		}
+	}
+	if len(off) != 6 {
+		t.Errorf("%d offsets for 5 reply tokens", len(off))
+	}
+}

@@ -221,29 +221,62 @@ func makeBatch(d *Data, exs []*Example, T int) model.Batch {
 	return b
 }
 
-// maxCopySources is the most prompt positions a target token may occur at and
-// still be supervised as a copy: a token that common (a space, a comma) says
-// nothing about where the answer comes from.
+// maxCopySources is the most prompt positions a reply token may be aligned to:
+// a token that common, copied alone (a space, a comma), says nothing about
+// where the answer comes from.
 const maxCopySources = 4
 
-// copySources appends one row's copy supervision to a batch's CSR lists (see
-// model.Batch.CopyOffsets): for each of the T positions, the prompt positions
-// holding the token the position must predict, when that token is a reply token
-// found at 1 to maxCopySources places of the prompt.
-func copySources(src []int32, offsets *[]int32, ex *Example, T int) []int32 {
+// alignCopies aligns the reply tokens[prompt:] with the prompt for copy
+// supervision: reply token k is copied from the prompt positions where the
+// longest run of the reply starting at k occurs (span alignment: in
+// "banking_get_balance" the run picks the one function of five that share the
+// "banking" prefix), kept when that run is at least two tokens long or the
+// token occurs at no more than maxCopySources positions. It returns CSR lists
+// over the reply positions (see Example.CopyOffsets).
+func alignCopies(tokens []int32, prompt int) (offsets, sources []int32) {
 	at := map[int32][]int32{}
-	for j, tok := range ex.Tokens[:min(ex.Prompt, T)] {
-		if len(at[tok]) <= maxCopySources {
-			at[tok] = append(at[tok], int32(j))
+	for j, tok := range tokens[:prompt] {
+		at[tok] = append(at[tok], int32(j))
+	}
+	reply := tokens[prompt:]
+	offsets = make([]int32, 0, len(reply)+1)
+	for k, tok := range reply {
+		offsets = append(offsets, int32(len(sources)))
+		best, from := 0, len(sources)
+		for _, j := range at[tok] {
+			n := 1
+			for int(j)+n < prompt && k+n < len(reply) && tokens[int(j)+n] == reply[k+n] {
+				n++
+			}
+			switch {
+			case n > best:
+				best, sources = n, append(sources[:from], j)
+			case n == best:
+				sources = append(sources, j)
+			}
+		}
+		if best < 2 && len(sources)-from > maxCopySources || len(sources)-from > 4*maxCopySources {
+			sources = sources[:from]
 		}
 	}
+	offsets = append(offsets, int32(len(sources)))
+	return offsets, sources
+}
+
+// copySources appends one row's copy supervision to a batch's CSR lists (see
+// model.Batch.CopyOffsets): position t predicts token t+1, whose sources are
+// the example's alignment of reply position t+1-Prompt.
+func copySources(src []int32, offsets *[]int32, ex *Example, T int) []int32 {
 	for t := 0; t < T; t++ {
 		*offsets = append(*offsets, int32(len(src)))
-		if t+1 < ex.Prompt || t+1 >= len(ex.Tokens) {
+		k := t + 1 - ex.Prompt
+		if k < 0 || k+1 >= len(ex.CopyOffsets) {
 			continue
 		}
-		if js := at[ex.Tokens[t+1]]; len(js) > 0 && len(js) <= maxCopySources {
-			src = append(src, js...)
+		for _, j := range ex.CopySources[ex.CopyOffsets[k]:ex.CopyOffsets[k+1]] {
+			if int(j) < T {
+				src = append(src, j)
+			}
 		}
 	}
 	return src
