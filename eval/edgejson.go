@@ -150,7 +150,7 @@ func (s *jsonScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	if !failed {
 		exact = canonical(pred, false) == canonical(gold, false)
 		complies = sch.Validate(pred) == nil
-		m = multisetPRF(leafKeys(pred, "$", nil), leafKeys(gold, "$", nil))
+		m = jsonFieldPRF(pred, gold)
 	}
 	s.all.add(failed, exact, complies, m)
 	acc := s.level[level]

@@ -54,6 +54,11 @@ type ExampleResult struct {
 	Correct bool `json:"correct"`
 	// Metrics are the example's per-metric values (names as in the task metrics).
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// AST is the BFCL AST checker's verdict on an EdgeFuncCall example: for
+	// an imported BFCL case the example's verdict, else its first rejected
+	// call turn (or its last call turn when every one passed); nil when the
+	// example has no call turn and is no BFCL case.
+	AST *ASTResult `json:"ast,omitempty"`
 }
 
 // marshalParsed encodes a parsed form; values come from JSON, so it never fails
