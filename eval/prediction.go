@@ -20,6 +20,10 @@ type Prediction struct {
 	Scores map[string]float64 `json:"scores,omitempty"`
 	// Truncated is set by the runner when generation stopped at its token limit.
 	Truncated bool `json:"truncated,omitempty"`
+	// MaskFallback, in a constrained run, says why this example was decoded
+	// without the JSON-Schema mask (a schema the mask cannot compile); the
+	// report counts such examples.
+	MaskFallback string `json:"mask_fallback,omitempty"`
 	// Cost holds the example's timing and token counts.
 	Cost Cost `json:"cost"`
 	// Parsed is the parsed form the metrics used, as JSON: the object

@@ -35,7 +35,8 @@ type Result struct {
 type Dataset struct {
 	// Task is the SLM-Bench task (schemas.Task): edgejson, edgeintent or edgefunccall.
 	Task string `json:"task"`
-	// Name is the dataset's name, e.g. "assistant-50" or "clinc150" (optional).
+	// Name is the dataset's name as the user gave it: the part before "@" of
+	// the reference (a task, "edgeintent" of edgeintent@v4), optional.
 	Name string `json:"name,omitempty"`
 	// Version is the dataset version, e.g. "v3".
 	Version string `json:"version,omitempty"`
@@ -43,6 +44,9 @@ type Dataset struct {
 	Split string `json:"split,omitempty"`
 	// N is the number of records in the split.
 	N int `json:"n"`
+	// Variants are the records' variants (taxonomy, schema set, import
+	// variant), in first-seen order; informational.
+	Variants []string `json:"variants,omitempty"`
 }
 
 // Label is the dataset's display name: name@version/split, with the task
