@@ -1,6 +1,7 @@
 package report
 
 import (
+	"path/filepath"
 	"testing"
 
 	"github.com/cyclecore/mlmforge/eval"
@@ -61,4 +62,39 @@ func TestStudentNamesRunsAndBFCL(t *testing.T) {
 		}
 	}
 	mustContain(t, "table", f.Table(), "fc-student  ", "irrelevance detection 75.0", "no-call right")
+}
+
+// TestCrowdedPlots: many models of close sizes and scores, long names and
+// every task: the plots must still render (look at them with MLMFORGE_PLOTS).
+func TestCrowdedPlots(t *testing.T) {
+	dir := plotsDir(t, "crowded")
+	var results []Result
+	jsonDS := Dataset{Task: "edgejson", Name: "edgejson", Version: "v7", Split: "test", N: 40}
+	intentDS := Dataset{Task: "edgeintent", Name: "edgeintent", Version: "v4", Split: "test", N: 30}
+	funcDS := Dataset{Task: "edgefunccall", Name: "edgefunccall", Version: "v2", Split: "test", N: 12}
+	models := []runner.ModelInfo{
+		{Ref: "ollama:qwen2.5:0.5b", Kind: "ollama", Params: 494_000_000, SizeBytes: 398_000_000},
+		{Ref: "ollama:qwen2.5:1.5b", Kind: "ollama", Params: 1_540_000_000, SizeBytes: 986_000_000},
+		{Ref: "ollama:llama3.2:1b-instruct-q8_0", Kind: "ollama", Params: 1_240_000_000, SizeBytes: 1_320_000_000},
+		{Ref: "student:/h/runs/train-1/checkpoints/step-00000400", Kind: "student", Params: 5_100_000, SizeBytes: 20_400_000, Details: map[string]string{"preset": "tiny-json"}},
+		{Ref: "student:/h/runs/train-2/checkpoints/step-00000800", Kind: "student", Params: 5_300_000, SizeBytes: 21_200_000, Details: map[string]string{"preset": "tiny-json"}},
+		{Ref: "student:/h/runs/train-3/checkpoints/step-00001200", Kind: "student", Params: 4_900_000, SizeBytes: 4_900_000, Details: map[string]string{"preset": "nlm-5m-intent"}},
+		{Ref: "student:/h/runs/train-4/checkpoints/step-00002000", Kind: "student", Params: 135_000_000, SizeBytes: 540_000_000, Details: map[string]string{"preset": "mlm-135m-json"}},
+	}
+	for i, m := range models {
+		results = append(results,
+			Result{Model: m, Dataset: jsonDS, Report: jsonReport(40, 20+i, 20+float64(i*30))},
+			Result{Model: m, Dataset: intentDS, Report: intentReport(0.7+float64(i)*0.02, 0.95)},
+			Result{Model: m, Dataset: funcDS, Report: funcReport()})
+		if m.Kind == "student" {
+			results = append(results, Result{Model: m, Dataset: jsonDS, Variant: Variant{Constrained: true}, Report: jsonReport(40, 22+i, 25)})
+		}
+	}
+	f, err := Write(dir, results, testLineage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	acc := checkPNG(t, filepath.Join(dir, f.Plots.AccuracyVsSize), 600, 400)
+	lat := checkPNG(t, filepath.Join(dir, f.Plots.Latency), 600, 400)
+	t.Logf("accuracy %dx%d, latency %dx%d", acc.Width, acc.Height, lat.Width, lat.Height)
 }

@@ -15,8 +15,23 @@ import (
 var testLineage = Lineage{GeneratedAt: time.Date(2026, 5, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600)),
 	GitCommit: "abc123", Machine: Machine{CPUModel: "AMD EPYC 9B14", Cores: 2, OS: "linux", Arch: "amd64", GoVersion: "go1.26.8"}}
 
+// plotsDir is where a test writes a report: $MLMFORGE_PLOTS/<name> when set
+// (to look at the PNGs), else a temp dir.
+func plotsDir(t *testing.T, name string) string {
+	t.Helper()
+	root := os.Getenv("MLMFORGE_PLOTS")
+	if root == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(root, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestWriteHandMade(t *testing.T) {
-	dir := t.TempDir()
+	dir := plotsDir(t, "handmade")
 	results := handMadeResults()
 	f, err := Write(dir, results, testLineage)
 	if err != nil {
@@ -67,7 +82,7 @@ func TestWriteHandMade(t *testing.T) {
 	checkResultsJSON(t, dir, f)
 	checkPredictionFiles(t, dir, f, results)
 	acc := checkPNG(t, filepath.Join(dir, AccuracyPlotFile), 600, 400)
-	lat := checkPNG(t, filepath.Join(dir, LatencyPlotFile), 600, 400)
+	lat := checkPNG(t, filepath.Join(dir, LatencyPlotFile), 600, 300)
 	t.Logf("accuracy plot %dx%d, latency plot %dx%d", acc.Width, acc.Height, lat.Width, lat.Height)
 	for _, j := range f.Jobs {
 		if j.Dataset.Task != "edgeintent" {
