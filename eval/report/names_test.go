@@ -1,7 +1,9 @@
 package report
 
 import (
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cyclecore/mlmforge/eval"
@@ -97,4 +99,21 @@ func TestCrowdedPlots(t *testing.T) {
 	acc := checkPNG(t, filepath.Join(dir, f.Plots.AccuracyVsSize), 600, 400)
 	lat := checkPNG(t, filepath.Join(dir, f.Plots.Latency), 600, 400)
 	t.Logf("accuracy %dx%d, latency %dx%d", acc.Width, acc.Height, lat.Width, lat.Height)
+}
+
+// TestDetectGitCommit: a test binary carries no VCS stamp, so the commit
+// comes from the checkout it runs in, and nothing outside a checkout.
+func TestDetectGitCommit(t *testing.T) {
+	if _, err := exec.LookPath("git"); err != nil {
+		t.Skip("no git on PATH")
+	}
+	t.Chdir("../..")
+	got := DetectGitCommit()
+	if len(got) < 40 || !strings.HasSuffix(got, " (working tree)") {
+		t.Errorf("commit %q, want HEAD's hash marked (working tree)", got)
+	}
+	t.Chdir(t.TempDir())
+	if got := DetectGitCommit(); got != "" {
+		t.Errorf("outside a checkout: %q", got)
+	}
 }
