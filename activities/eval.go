@@ -158,6 +158,7 @@ type predRow struct {
 	Ranked       string  `parquet:"ranked,optional"`
 	Scores       string  `parquet:"scores,optional"`
 	Truncated    bool    `parquet:"truncated"`
+	MaskFallback string  `parquet:"mask_fallback,optional"`
 	LatencyMS    float64 `parquet:"latency_ms"`
 	PromptTokens int64   `parquet:"prompt_tokens"`
 	OutputTokens int64   `parquet:"output_tokens"`
@@ -172,12 +173,12 @@ func toRow(p eval.Prediction) predRow {
 		return string(b)
 	}
 	return predRow{ID: p.ID, Raw: p.Raw, TurnOutputs: enc(p.TurnOutputs, len(p.TurnOutputs) == 0),
-		Ranked: enc(p.Ranked, len(p.Ranked) == 0), Scores: enc(p.Scores, len(p.Scores) == 0), Truncated: p.Truncated,
+		Ranked: enc(p.Ranked, len(p.Ranked) == 0), Scores: enc(p.Scores, len(p.Scores) == 0), Truncated: p.Truncated, MaskFallback: p.MaskFallback,
 		LatencyMS: p.Cost.LatencyMS, PromptTokens: int64(p.Cost.PromptTokens), OutputTokens: int64(p.Cost.OutputTokens)}
 }
 
 func fromRow(r predRow) (eval.Prediction, error) {
-	p := eval.Prediction{ID: r.ID, Raw: r.Raw, Truncated: r.Truncated,
+	p := eval.Prediction{ID: r.ID, Raw: r.Raw, Truncated: r.Truncated, MaskFallback: r.MaskFallback,
 		Cost: eval.Cost{LatencyMS: r.LatencyMS, PromptTokens: int(r.PromptTokens), OutputTokens: int(r.OutputTokens)}}
 	for _, f := range []struct {
 		s string

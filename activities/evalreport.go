@@ -6,11 +6,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/report"
 	"github.com/cyclecore/mlmforge/eval/runner"
@@ -66,7 +67,7 @@ func (a *Activities) EvalReport(ctx context.Context, plan workflows.EvalPlan) (w
 		results = append(results, r)
 	}
 	machine, _ := report.DetectMachine()
-	lin := report.Lineage{GeneratedAt: time.Now().UTC(), GitCommit: gitCommit(), Machine: machine}
+	lin := report.Lineage{GeneratedAt: time.Now().UTC(), GitCommit: report.DetectGitCommit(), Machine: machine}
 	file, err := report.Write(plan.ReportDir, results, lin)
 	if err != nil {
 		return workflows.EvalResult{}, err
@@ -92,8 +93,12 @@ func (a *Activities) scoreJob(scorer *eval.Scorer, dir string, job workflows.Eva
 	if err != nil {
 		return report.Result{}, err
 	}
+	// The dataset shows under the name the user gave it (edgeintent@v4),
+	// never a record field such as an import's variant.
+	name, _, _ := strings.Cut(job.Dataset, "@")
 	res := report.Result{Report: rep, Variant: report.Variant{Shots: job.Shots, Constrained: job.Constrained},
-		Dataset: report.Dataset{Task: job.Task, Name: recs[0].Variant, Version: job.Version, Split: job.Split, N: len(recs)}}
+		Dataset: report.Dataset{Task: job.Task, Name: name, Version: job.Version, Split: job.Split, N: len(recs),
+			Variants: recordVariants(recs)}}
 	var wall float64
 	for s := 0; s < job.Shards; s++ {
 		var side shardSide
@@ -112,16 +117,13 @@ func (a *Activities) scoreJob(scorer *eval.Scorer, dir string, job workflows.Eva
 	return res, nil
 }
 
-// gitCommit is the VCS revision the binary was built from, when recorded.
-func gitCommit() string {
-	bi, ok := debug.ReadBuildInfo()
-	if !ok {
-		return ""
-	}
-	for _, s := range bi.Settings {
-		if s.Key == "vcs.revision" {
-			return s.Value
+// recordVariants lists the records' variants in first-seen order.
+func recordVariants(recs []datasets.Record) []string {
+	var out []string
+	for i := range recs {
+		if v := recs[i].Variant; v != "" && !slices.Contains(out, v) {
+			out = append(out, v)
 		}
 	}
-	return ""
+	return out
 }

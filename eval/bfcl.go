@@ -131,7 +131,8 @@ func readJSONLines[T any](r io.Reader, what string) ([]T, error) {
 
 // GoldCalls turns possible answers into one concrete call each: a
 // parameter whose acceptable values include "" is omitted unless the
-// function doc requires it (BFCL's data marks a few required parameters
+// function doc requires it (then it takes its first other value, or "" when
+// "" is its only acceptable value) (BFCL's data marks a few required parameters
 // optional, e.g. simple_python_200) or lists it at all (parallel_multiple_26
 // has a gold parameter that is not in the doc); every other parameter takes
 // its first acceptable value that is not "". Dict values and lists of dicts
@@ -165,6 +166,10 @@ func concreteParams(acc map[string][]any, doc *BFCLParam) map[string]any {
 		}
 		if v, ok := concreteValue(acc[k], sub); ok {
 			args[k] = v
+		} else if required {
+			// A required parameter whose only acceptable value is "" (BFCL
+			// live_simple has such answers) must be given, as "".
+			args[k] = ""
 		}
 	}
 	return args

@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"bytes"
 	"encoding/json"
 	"fmt"
 
@@ -31,13 +32,29 @@ func bfclCase(rec *datasets.Record) (*bfclRecord, error) {
 		return nil, nil
 	}
 	b := &bfclRecord{category: m.Category}
-	if err := json.Unmarshal(m.Functions, &b.funcs); err != nil {
+	if err := UnmarshalNumbers(m.Functions, &b.funcs); err != nil {
 		return nil, fmt.Errorf("record %q: field meta.functions: %w", rec.ID, err)
 	}
 	if len(m.PossibleAnswer) > 0 {
-		if err := json.Unmarshal(m.PossibleAnswer, &b.answers); err != nil {
+		if err := UnmarshalNumbers(m.PossibleAnswer, &b.answers); err != nil {
 			return nil, fmt.Errorf("record %q: field meta.possible_answer: %w", rec.ID, err)
 		}
 	}
 	return b, nil
+}
+
+// UnmarshalNumbers is json.Unmarshal with numbers decoded as json.Number, so
+// that 5 and 5.0 stay an int and a float (as Python's json.loads reads them,
+// which BFCL's type checks depend on) and large integers keep their digits.
+// Trailing data after the value is an error.
+func UnmarshalNumbers(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return fmt.Errorf("trailing data after the JSON value at offset %d", dec.InputOffset())
+	}
+	return nil
 }

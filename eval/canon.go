@@ -165,37 +165,6 @@ func writeString(b *bytes.Buffer, s string) {
 	b.Write(strconv.AppendQuote(buf[:0], s))
 }
 
-// leafKeys flattens v into "path=value" keys, the units of field F1:
-//
-//	object     one key per property, path + "." + name (an empty object is one leaf "{}")
-//	array      one key per element, path + "[]", value = the element's
-//	           order-insensitive canonical form (an empty array is one leaf "[]")
-//	scalar     one key, its canonical form
-//
-// An element of an array of objects is therefore one unit: it matches only
-// when all its fields (and nested arrays, as multisets) match.
-func leafKeys(v any, path string, out []string) []string {
-	switch x := v.(type) {
-	case map[string]any:
-		if len(x) == 0 {
-			return append(out, path+"={}")
-		}
-		for k, e := range x {
-			out = leafKeys(e, path+"."+k, out)
-		}
-		return out
-	case []any:
-		if len(x) == 0 {
-			return append(out, path+"=[]")
-		}
-		for _, e := range x {
-			out = append(out, path+"[]="+canonical(e, true))
-		}
-		return out
-	}
-	return append(out, path+"="+canonical(v, true))
-}
-
 // prf holds precision, recall and F1 of one comparison.
 type prf struct{ p, r, f float64 }
 

@@ -3,17 +3,9 @@ package eval
 import (
 	"encoding/csv"
 	"fmt"
-	"image/color"
 	"io"
-	"math"
 	"sort"
 	"strconv"
-
-	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette/brewer"
-	"gonum.org/v1/plot/plotter"
-	"gonum.org/v1/plot/vg"
-	"gonum.org/v1/plot/vg/draw"
 )
 
 // InvalidLabel names the confusion column of predictions outside the label set.
@@ -100,81 +92,6 @@ func (c *Confusion) WriteCSV(w io.Writer) error {
 	cw.Flush()
 	if err := cw.Error(); err != nil {
 		return fmt.Errorf("write confusion csv: %w", err)
-	}
-	return nil
-}
-
-// rateGrid is the row-normalized matrix as a plotter.GridXYZ, gold class 0
-// in the top row.
-type rateGrid struct {
-	rates [][]float64
-}
-
-func (g rateGrid) Dims() (c, r int)   { return len(g.rates[0]), len(g.rates) }
-func (g rateGrid) Z(c, r int) float64 { return g.rates[len(g.rates)-1-r][c] }
-func (g rateGrid) X(c int) float64    { return float64(c) }
-func (g rateGrid) Y(r int) float64    { return float64(r) }
-
-// WritePNG draws the matrix as a heat map of row-normalized rates (the share
-// of each gold class predicted as each column) and writes it as PNG. Every
-// class is labelled: the image grows with the number of classes so that the
-// labels of a 200-class taxonomy stay legible.
-func (c *Confusion) WritePNG(w io.Writer) error {
-	k := len(c.Labels)
-	if k == 0 {
-		return fmt.Errorf("write confusion png: no classes")
-	}
-	rates := make([][]float64, k)
-	for g, row := range c.Counts {
-		support := 0
-		for _, n := range row {
-			support += n
-		}
-		rates[g] = make([]float64, k+1)
-		for j, n := range row {
-			if support > 0 {
-				rates[g][j] = float64(n) / float64(support)
-			} else {
-				rates[g][j] = math.NaN()
-			}
-		}
-	}
-	// A sequential palette keeps zero white, so the few errors stand out.
-	pal, err := brewer.GetPalette(brewer.TypeSequential, "Blues", 9)
-	if err != nil {
-		return fmt.Errorf("confusion png palette: %w", err)
-	}
-	h := plotter.NewHeatMap(rateGrid{rates}, pal)
-	h.Min, h.Max = 0, 1
-	h.Rasterized = true // one image instead of 40,000 rectangles for 200 classes
-	h.NaN = color.Gray{Y: 230}
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("Confusion (%d classes, row-normalized)", k)
-	p.X.Label.Text, p.Y.Label.Text = "predicted", "gold"
-	p.Add(h)
-	cell, font := vg.Points(12), vg.Points(7)
-	if k > 60 {
-		cell, font = vg.Points(9), vg.Points(5.5)
-	}
-	xt, yt := make([]plot.Tick, k+1), make([]plot.Tick, k)
-	for j := 0; j <= k; j++ {
-		xt[j] = plot.Tick{Value: float64(j), Label: c.column(j)}
-	}
-	for g := 0; g < k; g++ {
-		yt[g] = plot.Tick{Value: float64(k - 1 - g), Label: c.Labels[g]}
-	}
-	p.X.Tick.Marker, p.Y.Tick.Marker = plot.ConstantTicks(xt), plot.ConstantTicks(yt)
-	p.X.Tick.Label.Font.Size, p.Y.Tick.Label.Font.Size = font, font
-	p.X.Tick.Label.Rotation = math.Pi / 2
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YCenter
-	p.X.Padding, p.Y.Padding = 0, 0
-	margin := vg.Points(40) + font*28 // room for the longest labels
-	wt, err := p.WriterTo(margin+cell*vg.Length(k+1), margin+cell*vg.Length(k), "png")
-	if err != nil {
-		return fmt.Errorf("render confusion png: %w", err)
-	}
-	if _, err := wt.WriteTo(w); err != nil {
-		return fmt.Errorf("write confusion png: %w", err)
 	}
 	return nil
 }

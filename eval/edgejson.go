@@ -80,29 +80,28 @@ func newJSONScorer(cat *schemas.Catalog) *jsonScorer {
 	return &jsonScorer{cat: cat, level: map[string]*jsonAcc{}}
 }
 
-// schema is the record's JSON schema: the catalog schema its cell names, or,
-// for imported records (SNIPS slots), the schema the importer stored in
-// Meta.schema, compiled once per distinct schema.
+// schema is the record's JSON schema (RecordSchema): the schema an importer
+// stored in Meta.schema, compiled once per distinct schema, else the catalog
+// schema its cell names.
 func (s *jsonScorer) schema(rec *datasets.Record) (*jsonschema.Schema, error) {
-	sch, err := s.cat.CompiledSchema(rec.Cell)
-	if err == nil {
+	raw, ok := metaSchema(rec)
+	if !ok {
+		sch, err := s.cat.CompiledSchema(rec.Cell)
+		if err != nil {
+			return nil, fmt.Errorf("record %q: no schema: meta has none and field cell: %w", rec.ID, err)
+		}
 		return sch, nil
 	}
-	var meta struct {
-		Schema json.RawMessage `json:"schema"`
-	}
-	if rec.Meta == "" || json.Unmarshal([]byte(rec.Meta), &meta) != nil || len(meta.Schema) == 0 {
-		return nil, fmt.Errorf("record %q: field cell (the schema id): %w", rec.ID, err)
-	}
-	key := string(meta.Schema)
+	key := string(raw)
 	if c, ok := s.imported[key]; ok {
 		return c, nil
 	}
-	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(meta.Schema))
+	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(raw))
 	if err != nil {
 		return nil, fmt.Errorf("record %q: field meta.schema: %w", rec.ID, err)
 	}
 	c := jsonschema.NewCompiler()
+	c.DefaultDraft(jsonschema.Draft2020)
 	if err := c.AddResource("meta.json", doc); err != nil {
 		return nil, fmt.Errorf("record %q: field meta.schema: %w", rec.ID, err)
 	}
@@ -150,7 +149,7 @@ func (s *jsonScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	if !failed {
 		exact = canonical(pred, false) == canonical(gold, false)
 		complies = sch.Validate(pred) == nil
-		m = multisetPRF(leafKeys(pred, "$", nil), leafKeys(gold, "$", nil))
+		m = jsonFieldPRF(pred, gold)
 	}
 	s.all.add(failed, exact, complies, m)
 	acc := s.level[level]

@@ -88,6 +88,8 @@ type FuncCallMetrics struct {
 	MultiTurnState Rate `json:"multi_turn_state"`
 	// ByScenario breaks ExampleAccuracy down by scenario.
 	ByScenario map[string]ScenarioScores `json:"by_scenario"`
+	// BFCL holds BFCL's own figures when the records are imported BFCL cases.
+	BFCL *BFCLMetrics `json:"bfcl,omitempty"`
 }
 
 // funcScorer scores EdgeFuncCall examples.
@@ -102,6 +104,7 @@ type funcScorer struct {
 	rec                        ErrorRecovery
 	multi, state               Rate
 	byScenario                 map[string]*Rate
+	bfclAcc                    bfclAcc
 }
 
 func newFuncScorer(cat *schemas.Catalog) (*funcScorer, error) {
@@ -153,6 +156,12 @@ func (s *funcScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	if failed {
 		s.parseFail++
 	}
+	var verdict *ASTResult
+	if s.bfcl != nil {
+		v := s.bfcl.verdict(turns, res.ParseError)
+		verdict, res.AST = &v, &v
+		s.bfclAcc.add(s.bfcl.category, v.Valid)
+	}
 	allRight := !failed && len(turns) == len(gold.Turns)
 	metrics := map[string]float64{}
 	for i, gt := range gold.Turns {
@@ -161,14 +170,20 @@ func (s *funcScorer) score(rec *datasets.Record, res *ExampleResult) error {
 			pt = &turns[i]
 		}
 		right := turnRight(pt, gt)
+		if verdict != nil {
+			right = verdict.Valid // BFCL's verdict, over every acceptable value
+		}
 		allRight = allRight && right
 		s.turns.add(right)
 		if gt.Action == generator.ActionCall {
-			s.scoreCallTurn(pt, gt, metrics)
+			s.scoreCallTurn(pt, gt, metrics, res)
 		}
 		s.scoreRecovery(pt, gt, i > 0 && gold.Turns[i-1].Action == generator.ActionAsk, right)
 	}
 	correct := allRight
+	if verdict != nil {
+		correct = verdict.Valid
+	}
 	if gold.Scenario == schemas.MultiTurn {
 		success, state, err := s.execute(turns, gold)
 		if err != nil {
@@ -191,8 +206,9 @@ func (s *funcScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	return nil
 }
 
-// scoreCallTurn adds one gold call turn's call metrics.
-func (s *funcScorer) scoreCallTurn(pt *Turn, gt generator.GoldTurn, metrics map[string]float64) {
+// scoreCallTurn adds one gold call turn's call metrics and keeps its AST
+// verdict in res.
+func (s *funcScorer) scoreCallTurn(pt *Turn, gt generator.GoldTurn, metrics map[string]float64, res *ExampleResult) {
 	s.callTurns++
 	var pred []generator.Call
 	if pt != nil {
@@ -202,24 +218,25 @@ func (s *funcScorer) scoreCallTurn(pt *Turn, gt generator.GoldTurn, metrics map[
 	ce := pt != nil && callsMatch(pred, gt.Calls)
 	m := prf{}
 	if pt != nil {
-		m = multisetPRF(callLeaves(pred), callLeaves(gt.Calls))
-		if len(callLeaves(gt.Calls)) == 0 && len(callLeaves(pred)) == 0 {
+		var leaves int
+		if m, leaves = callFieldPRF(pred, gt.Calls); leaves == 0 {
 			m = prf{b2f(fe), b2f(fe), b2f(fe)}
 		}
 	}
 	var ast bool
 	switch {
-	case pt == nil:
 	case s.bfcl != nil:
-		// An imported BFCL case: the checker sees every acceptable value and
+		// An imported BFCL case: the verdict saw every acceptable value and
 		// the function docs it was asked with, not just the target's first value.
-		out := make([]BFCLCall, len(pred))
-		for i, c := range pred {
-			out[i] = BFCLCall{Name: c.Name, Args: c.Arguments}
-		}
-		ast = CheckAST(s.bfcl.category, s.bfcl.funcs, out, s.bfcl.answers).Valid
+		ast = res.AST.Valid
+	case pt == nil && res.ParseError != "":
+		keepAST(res, astFail("ast_decoder:decoder_failed", "output does not decode as function calls: %s", res.ParseError))
+	case pt == nil:
+		keepAST(res, astFail("ast_decoder:missing_turn", "no predicted turn for this gold call turn"))
 	default:
-		ast = s.checkAST(pred, gt.Calls).Valid
+		r := s.checkAST(pred, gt.Calls)
+		ast = r.Valid
+		keepAST(res, r)
 	}
 	s.fexact += b2f(fe)
 	s.cexact += b2f(ce)
@@ -332,16 +349,4 @@ func argsValue(args map[string]any) any {
 		return map[string]any{}
 	}
 	return args
-}
-
-// callLeaves flattens calls into "function.param=value" leaves; a call
-// without arguments contributes none.
-func callLeaves(calls []generator.Call) []string {
-	var out []string
-	for _, c := range calls {
-		for k, v := range c.Arguments {
-			out = leafKeys(v, c.Name+"."+k, out)
-		}
-	}
-	return out
 }

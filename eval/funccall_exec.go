@@ -188,5 +188,6 @@ func (s *funcScorer) metrics() *FuncCallMetrics {
 	for sc, r := range s.byScenario {
 		m.ByScenario[sc] = ScenarioScores{N: r.Total, Accuracy: r.Rate}
 	}
+	m.BFCL = s.bfclAcc.metrics()
 	return m
 }

@@ -48,7 +48,8 @@ func parseFuncCall(p *Prediction) ([]Turn, error) {
 //	{"turns": [turn, ...]}                    a whole dialogue (the shape of the gold target)
 //	{"action", "calls", "missing", "invalid", "message"}   one turn (the shape of a gold turn)
 //	{"name", "arguments"}                     one turn with one call
-//	[call, ...]                               one turn with these calls ([] = no call)
+//	[call, ...]                               one turn with these calls ([] and [{}] = no call)
+//	[f(a=1), g(b='x')] or f(a=1)              prompt-style calls (BFCL's prompting format)
 //
 // A call is {"name", "arguments"} ("parameters" and "args" are synonyms;
 // arguments may be an object or a string holding one, as OpenAI tool calls
@@ -57,6 +58,15 @@ func parseFuncCall(p *Prediction) ([]Turn, error) {
 // are wrong types (a non-string name, arguments that are not an object).
 func parseOutput(raw string) ([]Turn, error) {
 	s := stripFence(raw)
+	if looksLikePyCall(s) {
+		calls, err := parsePyCalls(s)
+		if err == nil {
+			return []Turn{inferAction(Turn{Calls: calls})}, nil
+		}
+		if s[0] != '[' {
+			return nil, err // a call cut off or garbled: not a message
+		}
+	}
 	if s == "" || (s[0] != '{' && s[0] != '[' && s[0] != '"') {
 		return []Turn{inferAction(Turn{Message: s})}, nil
 	}
@@ -68,6 +78,11 @@ func parseOutput(raw string) ([]Turn, error) {
 	case string:
 		return []Turn{inferAction(Turn{Message: x})}, nil
 	case []any:
+		if len(x) == 1 {
+			if m, ok := x[0].(map[string]any); ok && len(m) == 0 {
+				return []Turn{inferAction(Turn{})}, nil // [{}]: BFCL's empty output, no call
+			}
+		}
 		calls, err := parseCalls(x)
 		if err != nil {
 			return nil, err

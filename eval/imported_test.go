@@ -40,3 +40,25 @@ func TestImportedDatasets(t *testing.T) {
 		t.Error("a record with neither a catalog schema nor Meta.schema scored")
 	}
 }
+
+// TestIntentLabelsNormalizedOnBothSides: a class with capitals scores when the
+// model writes it in any case, and the confusion matrix names it as written.
+func TestIntentLabelsNormalizedOnBothSides(t *testing.T) {
+	s := testScorer(t)
+	recs := []datasets.Record{
+		{ID: "b1", Task: "edgeintent", Variant: "bank", Target: `{"intent":"Check_Balance"}`, Input: "balance?"},
+		{ID: "b2", Task: "edgeintent", Variant: "bank", Target: `{"intent":"Transfer-Money"}`, Input: "send 5"},
+	}
+	preds := []Prediction{{ID: "b1", Raw: `{"intent": "Check_Balance"}`}, {ID: "b2", Raw: "transfer money"}}
+	rep, err := s.Score(recs, preds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := rep.EdgeIntent
+	if m.Top1 != 1 || m.Invalid != 0 || m.MacroF1 != 1 {
+		t.Errorf("metrics %+v, want every label right", m)
+	}
+	if m.PerClass["Check_Balance"].F1 != 1 || len(m.MostConfused) != 0 {
+		t.Errorf("per class %+v, confused %+v", m.PerClass, m.MostConfused)
+	}
+}

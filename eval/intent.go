@@ -85,21 +85,25 @@ func (s *intentScorer) addTaxonomy(ref string) error {
 		}
 		s.seen[ref] = true
 		for _, l := range labels {
-			if _, ok := s.index[l]; !ok {
-				s.index[l] = len(s.labels)
-				s.labels = append(s.labels, l)
-			}
+			s.addLabel(l)
 		}
 		return nil
 	}
 	s.seen[ref] = true
 	for _, c := range tax.Classes {
-		if _, ok := s.index[c.ID]; !ok {
-			s.index[c.ID] = len(s.labels)
-			s.labels = append(s.labels, c.ID)
-		}
+		s.addLabel(c.ID)
 	}
 	return nil
+}
+
+// addLabel adds a class, indexed by its normalized form (NormLabel), the
+// form predictions are read in; the label set shows the first spelling.
+func (s *intentScorer) addLabel(l string) {
+	n := NormLabel(l)
+	if _, ok := s.index[n]; !ok {
+		s.index[n] = len(s.labels)
+		s.labels = append(s.labels, l)
+	}
 }
 
 // intentParsed is the parsed form of an EdgeIntent prediction.
@@ -118,7 +122,8 @@ func (s *intentScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	if err := s.addTaxonomy(rec.Variant); err != nil {
 		return fmt.Errorf("record %q: field variant: %w", rec.ID, err)
 	}
-	g, ok := s.index[gold.Intent]
+	goldLabel := NormLabel(gold.Intent)
+	g, ok := s.index[goldLabel]
 	if !ok {
 		return fmt.Errorf("record %q: field target: intent %q is not a class of taxonomy %s", rec.ID, gold.Intent, rec.Variant)
 	}
@@ -137,8 +142,8 @@ func (s *intentScorer) score(rec *datasets.Record, res *ExampleResult) error {
 	p, valid := s.index[label]
 	s.n++
 	s.record(g, p, valid)
-	hit1 := valid && label == gold.Intent
-	hitK := slices.Contains(ranking[:min(TopK, len(ranking))], gold.Intent)
+	hit1 := valid && p == g
+	hitK := slices.Contains(ranking[:min(TopK, len(ranking))], goldLabel)
 	if hit1 {
 		s.top1++
 	}
@@ -163,7 +168,7 @@ func (s *intentScorer) record(g, p int, valid bool) {
 }
 
 // parseIntentLabel reads the predicted class: {"intent": "x"} or "x" as JSON,
-// or the plain text, normalized by normLabel. Truncated or malformed JSON is an
+// or the plain text, normalized by NormLabel. Truncated or malformed JSON is an
 // error; plain text that names no class is simply an invalid label.
 func parseIntentLabel(raw string) (string, error) {
 	s := stripFence(raw)
@@ -177,21 +182,24 @@ func parseIntentLabel(raw string) (string, error) {
 		}
 		switch x := v.(type) {
 		case string:
-			return normLabel(x), nil
+			return NormLabel(x), nil
 		case map[string]any:
 			if l, ok := x["intent"].(string); ok {
-				return normLabel(l), nil
+				return NormLabel(l), nil
 			}
 			return "", fmt.Errorf(`JSON object has no string "intent"`)
 		}
 		return "", fmt.Errorf("JSON %s is not a label", pyType(toPy(v)))
 	}
-	return normLabel(s), nil
+	return NormLabel(s), nil
 }
 
-// normLabel lowercases a label, trims quotes, backticks and a final period,
-// and joins words with underscores: "Set Timer." -> "set_timer".
-func normLabel(s string) string {
+// NormLabel is the form in which intent labels are compared, gold and
+// predicted alike: lower case, surrounding quotes, backticks and a final
+// period trimmed, words (split at spaces, tabs, newlines and hyphens) joined
+// with underscores: "Set Timer." and "set-timer" are "set_timer". Two labels
+// of a label set with one normal form are one class.
+func NormLabel(s string) string {
 	s = strings.ToLower(strings.TrimSpace(s))
 	s = strings.Trim(s, "\"'`")
 	s = strings.TrimSuffix(strings.TrimSpace(s), ".")
@@ -204,7 +212,7 @@ func rankIntents(p Prediction) []string {
 	var out []string
 	if len(p.Ranked) > 0 {
 		for _, l := range p.Ranked {
-			out = append(out, normLabel(l))
+			out = append(out, NormLabel(l))
 		}
 		return out
 	}
@@ -218,7 +226,7 @@ func rankIntents(p Prediction) []string {
 		return strings.Compare(a, b)
 	})
 	for i := range out {
-		out[i] = normLabel(out[i])
+		out[i] = NormLabel(out[i])
 	}
 	return out
 }

@@ -20,6 +20,10 @@ type Prediction struct {
 	Scores map[string]float64 `json:"scores,omitempty"`
 	// Truncated is set by the runner when generation stopped at its token limit.
 	Truncated bool `json:"truncated,omitempty"`
+	// MaskFallback, in a constrained run, says why this example was decoded
+	// without the JSON-Schema mask (a schema the mask cannot compile); the
+	// report counts such examples.
+	MaskFallback string `json:"mask_fallback,omitempty"`
 	// Cost holds the example's timing and token counts.
 	Cost Cost `json:"cost"`
 	// Parsed is the parsed form the metrics used, as JSON: the object
@@ -54,6 +58,11 @@ type ExampleResult struct {
 	Correct bool `json:"correct"`
 	// Metrics are the example's per-metric values (names as in the task metrics).
 	Metrics map[string]float64 `json:"metrics,omitempty"`
+	// AST is the BFCL AST checker's verdict on an EdgeFuncCall example: for
+	// an imported BFCL case the example's verdict, else its first rejected
+	// call turn (or its last call turn when every one passed); nil when the
+	// example has no call turn and is no BFCL case.
+	AST *ASTResult `json:"ast,omitempty"`
 }
 
 // marshalParsed encodes a parsed form; values come from JSON, so it never fails

@@ -37,6 +37,9 @@ type Report struct {
 	N int `json:"n"`
 	// MissingPredictions counts records without a prediction; they score as failures.
 	MissingPredictions int `json:"missing_predictions"`
+	// MaskFallbacks counts predictions of a constrained run decoded without
+	// the JSON-Schema mask (Prediction.MaskFallback).
+	MaskFallbacks int `json:"mask_fallbacks,omitempty"`
 	// EdgeJSON, EdgeIntent and EdgeFuncCall are set for tasks present.
 	EdgeJSON     *JSONMetrics     `json:"edgejson,omitempty"`
 	EdgeIntent   *IntentMetrics   `json:"edgeintent,omitempty"`
@@ -72,6 +75,9 @@ func (s *Scorer) Score(records []datasets.Record, preds []Prediction) (*Report, 
 			res.Parsed, res.ParseError = nil, ""
 			costs = append(costs, preds[j].Cost)
 			used++
+			if preds[j].MaskFallback != "" {
+				rep.MaskFallbacks++
+			}
 		} else {
 			res.Prediction = Prediction{ID: rec.ID, ParseError: "no prediction for this record"}
 			res.Missing = true

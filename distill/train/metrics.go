@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -11,6 +12,7 @@ import (
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
 
 	"github.com/cyclecore/mlmforge/datasets"
 )
@@ -92,6 +94,14 @@ func writeLossPlot(path string, st *State) error {
 	if err := addEvalCurves(p, st.Evals); err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
+	if err := addBestMarker(p, st); err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	if n := len(st.History); n > 0 {
+		// Room right of the last step, so that a marker there is drawn whole.
+		last := float64(max(st.History[n-1].Step, lastEvalStep(st.Evals)))
+		p.X.Max = last + math.Max(1, 0.02*last)
+	}
 	p.Legend.Top = true
 	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
 	if err != nil {
@@ -135,6 +145,7 @@ func addEvalCurves(p *plot.Plot, evals []EvalMetrics) error {
 		}
 		c := taskColors[i%len(taskColors)]
 		l.Color, s.Color = c, c
+		evalMarker(s)
 		p.Add(l, s)
 		p.Legend.Add("eval "+name, l, s)
 	}
@@ -147,11 +158,41 @@ func addEvalCurves(p *plot.Plot, evals []EvalMetrics) error {
 		return fmt.Errorf("eval loss: %w", err)
 	}
 	l.Color, s.Color = evalColor, evalColor
+	evalMarker(s)
 	label := "eval"
 	if len(names) > 0 {
 		label, l.Dashes = "eval mean", []vg.Length{vg.Points(4), vg.Points(3)}
 	}
 	p.Add(l, s)
 	p.Legend.Add(label, l, s)
+	return nil
+}
+
+// evalMarker draws every evaluation as a filled dot, visible over the train curve.
+func evalMarker(s *plotter.Scatter) {
+	s.GlyphStyle.Shape = draw.CircleGlyph{}
+	s.GlyphStyle.Radius = vg.Points(3)
+}
+
+// lastEvalStep is the step of the last evaluation, 0 without one.
+func lastEvalStep(evals []EvalMetrics) int {
+	if len(evals) == 0 {
+		return 0
+	}
+	return evals[len(evals)-1].Step
+}
+
+// addBestMarker rings the best evaluation (the checkpoint kept as best).
+func addBestMarker(p *plot.Plot, st *State) error {
+	if st.BestEvalLoss == nil || st.BestStep == 0 || math.IsNaN(*st.BestEvalLoss) || math.IsInf(*st.BestEvalLoss, 0) {
+		return nil
+	}
+	s, err := plotter.NewScatter(plotter.XYs{{X: float64(st.BestStep), Y: *st.BestEvalLoss}})
+	if err != nil {
+		return fmt.Errorf("best eval: %w", err)
+	}
+	s.GlyphStyle.Shape, s.GlyphStyle.Radius, s.GlyphStyle.Color = draw.RingGlyph{}, vg.Points(6), evalColor
+	p.Add(s)
+	p.Legend.Add(fmt.Sprintf("best eval (step %d)", st.BestStep), s)
 	return nil
 }

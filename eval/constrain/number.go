@@ -4,13 +4,19 @@ import "math"
 
 // Number phases.
 const (
-	nBegin uint8 = iota // nothing read
-	nSign               // after '-'
-	nZero               // after a leading 0
-	nInt                // inside the integer digits
-	nDot                // after '.'
-	nFrac               // inside the fraction digits
+	nBegin   uint8 = iota // nothing read
+	nSign                 // after '-'
+	nZero                 // after a leading 0
+	nInt                  // inside the integer digits
+	nDot                  // after '.'
+	nFrac                 // inside the fraction digits
+	nExp                  // after 'e' or 'E'
+	nExpSign              // after the exponent's sign
+	nExpInt               // inside the exponent digits
 )
+
+// maxExpDigits bounds an exponent's digits (float64 needs three).
+const maxExpDigits = 3
 
 // Digit limits of generated numbers: float64 holds them exactly enough, and
 // they stop a model from writing digits forever.
@@ -43,6 +49,15 @@ func (f *frame) stepNumber(b byte) int {
 		f.phase, f.scale, f.cur = nDot, 0.1, 0
 	case (f.phase == nDot || f.phase == nFrac) && digit && f.cur < maxFracDigits:
 		f.phase, f.val, f.scale, f.cur = nFrac, f.val+d*f.scale, f.scale/10, f.cur+1
+	case (f.phase == nZero || f.phase == nInt || f.phase == nFrac) && (b == 'e' || b == 'E') && !f.n.integer:
+		f.phase, f.pos, f.esc, f.utf = nExp, 0, 0, 0
+	case f.phase == nExp && (b == '+' || b == '-'):
+		f.phase = nExpSign
+		if b == '-' {
+			f.utf = 1
+		}
+	case (f.phase == nExp || f.phase == nExpSign || f.phase == nExpInt) && digit && f.esc < maxExpDigits:
+		f.phase, f.pos, f.esc = nExpInt, f.pos*10+int32(d), f.esc+1
 	default:
 		if f.numEndable() {
 			return numEnd
@@ -57,10 +72,15 @@ func (f *frame) stepNumber(b byte) int {
 
 // numEndable reports whether the number read so far is whole and in bounds.
 func (f *frame) numEndable() bool {
-	if f.phase != nZero && f.phase != nInt && f.phase != nFrac {
+	if f.phase != nZero && f.phase != nInt && f.phase != nFrac && f.phase != nExpInt {
 		return false
 	}
 	v := f.val
+	if f.phase == nExpInt {
+		if v = scaled(v, f.exponent()); math.IsInf(v, 0) {
+			return false
+		}
+	}
 	if f.neg {
 		v = -v
 	}
@@ -68,15 +88,75 @@ func (f *frame) numEndable() bool {
 	return (v > n.min || (v == n.min && !n.exclMin)) && (v < n.max || (v == n.max && !n.exclMax))
 }
 
+// exponent is the signed exponent read so far.
+func (f *frame) exponent() int {
+	if f.utf == 1 {
+		return -int(f.pos)
+	}
+	return int(f.pos)
+}
+
+// expViable reports whether some exponent that continues the digits read
+// so far puts the mantissa inside the bounds: the exponents reachable from
+// k digits d are d, then d·10+x, ... up to maxExpDigits digits.
+func (f *frame) expViable() bool {
+	signs := []int{1, -1}
+	if f.phase != nExp {
+		signs = []int{1 - 2*int(f.utf)}
+	}
+	for _, sign := range signs {
+		lo, hi := int(f.pos), int(f.pos)
+		for k := int(f.esc); k <= maxExpDigits; k++ {
+			for e := lo; e <= hi && k > 0; e++ { // k == 0: no digit yet, an exponent needs one
+				if v := scaled(f.val, sign*e); !math.IsInf(v, 0) && f.reach(v, v) {
+					return true
+				}
+			}
+			lo, hi = lo*10, hi*10+9
+		}
+	}
+	return false
+}
+
+// expRescue reports whether a mantissa that cannot end in the bounds by its
+// digits alone may still reach them through an exponent, in the ranges
+// where encoding/json writes one (magnitudes under 1e-6 or from 1e21): a
+// gold 5e-07 under maximum 1 must not be masked at its "5".
+func (f *frame) expRescue() bool {
+	if f.n.integer || f.phase == nSign || f.phase == nBegin {
+		return false
+	}
+	return f.reach(math.SmallestNonzeroFloat64, 1e-6) || f.reach(1e21, math.MaxFloat64)
+}
+
 // numViable reports whether some continuation of the number read so far
-// ends inside the bounds. The values reachable from a prefix form a few
-// intervals of magnitudes: a prefix of integer digits d can grow into
-// [d·10^j, (d+1)·10^j) for every count j of digits still allowed.
+// ends inside the bounds: by its digits (numViableDigits), or through an
+// exponent (expViable, expRescue).
 func (f *frame) numViable() bool {
-	n := f.n
-	if !n.hasBounds {
+	switch {
+	case f.phase == nExp || f.phase == nExpSign || f.phase == nExpInt:
+		return f.expViable() // also without bounds: the value must stay finite
+	case !f.n.hasBounds:
 		return true
 	}
+	return f.numViableDigits() || f.expRescue()
+}
+
+// scaled is a mantissa times 10^e: 0 for a zero mantissa whatever e, ±Inf
+// past float64's range.
+func scaled(val float64, e int) float64 {
+	if val == 0 {
+		return 0
+	}
+	return val * math.Pow10(e)
+}
+
+// numViableDigits reports whether some continuation of the number read so far
+// ends inside the bounds without an exponent. The values reachable from a prefix form a few
+// intervals of magnitudes: a prefix of integer digits d can grow into
+// [d·10^j, (d+1)·10^j) for every count j of digits still allowed.
+func (f *frame) numViableDigits() bool {
+	n := f.n
 	switch f.phase {
 	case nSign:
 		return f.reach(0, math.Pow10(maxIntDigits))

@@ -67,7 +67,12 @@ func TestRecognizerTable(t *testing.T) {
 		{"whitespace", `{ ` + base + `}`, false},
 		{"incomplete", `{` + base, false},
 		{"leading zero", `{` + base + `,"qty":05}`, false},
-		{"exponent", `{` + base + `,"price":1e2}`, false},
+		{"exponent", `{` + base + `,"price":1e2}`, true},
+		{"negative exponent", `{` + base + `,"price":5E-1}`, true},
+		{"exponent past the exclusive maximum", `{` + base + `,"price":1e3}`, false},
+		{"exponent below the minimum", `{` + base + `,"price":1e-1}`, false},
+		{"exponent on an integer", `{` + base + `,"qty":1e1}`, false},
+		{"exponent without digits", `{` + base + `,"price":1e}`, false},
 		{"control char in string", "{\"id\":\"ORD-1234\",\"status\":\"open\",\"items\":[{\"sku\":\"a\x01\"}]}", false},
 		{"invalid utf8", "{\"id\":\"ORD-1234\",\"status\":\"open\",\"items\":[{\"sku\":\"\xc3\x28\"}]}", false},
 		{"surrogate utf8", "{\"id\":\"ORD-1234\",\"status\":\"open\",\"items\":[{\"sku\":\"\xed\xa0\x80\"}]}", false},
@@ -191,13 +196,17 @@ func TestStateAPI(t *testing.T) {
 func TestCompileErrors(t *testing.T) {
 	for _, s := range []string{
 		`{"type":"object","$ref":"#/x"}`,
-		`{"allOf":[{"type":"string"}]}`,
+		`{"$ref":"https://example.com/schema.json"}`,
+		`{"$ref":"#/$defs/a","$defs":{"a":{"$ref":"#/$defs/b"},"b":{"$ref":"#/$defs/a"}}}`,
+		`{"allOf":[{"type":"string"},{"type":"integer"}]}`,
+		`{"allOf":[{"type":"string","pattern":"a"},{"pattern":"b"}]}`,
 		`{"type":"strin"}`,
-		`{"anyOf":[{"type":"string"},{"type":"string","enum":["a"]}]}`,
+		`{"anyOf":[{"type":"string"},{}]}`,
 		`{"type":"string","pattern":"("}`,
 		`{"type":"string","enum":[1,2]}`,
-		`{"type":"object","properties":{"a":{}},"required":["b"]}`,
-		`{"type":"array","uniqueItems":true}`,
+		`{"type":"object","properties":{"a":{}},"required":["b"],"additionalProperties":false}`,
+		`{"type":"array","contains":{"type":"string"}}`,
+		`{"type":"number","minimum":5,"exclusiveMaximum":5}`,
 	} {
 		if _, err := Compile(json.RawMessage(s)); err == nil {
 			t.Errorf("Compile(%s) succeeded", s)

@@ -9,9 +9,12 @@ import (
 	"strings"
 )
 
-// setAlternatives compiles anyOf/oneOf and checks that a value's first byte
-// tells its alternative.
-func (n *node) setAlternatives(s map[string]any, path string) error {
+// setAlternatives compiles anyOf/oneOf (oneOf as anyOf). The alternative
+// of a value must be known from its first byte, so alternatives that can
+// start with the same byte (two objects, two strings) are merged into one
+// that accepts what either accepts (unionSchemas): the mask then accepts a
+// superset, and the scorer's schema check judges the rest.
+func (c *compiler) setAlternatives(n *node, s map[string]any, path string) error {
 	for i := range n.first {
 		n.first[i] = -1
 	}
@@ -30,6 +33,7 @@ func (n *node) setAlternatives(s map[string]any, path string) error {
 		if n.lits != nil {
 			return fmt.Errorf("%s.%s: enum/const next to %s is unsupported", path, k, k)
 		}
+		var groups []map[string]any
 		for i, a := range list {
 			m, err := asSchema(a)
 			if err != nil {
@@ -45,23 +49,58 @@ func (n *node) setAlternatives(s map[string]any, path string) error {
 			for kk, vv := range m {
 				merged[kk] = vv
 			}
-			an, err := compileNode(merged, fmt.Sprintf("%s.%s[%d]", path, k, i))
+			if groups, err = c.addAlternative(groups, merged, fmt.Sprintf("%s.%s[%d]", path, k, i)); err != nil {
+				return err
+			}
+		}
+		for i, g := range groups {
+			an, err := c.compile(g, fmt.Sprintf("%s.%s[%d]", path, k, i))
 			if err != nil {
 				return err
 			}
 			for b := range 256 {
-				if !an.canStart(byte(b)) {
-					continue
+				if an.canStart(byte(b)) {
+					n.first[b] = int8(i)
 				}
-				if n.first[b] >= 0 {
-					return fmt.Errorf("%s.%s: alternatives %d and %d both accept values starting with %q", path, k, n.first[b], i, rune(b))
-				}
-				n.first[b] = int8(i)
 			}
 			n.alts = append(n.alts, an)
 		}
 	}
 	return nil
+}
+
+// addAlternative adds alternative m to groups, merging it with every group
+// whose values can start with a byte m's values can start with.
+func (c *compiler) addAlternative(groups []map[string]any, m map[string]any, path string) ([]map[string]any, error) {
+	for {
+		an, err := c.compile(m, path)
+		if err != nil {
+			return nil, err
+		}
+		overlap := -1
+		for j, g := range groups {
+			gn, err := c.compile(g, path)
+			if err != nil {
+				return nil, err
+			}
+			for b := range 256 {
+				if an.canStart(byte(b)) && gn.canStart(byte(b)) {
+					overlap = j
+					break
+				}
+			}
+			if overlap >= 0 {
+				break
+			}
+		}
+		if overlap < 0 {
+			return append(groups, m), nil
+		}
+		if m, err = c.unionSchemas(groups[overlap], m, path); err != nil {
+			return nil, err
+		}
+		groups = slices.Delete(groups, overlap, overlap+1)
+	}
 }
 
 // canStart reports whether a value of n may start with byte b.
@@ -109,9 +148,11 @@ func (n *node) setLiterals(v any, path string) error {
 	return nil
 }
 
-// parseRequired returns the set of required properties, which must all be
-// declared in props.
-func parseRequired(v any, props map[string]any, path string) (map[string]bool, error) {
+// parseRequired returns the set of required properties. A required name
+// that props does not declare is added to props with the
+// additionalProperties schema (true: any value), since a valid object must
+// hold it; with additionalProperties false no object is valid, an error.
+func parseRequired(v any, props map[string]any, addl any, path string) (map[string]bool, error) {
 	req := map[string]bool{}
 	if v == nil {
 		return req, nil
@@ -126,7 +167,17 @@ func parseRequired(v any, props map[string]any, path string) (map[string]bool, e
 			return nil, fmt.Errorf("%s.required: want strings, got %v", path, r)
 		}
 		if _, declared := props[name]; !declared {
-			return nil, fmt.Errorf("%s.required: %q is not a declared property (free required keys are unsupported)", path, name)
+			switch a := addl.(type) {
+			case nil:
+				props[name] = true
+			case bool:
+				if !a {
+					return nil, fmt.Errorf("%s.required: %q is not declared and additionalProperties is false: no object is valid", path, name)
+				}
+				props[name] = true
+			default:
+				props[name] = a
+			}
 		}
 		req[name] = true
 	}

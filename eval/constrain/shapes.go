@@ -144,7 +144,42 @@ func mergeSchemas(a, b map[string]any) map[string]any {
 			}
 		}
 		out["properties"] = props
-		out["additionalProperties"] = false
+		// Free keys stay allowed when either side allows them; a property
+		// is required only when both sides require it.
+		if a["additionalProperties"] == false && b["additionalProperties"] == false {
+			out["additionalProperties"] = false
+		}
+		if req := intersectStrings(a["required"], b["required"]); len(req) > 0 {
+			out["required"] = req
+		}
+	}
+	return out
+}
+
+// intersectStrings returns the strings two JSON arrays (or []string) share,
+// in a's order.
+func intersectStrings(a, b any) []any {
+	toList := func(v any) []string {
+		switch x := v.(type) {
+		case []string:
+			return x
+		case []any:
+			var out []string
+			for _, e := range x {
+				if s, ok := e.(string); ok {
+					out = append(out, s)
+				}
+			}
+			return out
+		}
+		return nil
+	}
+	lb := toList(b)
+	var out []any
+	for _, s := range toList(a) {
+		if slices.Contains(lb, s) {
+			out = append(out, s)
+		}
 	}
 	return out
 }

@@ -280,10 +280,10 @@ func (s *State) stepArray(b byte, a *arena) bool {
 		if n.maxItems == 0 {
 			return false
 		}
-		s.push(n.items, a)
+		s.push(n.itemAt(0), a)
 		return s.startValue(b)
 	case aComma:
-		s.push(n.items, a)
+		s.push(n.itemAt(int(f.count)), a)
 		return s.startValue(b)
 	}
 	switch {
@@ -295,4 +295,12 @@ func (s *State) stepArray(b byte, a *arena) bool {
 		return true
 	}
 	return false
+}
+
+// itemAt is the schema of an array's i-th item: its prefixItems entry, else items.
+func (n *node) itemAt(i int) *node {
+	if i < len(n.prefix) {
+		return n.prefix[i]
+	}
+	return n.items
 }

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"reflect"
 	"slices"
+	"strconv"
 
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
@@ -62,6 +64,14 @@ type Job struct {
 	Key string `json:"key"`
 	// Model is the runner's description of the model.
 	Model runner.ModelInfo `json:"model"`
+	// Name is the model's display name in tables and plots: a student's
+	// pipeline model name (checkpoint lineage "model_name") or else its preset
+	// (tiny-json), any other model's reference; two models of one name are
+	// told apart by their run.
+	Name string `json:"name"`
+	// Run is a student's training run and checkpoint, e.g.
+	// "train-ab12cd34/step-00000400" (empty for other models).
+	Run string `json:"run,omitempty"`
 	// Category is the seed paper's size class (runner.Category): SLM, Compact
 	// MLM, Micro MLM, Nano MLM, NLM, or "unknown" without a parameter count.
 	Category string `json:"category"`
@@ -70,8 +80,11 @@ type Job struct {
 	Variant      Variant `json:"variant"`
 	VariantLabel string  `json:"variant_label"`
 	// HeadlineMetric names the task's headline metric: json_exact (EdgeJSON),
-	// top1 (EdgeIntent) or example_accuracy (EdgeFuncCall: every turn right).
-	// Each is the share of examples whose verdict (PredictionRow.Correct) is true.
+	// top1 (EdgeIntent) or example_accuracy (EdgeFuncCall: every turn right);
+	// for imported BFCL cases BFCL's own figure: bfcl_ast (AST accuracy over
+	// the call categories), or for sets without call cases
+	// irrelevance_detection or relevance_detection. Each is the share of
+	// examples whose verdict (PredictionRow.Correct) is true.
 	HeadlineMetric string `json:"headline_metric"`
 	// Headline is the headline metric's value.
 	Headline float64 `json:"headline"`
@@ -87,6 +100,9 @@ type Job struct {
 	// Confusion is the EdgeIntent confusion matrix, when the report had one.
 	Confusion    *eval.Confusion       `json:"confusion,omitempty"`
 	EdgeFuncCall *eval.FuncCallMetrics `json:"edgefunccall,omitempty"`
+	// MaskFallbacks counts the examples of a constrained run decoded without
+	// the JSON-Schema mask (a schema the mask cannot compile).
+	MaskFallbacks int `json:"mask_fallbacks,omitempty"`
 	// Cost aggregates latency and tokens; its inferences/s uses the job's
 	// measured wall time when given.
 	Cost eval.CostSummary `json:"cost"`
@@ -136,6 +152,7 @@ func Build(results []Result, lin Lineage) (*File, error) {
 	for i := range f.Jobs {
 		f.Jobs[i].Files = jobFiles(&f.Jobs[i])
 	}
+	assignNames(f.Jobs)
 	slices.SortStableFunc(f.Jobs, compareJobs)
 	f.Lineage = completeLineage(lin, f.Jobs)
 	for _, task := range schemas.Tasks {
@@ -172,7 +189,7 @@ func buildJob(r *Result) (Job, error) {
 	ds.Task = string(task)
 	j := Job{Model: model, Category: runner.Category(model.Params, model.SizeBytes), Dataset: ds,
 		Variant: r.Variant, VariantLabel: r.Variant.Label(), N: rep.N, MissingPredictions: rep.MissingPredictions,
-		WallSeconds: r.Wall.Seconds(), PeakRSSBytes: r.PeakRSSBytes, report: rep}
+		WallSeconds: r.Wall.Seconds(), PeakRSSBytes: r.PeakRSSBytes, MaskFallbacks: rep.MaskFallbacks, report: rep}
 	switch task {
 	case schemas.EdgeJSON:
 		if rep.EdgeJSON == nil {
@@ -196,6 +213,10 @@ func buildJob(r *Result) (Job, error) {
 		}
 		m := *rep.EdgeFuncCall
 		j.EdgeFuncCall, j.HeadlineMetric, j.Headline, j.InvalidOutputs = &m, "example_accuracy", m.ExampleAccuracy, m.ParseFailures
+		if m.BFCL != nil {
+			// Imported BFCL cases: BFCL's own figure, over every acceptable value.
+			j.HeadlineMetric, j.Headline = m.BFCL.Headline()
+		}
 	}
 	j.Cost = jobCost(rep, r)
 	return j, nil
@@ -258,7 +279,7 @@ func completeLineage(lin Lineage, jobs []Job) Lineage {
 		out.GeneratedAt = out.GeneratedAt.UTC()
 	}
 	for _, j := range jobs {
-		if !slices.Contains(out.Datasets, j.Dataset) {
+		if !slices.ContainsFunc(out.Datasets, func(d Dataset) bool { return reflect.DeepEqual(d, j.Dataset) }) {
 			out.Datasets = append(out.Datasets, j.Dataset)
 		}
 		kind, path, err := runner.ParseRef(j.Model.Ref)
@@ -266,7 +287,8 @@ func completeLineage(lin Lineage, jobs []Job) Lineage {
 			continue
 		}
 		if !slices.ContainsFunc(out.Checkpoints, func(c Checkpoint) bool { return c.Model == j.Model.Ref }) {
-			out.Checkpoints = append(out.Checkpoints, Checkpoint{Model: j.Model.Ref, Path: path, Digest: j.Model.Digest})
+			step, _ := strconv.Atoi(j.Model.Details["step"])
+			out.Checkpoints = append(out.Checkpoints, Checkpoint{Model: j.Model.Ref, Path: path, Digest: j.Model.Digest, Step: step})
 		}
 	}
 	return out

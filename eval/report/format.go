@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 	"path/filepath"
@@ -23,6 +24,18 @@ func taskTitle(task string) string {
 		return "EdgeFuncCall"
 	}
 	return task
+}
+
+// metricTitles are the short names of the headline metrics.
+var metricTitles = map[string]string{"json_exact": "JSON exact", "top1": "top-1", "example_accuracy": "example acc",
+	"bfcl_ast": "BFCL AST", "irrelevance_detection": "irrelevance detection", "relevance_detection": "relevance detection"}
+
+// jobHeadlineTitle is the short name of a job's headline metric.
+func jobHeadlineTitle(j *Job) string {
+	if t, ok := metricTitles[j.HeadlineMetric]; ok {
+		return t
+	}
+	return headlineTitle(j.Dataset.Task)
 }
 
 // headlineTitle is the short name of a task's headline metric.
@@ -104,21 +117,69 @@ func megabytes(b int64) string {
 	return num(float64(b) / 1e6)
 }
 
-// modelName is a model's display name. A student checkpoint under an
-// mlmforge run directory shows as "student:<run>/<step>": the full path is in
-// the lineage table and results.json.
+// modelName is a model's display name (Job.Name, set by Build).
 func modelName(j *Job) string {
+	if j.Name != "" {
+		return j.Name
+	}
+	return baseName(j)
+}
+
+// baseName names a model before names are made unique: a student by its
+// pipeline model name or preset, else by its checkpoint path
+// ("student:<run>/<step>" under an mlmforge run directory); other models by
+// their reference.
+func baseName(j *Job) string {
 	if j.Model.Ref == "" {
 		return "(unnamed model)"
 	}
-	if path, ok := strings.CutPrefix(j.Model.Ref, "student:"); ok {
-		dir, step := filepath.Split(filepath.Clean(path))
-		if parent := filepath.Base(filepath.Clean(dir)); parent == "checkpoints" {
-			run := filepath.Base(filepath.Dir(filepath.Clean(dir)))
-			return "student:" + run + "/" + step
+	if j.Model.Kind == "student" || strings.HasPrefix(j.Model.Ref, "student:") {
+		if n := cmp.Or(j.Model.Details["lineage.model_name"], j.Model.Details["preset"]); n != "" {
+			return n
+		}
+		if run := studentRun(j.Model.Ref); run != "" {
+			return "student:" + run
 		}
 	}
 	return j.Model.Ref
+}
+
+// studentRun is "<run>/<step>" for a checkpoint under an mlmforge run
+// directory (HOME/runs/<run>/checkpoints/<step>), the directory's base name
+// for another checkpoint, "" for a model that is no student.
+func studentRun(ref string) string {
+	path, ok := strings.CutPrefix(ref, "student:")
+	if !ok {
+		return ""
+	}
+	dir, step := filepath.Split(filepath.Clean(path))
+	if filepath.Base(filepath.Clean(dir)) == "checkpoints" {
+		return filepath.Base(filepath.Dir(filepath.Clean(dir))) + "/" + step
+	}
+	return filepath.Clean(path)
+}
+
+// assignNames sets every job's Name and Run. Students get their model name
+// (runs in their own column); when two different models would show one
+// name, each shows its run (or reference) after it.
+func assignNames(jobs []Job) {
+	refs := map[string]map[string]bool{} // name -> refs
+	for i := range jobs {
+		j := &jobs[i]
+		j.Run = studentRun(j.Model.Ref)
+		n := baseName(j)
+		if refs[n] == nil {
+			refs[n] = map[string]bool{}
+		}
+		refs[n][j.Model.Ref] = true
+	}
+	for i := range jobs {
+		j := &jobs[i]
+		j.Name = baseName(j)
+		if len(refs[j.Name]) > 1 {
+			j.Name += " (" + cmp.Or(j.Run, j.Model.Ref) + ")"
+		}
+	}
 }
 
 // mdTable collects a Markdown table.

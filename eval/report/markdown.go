@@ -56,11 +56,13 @@ func (f *File) writeOverview(b *strings.Builder) {
 	var cols []column
 	var rows []modelVariant
 	cells := map[string]map[column]string{} // row key -> column -> headline
+	titles := map[column]string{}
 	for i := range f.Jobs {
 		j := &f.Jobs[i]
 		c := column{j.Dataset.Task, j.Dataset.Label()}
 		if !slices.Contains(cols, c) {
 			cols = append(cols, c)
+			titles[c] = jobHeadlineTitle(j)
 		}
 		rk := j.Model.Ref + "\x00" + j.VariantLabel
 		if cells[rk] == nil {
@@ -74,13 +76,13 @@ func (f *File) writeOverview(b *strings.Builder) {
 			cmp.Compare(a.job.Model.Ref, b.job.Model.Ref), cmp.Compare(a.variant.Shots, b.variant.Shots),
 			cmp.Compare(b2i(a.variant.Constrained), b2i(b.variant.Constrained)))
 	})
-	t := mdTable{header: []string{"Model", "Category", "Params", "Size (MB)", "Variant"}}
+	t := mdTable{header: []string{"Model", "Run", "Category", "Params", "Size (MB)", "Variant"}}
 	for _, c := range cols {
-		t.header = append(t.header, fmt.Sprintf("%s %s (%%) · %s", taskTitle(c.task), headlineTitle(c.task), c.label))
+		t.header = append(t.header, fmt.Sprintf("%s %s (%%) · %s", taskTitle(c.task), titles[c], c.label))
 	}
 	for _, r := range rows {
 		j := r.job
-		row := []string{modelName(j), j.Category, humanParams(j.Model.Params), megabytes(j.Model.SizeBytes), j.VariantLabel}
+		row := []string{modelName(j), orNone(j.Run), j.Category, humanParams(j.Model.Params), megabytes(j.Model.SizeBytes), j.VariantLabel}
 		for _, c := range cols {
 			v, ok := cells[j.Model.Ref+"\x00"+j.VariantLabel][c]
 			if !ok {
@@ -92,8 +94,10 @@ func (f *File) writeOverview(b *strings.Builder) {
 	}
 	t.write(b)
 	b.WriteString("Headline metrics: EdgeJSON JSON exact match, EdgeIntent top-1 accuracy, EdgeFuncCall example " +
-		"accuracy (every turn of the example right). Categories follow the seed paper: SLM 1B-8B, Compact MLM " +
-		"100M-250M, Micro MLM 30M-100M, Nano MLM 10M-30M, NLM under 10 MB on disk.\n\n")
+		"accuracy (every turn of the example right); imported BFCL data BFCL's AST accuracy over every acceptable " +
+		"value (irrelevance detection for a set of irrelevance cases only). Categories follow the SLM-Bench paper: " +
+		"NLM under 10 MB on disk (measured), else by parameters: Nano MLM up to 30M, Micro MLM 30M-100M, Compact " +
+		"MLM 100M-250M, SLM 1B-8B.\n\n")
 }
 
 // jobsOf returns the jobs of a task, in file order.
@@ -201,11 +205,16 @@ func (f *File) writeFuncCallTable(b *strings.Builder) {
 		m := j.EdgeFuncCall
 		er := m.ErrorRecovery.Overall
 		mt := m.MultiTurnSuccess
+		ast := pct(m.AST)
+		if m.CallTurns == 0 {
+			ast = none // no call turn: nothing for an AST accuracy to count
+		}
 		t.add(modelName(j), j.VariantLabel, j.Dataset.Label(), fmt.Sprint(m.N), pct(m.FunctionExact),
-			pct(m.CallExact), pct(m.ParamF1), pct(m.AST), rate(er.Correct, er.Total), rate(mt.Correct, mt.Total),
+			pct(m.CallExact), pct(m.ParamF1), ast, rate(er.Correct, er.Total), rate(mt.Correct, mt.Total),
 			pct(m.ExampleAccuracy), num(j.Cost.LatencyP50MS))
 	}
 	t.write(b)
+	f.writeBFCLTable(b, jobs)
 	b.WriteString("Function exact, call exact, param F1 and AST are means over gold call turns; error recovery " +
 		"counts ask, no-call and recovery turns; multi-turn success executes the predicted calls against the " +
 		"catalog's mocks.\n\n")

@@ -10,6 +10,35 @@ import (
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
+// writeBFCLTable writes BFCL's own figures for jobs on imported BFCL data:
+// AST accuracy over the call categories, irrelevance and relevance
+// detection, and each category.
+func (f *File) writeBFCLTable(b *strings.Builder, jobs []*Job) {
+	t := mdTable{header: []string{"Model", "Variant", "Dataset", "N", "AST (call categories)", "Irrelevance detection",
+		"Relevance detection", "By category"}}
+	for _, j := range jobs {
+		m := j.EdgeFuncCall.BFCL
+		if m == nil {
+			continue
+		}
+		var cats []string
+		for _, c := range m.Categories() {
+			r := m.ByCategory[c]
+			cats = append(cats, fmt.Sprintf("%s %s", c, rate(r.Correct, r.Total)))
+		}
+		t.add(modelName(j), j.VariantLabel, j.Dataset.Label(), fmt.Sprint(m.N), rate(m.AST.Correct, m.AST.Total),
+			rate(m.IrrelevanceDetection.Correct, m.IrrelevanceDetection.Total),
+			rate(m.RelevanceDetection.Correct, m.RelevanceDetection.Total), strings.Join(cats, "; "))
+	}
+	if len(t.rows) == 0 {
+		return
+	}
+	b.WriteString("### BFCL (imported)\n\n")
+	t.write(b)
+	b.WriteString("BFCL's AST checker over every acceptable value of the possible answer; output that does not " +
+		"decode counts as no call (right on an irrelevance case, wrong elsewhere). See docs/metrics.md.\n\n")
+}
+
 // writeCrossPlatform writes the cross-platform table: every job's throughput
 // on the machine it ran on (one machine per report; reports from several
 // machines compare row by row).
@@ -51,23 +80,25 @@ func (f *File) writeConstrained(b *strings.Builder) {
 		pairs[k] = p
 	}
 	t := mdTable{header: []string{"Model", "Task", "Dataset", "Shots", "Metric", "Unconstrained", "Constrained",
-		"Δ (points)", "Invalid output unconstrained", "Invalid output constrained", "p50 ms unconstrained",
-		"p50 ms constrained"}}
+		"Δ (points)", "Invalid output unconstrained", "Invalid output constrained", "Decoded without mask",
+		"p50 ms unconstrained", "p50 ms constrained"}}
 	for _, k := range order {
 		p := pairs[k]
 		u, c := p[0], p[1]
 		if u == nil || c == nil {
 			continue
 		}
-		t.add(modelName(u), taskTitle(k.task), k.dataset, fmt.Sprint(k.shots), headlineTitle(k.task), pct(u.Headline),
+		t.add(modelName(u), taskTitle(k.task), k.dataset, fmt.Sprint(k.shots), jobHeadlineTitle(u), pct(u.Headline),
 			pct(c.Headline), fmt.Sprintf("%+.1f", 100*(c.Headline-u.Headline)), invalidShare(u), invalidShare(c),
-			num(u.Cost.LatencyP50MS), num(c.Cost.LatencyP50MS))
+			fmt.Sprintf("%d of %d", c.MaskFallbacks, c.N), num(u.Cost.LatencyP50MS), num(c.Cost.LatencyP50MS))
 	}
 	if len(t.rows) == 0 {
 		return
 	}
 	b.WriteString("## Constrained vs unconstrained decoding\n\n")
 	t.write(b)
+	b.WriteString("Decoded without mask: examples whose schema the JSON-Schema mask cannot compile (the reason is " +
+		"in the predictions' mask_fallback column); they ran unconstrained and are scored like the others.\n\n")
 }
 
 // invalidShare is the percentage of outputs that did not parse (or, for
@@ -146,13 +177,14 @@ func (f *File) writeLineage(b *strings.Builder) {
 	fmt.Fprintf(b, "- Git commit: %s\n", orNone(lin.GitCommit))
 	fmt.Fprintf(b, "- Machine: %s; Go %s\n\n", m.Label(), orNone(m.GoVersion))
 	if len(lin.Datasets) > 0 {
-		t := mdTable{header: []string{"Task", "Dataset", "Version", "Split", "N"}}
+		t := mdTable{header: []string{"Task", "Dataset", "Version", "Split", "N", "Variants"}}
 		for _, d := range lin.Datasets {
-			t.add(taskTitle(d.Task), orNone(d.Name), orNone(d.Version), orNone(d.Split), fmt.Sprint(d.N))
+			t.add(taskTitle(d.Task), orNone(d.Name), orNone(d.Version), orNone(d.Split), fmt.Sprint(d.N),
+				orNone(strings.Join(d.Variants, ", ")))
 		}
 		t.write(b)
 	}
-	t := mdTable{header: []string{"Model", "Kind", "Category", "Params", "Size (MB)", "Quantization", "Digest", "Details"}}
+	t := mdTable{header: []string{"Model", "Run", "Kind", "Category", "Params", "Size (MB)", "Quantization", "Digest", "Details"}}
 	var seen []string
 	for i := range f.Jobs {
 		j := &f.Jobs[i]
@@ -160,7 +192,7 @@ func (f *File) writeLineage(b *strings.Builder) {
 			continue
 		}
 		seen = append(seen, j.Model.Ref)
-		t.add(modelName(j), orNone(j.Model.Kind), j.Category, humanParams(j.Model.Params), megabytes(j.Model.SizeBytes),
+		t.add(modelName(j), orNone(j.Run), orNone(j.Model.Kind), j.Category, humanParams(j.Model.Params), megabytes(j.Model.SizeBytes),
 			orNone(j.Model.Quantization), orNone(j.Model.Digest), detailsText(j.Model.Details))
 	}
 	if len(t.rows) > 0 {

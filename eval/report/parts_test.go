@@ -65,8 +65,8 @@ func TestNoParams(t *testing.T) {
 	}
 	md := readText(t, dir, MarkdownFile)
 	mustContain(t, MarkdownFile, md,
-		"| ollama:mystery | unknown | — | — | 0-shot | — | 75.0 |",
-		"| student:tiny | NLM | — | 3.00 | 0-shot | 50.0 | — |", // NLM by its size on disk alone
+		"| ollama:mystery | — | unknown | — | — | 0-shot | — | 75.0 |",
+		"| student:tiny | tiny | NLM | — | 3.00 | 0-shot | 50.0 | — |", // NLM by its size on disk alone
 		"- Accuracy vs size not drawn: no model has a known parameter count.",
 		"| unknown CPU | ollama:mystery | EdgeFuncCall |",
 		"- Git commit: —")
@@ -77,7 +77,7 @@ func TestNoParams(t *testing.T) {
 		t.Errorf("accuracy plot written without sizes: %v", err)
 	}
 	checkPNG(t, filepath.Join(dir, LatencyPlotFile), 400, 300)
-	mustContain(t, "table", f.Table(), "ollama:mystery  unknown", "student:tiny    NLM")
+	mustContain(t, "table", f.Table(), "ollama:mystery  —     unknown", "student:tiny    tiny  NLM")
 	if f.Jobs[0].Dataset.Task != "edgeintent" {
 		t.Errorf("task name not normalized: %q", f.Jobs[0].Dataset.Task)
 	}
@@ -108,7 +108,7 @@ func TestTable(t *testing.T) {
 		}
 	}
 	mustContain(t, "table", out,
-		"student:runs/json-135m/final   Compact MLM  EdgeJSON      edgejson@v2/test      0-shot constrained  40  JSON exact 85.0",
+		"student:runs/json-135m/final   runs/json-135m/final   Compact MLM  EdgeJSON      edgejson@v2/test      0-shot constrained  40  JSON exact 85.0",
 		"field-F1 92.5  schema 99.0", "top-5 100.0  macro-F1 94.0", "fn 90.0  param-F1 85.0  AST 80.0", "919.0   937.0")
 	if got := Table([]Result{{Model: runner.ModelInfo{Ref: "x"}, Dataset: Dataset{Task: "edgejson"}}}); !strings.HasPrefix(got, "error: ") {
 		t.Errorf("Table of a result without a report = %q", got)

@@ -1,10 +1,12 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"math"
 	"slices"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -15,12 +17,16 @@ import (
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
-// pointLabelSize is the font size of the model names beside the points.
-const pointLabelSize = vg.Length(7)
+// pointLabelSize is the font size of the numbers beside the points and of
+// the side panels.
+const pointLabelSize = vg.Length(8)
 
 // writeAccuracyPlot draws the headline metric against the parameter count
 // (log scale), one series per task with its Pareto front as a dashed line.
-// Jobs without a parameter count are left out (report.md names them).
+// Each model and variant is numbered; the numbers sit beside their points
+// where they overlap nothing, and the side panel, outside the data, holds
+// the task legend and the key of the numbers. Jobs without a parameter count
+// are left out (report.md names them).
 func writeAccuracyPlot(w io.Writer, f *File) error {
 	p := plot.New()
 	p.Title.Text = "Headline metric vs model size"
@@ -29,42 +35,86 @@ func writeAccuracyPlot(w io.Writer, f *File) error {
 	p.X.Scale = plot.LogScale{}
 	p.X.Tick.Marker = plot.TickerFunc(paramTicks)
 	p.Y.Min, p.Y.Max = 0, 100
-	p.Legend.Top, p.Legend.Left = false, false
 	p.Add(plotter.NewGrid())
+	numbers, keys := modelNumbers(f.Jobs)
+	side := newSidePanel(pointLabelSize)
+	side.entries = append(side.entries, keyEntry{text: "Tasks", bold: true})
+	labels := &pointLabels{style: side.style, radius: vg.Points(3.5)}
 	lo, hi := math.Inf(1), math.Inf(-1)
 	for ti, task := range schemas.Tasks {
 		jobs, pts := taskPoints(f.Jobs, string(task))
 		if len(pts) == 0 {
 			continue
 		}
-		for _, pt := range pts {
+		for i, pt := range pts {
 			lo, hi = math.Min(lo, pt.Params), math.Max(hi, pt.Params)
+			labels.xys = append(labels.xys, vg.Point{X: vg.Length(pt.Params), Y: vg.Length(100 * pt.Score)})
+			labels.texts = append(labels.texts, strconv.Itoa(numbers[numberKey(jobs[i])]))
 		}
-		if err := addTaskSeries(p, ti, string(task), jobs, pts); err != nil {
+		sc, line, err := taskSeries(p, ti, pts)
+		if err != nil {
 			return fmt.Errorf("accuracy plot %s: %w", task, err)
 		}
+		side.entries = append(side.entries, keyEntry{thumb: sc, text: taskTitle(string(task))},
+			keyEntry{thumb: line, text: taskTitle(string(task)) + " Pareto front"})
 	}
 	if math.IsInf(lo, 0) {
 		return fmt.Errorf("accuracy plot: no job has a parameter count")
 	}
+	p.Add(labels)
+	side.entries = append(side.entries, keyEntry{}, keyEntry{text: "Models", bold: true})
+	for i, k := range keys {
+		side.entries = append(side.entries, keyEntry{label: strconv.Itoa(i + 1), text: k})
+	}
 	// A margin either side keeps the points off the axes and gives the log
 	// scale a range even when every model has the same size.
 	p.X.Min, p.X.Max = lo/2, hi*2.5
-	return render(w, p, 8*vg.Inch, 5.5*vg.Inch, "accuracy plot")
+	height := max(5*vg.Inch, side.height()+vg.Inch)
+	return renderWithSide(w, p, side.draw, 6.5*vg.Inch+side.width(), height, side.width(), "accuracy plot")
 }
 
-// addTaskSeries adds one task's points, named, and its Pareto front, in the
-// task's colour (style index ti).
-func addTaskSeries(p *plot.Plot, ti int, task string, jobs []*Job, pts []Point) error {
+// numberKey identifies a point's model and variant.
+func numberKey(j *Job) string { return j.Model.Ref + "\x00" + j.VariantLabel }
+
+// modelNumbers numbers every model and variant that has a parameter count,
+// smallest model first, and returns the key texts in number order.
+func modelNumbers(jobs []Job) (map[string]int, []string) {
+	var sized []*Job
+	for i := range jobs {
+		if jobs[i].Model.Params > 0 {
+			sized = append(sized, &jobs[i])
+		}
+	}
+	slices.SortStableFunc(sized, func(a, b *Job) int {
+		return cmp.Or(cmp.Compare(a.Model.Params, b.Model.Params), cmp.Compare(modelName(a), modelName(b)),
+			cmp.Compare(a.VariantLabel, b.VariantLabel))
+	})
+	numbers := map[string]int{}
+	var keys []string
+	for _, j := range sized {
+		if _, ok := numbers[numberKey(j)]; ok {
+			continue
+		}
+		numbers[numberKey(j)] = len(keys) + 1
+		text := fmt.Sprintf("%s · %s", modelName(j), humanParams(j.Model.Params))
+		if j.Variant != (Variant{}) {
+			text += " · " + j.VariantLabel
+		}
+		keys = append(keys, text)
+	}
+	return numbers, keys
+}
+
+// taskSeries adds one task's points and its Pareto front, in the task's
+// colour (style index ti), and returns both for the legend.
+func taskSeries(p *plot.Plot, ti int, pts []Point) (*plotter.Scatter, *plotter.Line, error) {
 	xys := make(plotter.XYs, len(pts))
-	names := make([]string, len(pts))
 	for i, pt := range pts {
 		xys[i] = plotter.XY{X: pt.Params, Y: 100 * pt.Score}
-		names[i] = pointName(jobs[i])
 	}
 	sc, err := plotter.NewScatter(xys)
 	if err != nil {
-		return fmt.Errorf("points: %w", err)
+		return nil, nil, fmt.Errorf("points: %w", err)
 	}
 	sc.GlyphStyle.Color, sc.GlyphStyle.Shape, sc.GlyphStyle.Radius = plotutil.Color(ti), plotutil.Shape(ti), vg.Points(3.5)
 	front := ParetoFront(pts)
@@ -74,30 +124,11 @@ func addTaskSeries(p *plot.Plot, ti int, task string, jobs []*Job, pts []Point) 
 	}
 	line, err := plotter.NewLine(fxy)
 	if err != nil {
-		return fmt.Errorf("pareto front: %w", err)
+		return nil, nil, fmt.Errorf("pareto front: %w", err)
 	}
 	line.Color, line.Dashes, line.Width = plotutil.Color(ti), plotutil.Dashes(1), vg.Points(1.2)
-	labels, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: names})
-	if err != nil {
-		return fmt.Errorf("labels: %w", err)
-	}
-	for i := range labels.TextStyle {
-		labels.TextStyle[i].Font.Size = pointLabelSize
-	}
-	labels.Offset = vg.Point{X: vg.Points(5), Y: vg.Points(2)}
-	p.Add(line, sc, labels)
-	p.Legend.Add(taskTitle(task), sc)
-	p.Legend.Add(taskTitle(task)+" Pareto front", line)
-	return nil
-}
-
-// pointName labels a point: the model, and the variant unless it is the
-// plain 0-shot one.
-func pointName(j *Job) string {
-	if j.Variant == (Variant{}) {
-		return modelName(j)
-	}
-	return modelName(j) + " (" + j.VariantLabel + ")"
+	p.Add(line, sc)
+	return sc, line, nil
 }
 
 // paramTicks marks powers of ten, labelled "10M", "100M", "1B"; ranges under
@@ -122,8 +153,9 @@ func paramTicks(min, max float64) []plot.Tick {
 	return ticks
 }
 
-// writeLatencyPlot draws p50 and p95 latency bars for every job that
-// measured latency.
+// writeLatencyPlot draws p50 and p95 latency as horizontal bars, one pair
+// per job that measured latency, the job's name level on its left; the
+// figure grows in height with the jobs, and the legend sits outside the bars.
 func writeLatencyPlot(w io.Writer, f *File) error {
 	var names []string
 	var p50, p95 plotter.Values
@@ -139,12 +171,17 @@ func writeLatencyPlot(w io.Writer, f *File) error {
 	if len(names) == 0 {
 		return fmt.Errorf("latency plot: no job measured latency")
 	}
+	// The first job at the top: NominalY counts upward.
+	slices.Reverse(names)
+	slices.Reverse(p50)
+	slices.Reverse(p95)
 	p := plot.New()
 	p.Title.Text = "Per-example latency by model and task"
-	p.Y.Label.Text = "latency (ms)"
-	p.Y.Min = 0
+	p.X.Label.Text = "latency (ms)"
+	p.X.Min = 0
 	p.Add(plotter.NewGrid())
-	width := vg.Points(14)
+	side := newSidePanel(pointLabelSize)
+	width := vg.Points(7)
 	for k, s := range []struct {
 		name string
 		vals plotter.Values
@@ -153,32 +190,31 @@ func writeLatencyPlot(w io.Writer, f *File) error {
 		if err != nil {
 			return fmt.Errorf("latency plot %s bars: %w", s.name, err)
 		}
+		bars.Horizontal = true
 		bars.Color = plotutil.Color(k)
 		bars.LineStyle.Width = 0
-		bars.Offset = vg.Length(2*k-1) * width / 2
+		bars.Offset = vg.Length(1-2*k) * width / 2 // p50 above p95
 		vals, err := barValueLabels(s.vals, bars.Offset)
 		if err != nil {
 			return fmt.Errorf("latency plot %s labels: %w", s.name, err)
 		}
 		p.Add(bars, vals)
-		p.Legend.Add(s.name, bars)
+		side.entries = append(side.entries, keyEntry{thumb: bars, text: s.name})
 	}
-	p.Y.Max = 1.15 * slices.Max(p95) // headroom for the value labels and the legend
-	p.Legend.Top, p.Legend.Left = true, true
-	p.NominalX(names...)
-	p.X.Tick.Label.Rotation = math.Pi / 4
-	p.X.Tick.Label.XAlign, p.X.Tick.Label.YAlign = draw.XRight, draw.YTop
-	longest := slices.MaxFunc(names, func(a, b string) int { return len(a) - len(b) })
-	height := 4.5*vg.Inch + vg.Length(len(longest))*vg.Points(4) // room for the slanted labels
-	return render(w, p, max(6*vg.Inch, vg.Length(len(names))*vg.Points(44)+2*vg.Inch), height, "latency plot")
+	p.X.Max = 1.18 * slices.Max(p95) // room for the value labels
+	p.X.Tick.Marker = plot.TickerFunc(niceTicks)
+	p.NominalY(names...)
+	p.Y.Tick.Label.Font.Size = pointLabelSize + 1
+	height := max(4*vg.Inch, vg.Length(len(names))*vg.Points(22)+1.4*vg.Inch)
+	return renderWithSide(w, p, side.draw, 9*vg.Inch, height, side.width(), "latency plot")
 }
 
-// barValueLabels writes each bar's value above it.
+// barValueLabels writes each bar's value at its end.
 func barValueLabels(vals plotter.Values, offset vg.Length) (*plotter.Labels, error) {
 	xys := make(plotter.XYs, len(vals))
 	names := make([]string, len(vals))
 	for i, v := range vals {
-		xys[i] = plotter.XY{X: float64(i), Y: v}
+		xys[i] = plotter.XY{X: v, Y: float64(i)}
 		names[i] = num(v)
 	}
 	l, err := plotter.NewLabels(plotter.XYLabels{XYs: xys, Labels: names})
@@ -186,10 +222,10 @@ func barValueLabels(vals plotter.Values, offset vg.Length) (*plotter.Labels, err
 		return nil, err
 	}
 	for i := range l.TextStyle {
-		l.TextStyle[i].Font.Size = pointLabelSize
-		l.TextStyle[i].XAlign = draw.XCenter
+		l.TextStyle[i].Font.Size = pointLabelSize - 1
+		l.TextStyle[i].YAlign = draw.YCenter
 	}
-	l.Offset = vg.Point{X: offset, Y: vg.Points(2)}
+	l.Offset = vg.Point{X: vg.Points(3), Y: offset}
 	return l, nil
 }
 

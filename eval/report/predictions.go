@@ -42,6 +42,13 @@ type PredictionRow struct {
 	Correct bool `parquet:"correct" json:"correct"`
 	// Metrics is the JSON object of per-example metric values.
 	Metrics string `parquet:"metrics,optional" json:"metrics,omitempty"`
+	// ASTErrorType and ASTError are the BFCL AST checker's verdict on an
+	// EdgeFuncCall example that it rejected (NULL when it passed or was not checked).
+	ASTErrorType string `parquet:"ast_error_type,optional" json:"ast_error_type,omitempty"`
+	ASTError     string `parquet:"ast_error,optional" json:"ast_error,omitempty"`
+	// MaskFallback says why a constrained run decoded this example without
+	// its JSON-Schema mask (NULL when it had one, or the run was unconstrained).
+	MaskFallback string `parquet:"mask_fallback,optional" json:"mask_fallback,omitempty"`
 	// LatencyMS, PromptTokens and OutputTokens are the example's cost.
 	LatencyMS    float64 `parquet:"latency_ms" json:"latency_ms"`
 	PromptTokens int64   `parquet:"prompt_tokens" json:"prompt_tokens"`
@@ -53,7 +60,10 @@ func predictionRow(j *Job, ex *eval.ExampleResult) (PredictionRow, error) {
 	r := PredictionRow{ID: ex.ID, Job: j.Key, Model: j.Model.Ref, Task: j.Dataset.Task, Dataset: j.Dataset.Label(),
 		Variant: j.VariantLabel, Raw: ex.Raw, Parsed: string(ex.Parsed), ParseError: ex.ParseError,
 		Missing: ex.Missing, Truncated: ex.Truncated, Correct: ex.Correct, LatencyMS: ex.Cost.LatencyMS,
-		PromptTokens: int64(ex.Cost.PromptTokens), OutputTokens: int64(ex.Cost.OutputTokens)}
+		PromptTokens: int64(ex.Cost.PromptTokens), OutputTokens: int64(ex.Cost.OutputTokens), MaskFallback: ex.MaskFallback}
+	if ex.AST != nil && !ex.AST.Valid {
+		r.ASTErrorType, r.ASTError = ex.AST.ErrorType, ex.AST.Error
+	}
 	if len(ex.TurnOutputs) > 0 {
 		b, err := json.Marshal(ex.TurnOutputs)
 		if err != nil {

@@ -15,8 +15,23 @@ import (
 var testLineage = Lineage{GeneratedAt: time.Date(2026, 5, 1, 14, 0, 0, 0, time.FixedZone("CEST", 2*3600)),
 	GitCommit: "abc123", Machine: Machine{CPUModel: "AMD EPYC 9B14", Cores: 2, OS: "linux", Arch: "amd64", GoVersion: "go1.26.8"}}
 
+// plotsDir is where a test writes a report: $MLMFORGE_PLOTS/<name> when set
+// (to look at the PNGs), else a temp dir.
+func plotsDir(t *testing.T, name string) string {
+	t.Helper()
+	root := os.Getenv("MLMFORGE_PLOTS")
+	if root == "" {
+		return t.TempDir()
+	}
+	dir := filepath.Join(root, name)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
 func TestWriteHandMade(t *testing.T) {
-	dir := t.TempDir()
+	dir := plotsDir(t, "handmade")
 	results := handMadeResults()
 	f, err := Write(dir, results, testLineage)
 	if err != nil {
@@ -25,13 +40,13 @@ func TestWriteHandMade(t *testing.T) {
 	md := readText(t, dir, MarkdownFile)
 	mustContain(t, MarkdownFile, md,
 		// Table 1: category from size, params, MB, headline per task; "—" where a model has no result.
-		"| student:runs/intent-nlm/final | NLM | 2M | 8.00 | 0-shot | — | 60.0 | — |",
-		"| student:runs/intent-20m/final | Nano MLM | 20M | 80.0 | 0-shot | — | 80.0 | — |",
-		"| student:runs/json-135m/final | Compact MLM | 135M | 540.0 | 0-shot | 75.0 | — | — |",
-		"| student:runs/json-135m/final | Compact MLM | 135M | 540.0 | 0-shot constrained | 85.0 | — | — |",
-		"| ollama:qwen2.5:7b | SLM | 7.62B | 4683 | 0-shot | 90.0 | 90.0 | — |",
-		"| ollama:qwen2.5:7b | SLM | 7.62B | 4683 | 5-shot | — | 95.0 | — |",
-		`| ollama:mystery\|model | unknown | — | — | 0-shot | — | — | 75.0 |`,
+		"| student:runs/intent-nlm/final | runs/intent-nlm/final | NLM | 2M | 8.00 | 0-shot | — | 60.0 | — |",
+		"| student:runs/intent-20m/final | runs/intent-20m/final | Nano MLM | 20M | 80.0 | 0-shot | — | 80.0 | — |",
+		"| student:runs/json-135m/final | runs/json-135m/final | Compact MLM | 135M | 540.0 | 0-shot | 75.0 | — | — |",
+		"| student:runs/json-135m/final | runs/json-135m/final | Compact MLM | 135M | 540.0 | 0-shot constrained | 85.0 | — | — |",
+		"| ollama:qwen2.5:7b | — | SLM | 7.62B | 4683 | 0-shot | 90.0 | 90.0 | — |",
+		"| ollama:qwen2.5:7b | — | SLM | 7.62B | 4683 | 5-shot | — | 95.0 | — |",
+		`| ollama:mystery\|model | — | unknown | — | — | 0-shot | — | — | 75.0 |`,
 		// Table 2: overall with latency (nearest-rank p50/p95 of 20..59 ms), then each level.
 		"| student:runs/json-135m/final | 0-shot | edgejson@v2/test | overall | 40 | 75.0 | 87.5 | 99.0 | 10 | 39.0 | 57.0 |",
 		"| student:runs/json-135m/final | 0-shot | edgejson@v2/test | complex | 10 | 25.0 | 62.5 | 99.0 | 0 | — | — |",
@@ -42,7 +57,7 @@ func TestWriteHandMade(t *testing.T) {
 		// Cross-platform: 40 examples in a measured 2 s wall; 1580 ms over 400 tokens.
 		"| AMD EPYC 9B14 (2 cores, linux/amd64) | student:runs/json-135m/final | EdgeJSON | 0-shot | 3.95 | 253.2 | 20.0 | 39.0 | 57.0 | 812.0 |",
 		// Constrained vs unconstrained, side by side.
-		"| student:runs/json-135m/final | EdgeJSON | edgejson@v2/test | 0 | JSON exact | 75.0 | 85.0 | +10.0 | 25.0 | 15.0 | 39.0 | 44.0 |",
+		"| student:runs/json-135m/final | EdgeJSON | edgejson@v2/test | 0 | JSON exact | 75.0 | 85.0 | +10.0 | 25.0 | 15.0 | 0 of 40 | 39.0 | 44.0 |",
 		"- Pareto front, EdgeJSON: student:runs/json-135m/final (0-shot constrained, edgejson@v2/test); ollama:qwen2.5:7b (0-shot, edgejson@v2/test)",
 		"- Pareto front, EdgeIntent: student:runs/intent-nlm/final (0-shot, assistant-50@v1/test); student:runs/intent-20m/final (0-shot, assistant-50@v1/test); ollama:qwen2.5:7b (5-shot, assistant-50@v1/test)",
 		"- Not on the size plot (parameter count unknown): ollama:mystery|model",
@@ -50,8 +65,8 @@ func TestWriteHandMade(t *testing.T) {
 		"(confusion/ollama-qwen2.5-7b__edgeintent__assistant-50@v1-test__5shot.png)",
 		// Lineage, in UTC.
 		"- Generated: 2026-05-01T12:00:00Z", "- Git commit: abc123", "- Machine: AMD EPYC 9B14 (2 cores, linux/amd64); Go go1.26.8",
-		"| EdgeIntent | assistant-50 | v1 | test | 30 |",
-		"| ollama:qwen2.5:7b | ollama | SLM | 7.62B | 4683 | Q4_K_M | 845dbda0ea48 | family=qwen2 |",
+		"| EdgeIntent | assistant-50 | v1 | test | 30 | — |",
+		"| ollama:qwen2.5:7b | — | ollama | SLM | 7.62B | 4683 | Q4_K_M | 845dbda0ea48 | family=qwen2 |",
 		"| student:runs/json-135m/final | runs/json-135m/final | sha256:aa11 | — |",
 	)
 	var at []int
@@ -67,7 +82,7 @@ func TestWriteHandMade(t *testing.T) {
 	checkResultsJSON(t, dir, f)
 	checkPredictionFiles(t, dir, f, results)
 	acc := checkPNG(t, filepath.Join(dir, AccuracyPlotFile), 600, 400)
-	lat := checkPNG(t, filepath.Join(dir, LatencyPlotFile), 600, 400)
+	lat := checkPNG(t, filepath.Join(dir, LatencyPlotFile), 600, 300)
 	t.Logf("accuracy plot %dx%d, latency plot %dx%d", acc.Width, acc.Height, lat.Width, lat.Height)
 	for _, j := range f.Jobs {
 		if j.Dataset.Task != "edgeintent" {
@@ -157,7 +172,7 @@ func checkPredictionFiles(t *testing.T, dir string, f *File, results []Result) {
 func sourceOf(results []Result, j *Job) *Result {
 	for i := range results {
 		r := &results[i]
-		if r.Model.Ref == j.Model.Ref && r.Dataset == j.Dataset && r.Variant == j.Variant {
+		if r.Model.Ref == j.Model.Ref && reflect.DeepEqual(r.Dataset, j.Dataset) && r.Variant == j.Variant {
 			return r
 		}
 	}

@@ -2,10 +2,14 @@ package report
 
 import (
 	"bufio"
+	"bytes"
+	"context"
 	"fmt"
 	"io"
 	"os"
+	"os/exec"
 	"runtime"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -35,7 +39,8 @@ type Result struct {
 type Dataset struct {
 	// Task is the SLM-Bench task (schemas.Task): edgejson, edgeintent or edgefunccall.
 	Task string `json:"task"`
-	// Name is the dataset's name, e.g. "assistant-50" or "clinc150" (optional).
+	// Name is the dataset's name as the user gave it: the part before "@" of
+	// the reference (a task, "edgeintent" of edgeintent@v4), optional.
 	Name string `json:"name,omitempty"`
 	// Version is the dataset version, e.g. "v3".
 	Version string `json:"version,omitempty"`
@@ -43,6 +48,9 @@ type Dataset struct {
 	Split string `json:"split,omitempty"`
 	// N is the number of records in the split.
 	N int `json:"n"`
+	// Variants are the records' variants (taxonomy, schema set, import
+	// variant), in first-seen order; informational.
+	Variants []string `json:"variants,omitempty"`
 }
 
 // Label is the dataset's display name: name@version/split, with the task
@@ -184,4 +192,40 @@ func ParseCPUModel(r io.Reader) (string, error) {
 		}
 	}
 	return "", nil
+}
+
+// DetectGitCommit returns the VCS revision the running binary was built
+// from ("-dirty" when built from modified files). Binaries from `go run` and
+// test binaries carry none; then, when the working directory is an mlmforge
+// checkout, it returns that checkout's HEAD marked " (working tree)", since
+// the build may differ from it; else "".
+func DetectGitCommit() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		rev, dirty := "", false
+		for _, s := range bi.Settings {
+			switch s.Key {
+			case "vcs.revision":
+				rev = s.Value
+			case "vcs.modified":
+				dirty = s.Value == "true"
+			}
+		}
+		if rev != "" && dirty {
+			return rev + "-dirty"
+		}
+		if rev != "" {
+			return rev
+		}
+	}
+	mod, err := os.ReadFile("go.mod")
+	if err != nil || !bytes.Contains(mod, []byte("module github.com/cyclecore/mlmforge\n")) {
+		return ""
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, "git", "rev-parse", "HEAD").Output()
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out)) + " (working tree)"
 }

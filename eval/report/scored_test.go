@@ -91,7 +91,7 @@ func TestScoredReport(t *testing.T) {
 		mustContain(t, MarkdownFile, md, row)
 		checkScoredPredictions(t, dir, j, rep, want[j.Dataset.Task])
 	}
-	mustContain(t, MarkdownFile, md, "| student:runs/multi-60m/final | Micro MLM | 60M | 240.0 | 0-shot |")
+	mustContain(t, MarkdownFile, md, "| student:runs/multi-60m/final | runs/multi-60m/final | Micro MLM | 60M | 240.0 | 0-shot |")
 	if got, err := ReadResults(filepath.Join(dir, ResultsFile)); err != nil || len(got.Jobs) != 3 {
 		t.Fatalf("results.json: %v", err)
 	}

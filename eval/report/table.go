@@ -24,11 +24,11 @@ func Table(results []Result) string {
 func (f *File) Table() string {
 	var b strings.Builder
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
-	fmt.Fprintln(tw, "MODEL\tCATEGORY\tTASK\tDATASET\tVARIANT\tN\tHEADLINE\tOTHER METRICS\tP50 MS\tP95 MS")
+	fmt.Fprintln(tw, "MODEL\tRUN\tCATEGORY\tTASK\tDATASET\tVARIANT\tN\tHEADLINE\tOTHER METRICS\tP50 MS\tP95 MS")
 	for i := range f.Jobs {
 		j := &f.Jobs[i]
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%d\t%s %s\t%s\t%s\t%s\n", modelName(j), j.Category,
-			taskTitle(j.Dataset.Task), j.Dataset.Label(), j.VariantLabel, j.N, headlineTitle(j.Dataset.Task),
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%d\t%s %s\t%s\t%s\t%s\n", modelName(j), orNone(j.Run), j.Category,
+			taskTitle(j.Dataset.Task), j.Dataset.Label(), j.VariantLabel, j.N, jobHeadlineTitle(j),
 			pct(j.Headline), secondaryMetrics(j), num(j.Cost.LatencyP50MS), num(j.Cost.LatencyP95MS))
 	}
 	tw.Flush()
@@ -47,7 +47,9 @@ func secondaryMetrics(j *Job) string {
 			return fmt.Sprintf("top-5 %s  macro-F1 %s", pct(m.Top5), pct(m.MacroF1))
 		}
 	case schemas.EdgeFuncCall:
-		if m := j.EdgeFuncCall; m != nil {
+		if m := j.EdgeFuncCall; m != nil && m.CallTurns == 0 {
+			return fmt.Sprintf("no-call right %s", pct(m.ErrorRecovery.NoCallIrrelevant.Rate))
+		} else if m != nil {
 			return fmt.Sprintf("fn %s  param-F1 %s  AST %s", pct(m.FunctionExact), pct(m.ParamF1), pct(m.AST))
 		}
 	}

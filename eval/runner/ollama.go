@@ -114,9 +114,8 @@ func (o *Ollama) predictOne(ctx context.Context, r *datasets.Record, task schema
 	p := eval.Prediction{ID: r.ID}
 	c, err := renderChat(o.cat, r, task, opts)
 	if err != nil {
-		// A record the prompt cannot be built for is this record's failure.
-		p.Raw = "(no prompt: " + err.Error() + ")"
-		return p, nil
+		// Not the model's failure: scoring it as a wrong answer would report 0.
+		return p, fmt.Errorf("ollama %s: record %s: no prompt: %w", o.Model, r.ID, err)
 	}
 	stream := false
 	req := &api.ChatRequest{Model: o.Model, Messages: c.messages, Stream: &stream, Format: c.format,

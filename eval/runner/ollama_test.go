@@ -162,6 +162,10 @@ func TestFewShotDeterministic(t *testing.T) {
 	if len(fewShot("x", tr, 0)) != 0 || len(fewShot("x", nil, 5)) != 0 {
 		t.Error("0 shots or no train split must give no examples")
 	}
+	if Category(4_000_000, 16_000_000) != "Nano MLM" || Category(4_000_000, 4_100_000) != "NLM" || Category(4_000_000, 0) != "unknown" {
+		t.Errorf("a 4M model: float32 16 MB %q, INT8 4 MB %q, size unknown %q", Category(4_000_000, 16_000_000),
+			Category(4_000_000, 4_100_000), Category(4_000_000, 0))
+	}
 	if Category(135_000_000, 540_000_000) != "Compact MLM" || Category(5_000_000, 5_400_000) != "NLM" || Category(60_000_000, 240_000_000) != "Micro MLM" {
 		t.Error("categories by size")
 	}

@@ -65,18 +65,23 @@ func ParseRef(ref string) (kind, name string, err error) {
 	return kind, name, nil
 }
 
-// Category is the seed paper's label of a model by its measured size: NLM under
-// 10 MB on disk, else by parameters: Nano MLM 10M-30M, Micro MLM 30M-100M,
-// Compact MLM 100M-250M, SLM 1B-8B; sizes between the bands get the nearest one's
-// neighbour that the paper would use ("LM" outside all bands).
+// Category is the SLM-Bench paper's label of a model. NLM is defined by the
+// measured size on disk: under 10 MB (10^6-byte megabytes), whatever the
+// parameter count, so a 4M-parameter model stored as float32 (16 MB) is not
+// an NLM while its INT8 export (4 MB) is. Every other model is labelled by
+// parameters: Nano MLM up to 30M (a model under 10M parameters too large on
+// disk for an NLM included), Micro MLM 30M-100M, Compact MLM 100M-250M, SLM
+// 1B-8B; "Small LM (250M-1B)" and "LLM" outside the paper's bands. Without a
+// measured size a model under 10M parameters is "unknown": it may or may not
+// fit the NLM bound.
 func Category(params, sizeBytes int64) string {
 	switch {
-	case sizeBytes > 0 && sizeBytes < 10_000_000:
+	case sizeBytes > 0 && sizeBytes < NLMMaxBytes:
 		return "NLM"
 	case params <= 0:
 		return "unknown"
-	case params < 10_000_000:
-		return "NLM"
+	case params < 10_000_000 && sizeBytes <= 0:
+		return "unknown"
 	case params < 30_000_000:
 		return "Nano MLM"
 	case params < 100_000_000:
@@ -90,6 +95,9 @@ func Category(params, sizeBytes int64) string {
 	}
 	return "LLM"
 }
+
+// NLMMaxBytes is the NLM bound on the size on disk: 10 MB.
+const NLMMaxBytes = 10_000_000
 
 // taskOf returns the single task of recs.
 func taskOf(recs []datasets.Record) (schemas.Task, error) {

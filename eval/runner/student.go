@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/cyclecore/mlmforge/datasets"
@@ -60,11 +63,11 @@ func NewStudent(dir string, cat *schemas.Catalog) (*Student, error) {
 		return nil, fmt.Errorf("student %s: %w", dir, err)
 	}
 	s := &Student{dir: dir, ck: ck, tok: tok, cat: cat}
-	for _, f := range []string{"model.safetensors", "adapter_model.safetensors"} {
-		if fi, err := os.Stat(filepath.Join(dir, f)); err == nil {
-			s.size = fi.Size()
-			break
-		}
+	if fi, err := os.Stat(filepath.Join(dir, "model.safetensors")); err == nil {
+		s.size = fi.Size()
+	} else if fi, err := os.Stat(filepath.Join(dir, "adapter_model.safetensors")); err == nil {
+		// An adapter runs on its base: the model on disk is both.
+		s.size = fi.Size() + weightsSize(ck.Lineage["base"])
 	}
 	if ck.Config.Arch == model.ArchEncoder {
 		if len(ck.Labels) != ck.Config.NumClasses {
@@ -86,6 +89,9 @@ func (s *Student) Info(ctx context.Context) (ModelInfo, error) {
 		Quantization: cmp.Or(s.quant, "F32"), Details: map[string]string{"preset": s.ck.Preset, "arch": s.ck.Config.Arch}}
 	for k, v := range s.ck.Lineage {
 		mi.Details["lineage."+k] = v
+	}
+	if step := checkpointStep(s.dir); step > 0 {
+		mi.Details["step"] = strconv.Itoa(step)
 	}
 	weights := filepath.Join(s.dir, "model.safetensors")
 	if s.file != "" {
@@ -189,8 +195,8 @@ func (s *Student) generate(ctx context.Context, r *datasets.Record, task schemas
 	p := eval.Prediction{ID: r.ID}
 	system, user, err := train.Prompt(s.cat, r)
 	if err != nil {
-		p.Raw = "(no prompt: " + err.Error() + ")"
-		return p, nil
+		// Not the model's failure: scoring it as a wrong answer would report 0.
+		return p, fmt.Errorf("student %s: record %s: no prompt: %w", s.dir, r.ID, err)
 	}
 	prompt, _, err := s.tok.EncodeChat(tokenizer.ChatExample{System: system, User: user})
 	if err != nil {
@@ -207,8 +213,13 @@ func (s *Student) generate(ctx context.Context, r *datasets.Record, task schemas
 	}
 	gopts := infer.GenerateOptions{MaxNewTokens: min(limit, cfg.MaxSeq-len(prompt)), StopTokens: []int{s.tok.EOS()}}
 	if opts.Constrained {
-		if gopts.LogitsProcessor, err = s.constraint(r, task); err != nil {
-			return p, err
+		var unsupported *MaskUnsupportedError
+		gopts.LogitsProcessor, err = s.constraint(r, task)
+		switch {
+		case errors.As(err, &unsupported):
+			p.MaskFallback = unsupported.Error() // decoded without a mask, counted in the report
+		case err != nil:
+			return p, fmt.Errorf("student %s on %s: %w", s.dir, r.ID, err)
 		}
 	}
 	start := time.Now()
@@ -248,4 +259,43 @@ func newInt8Student(dir string, cat *schemas.Catalog) (*Student, error) {
 		s.size = fi.Size()
 	}
 	return s, nil
+}
+
+// weightsSize is the size of a base model's weights: a GGUF file, or the
+// .safetensors and .gguf files of a directory; 0 when path is empty or unreadable.
+func weightsSize(path string) int64 {
+	fi, err := os.Stat(path)
+	if path == "" || err != nil {
+		return 0
+	}
+	if !fi.IsDir() {
+		return fi.Size()
+	}
+	var n int64
+	for _, pat := range []string{"*.safetensors", "*.gguf"} {
+		files, _ := filepath.Glob(filepath.Join(path, pat))
+		for _, f := range files {
+			if fi, err := os.Stat(f); err == nil {
+				n += fi.Size()
+			}
+		}
+	}
+	return n
+}
+
+// checkpointStep is the training step a checkpoint was saved at: the step of
+// its trainer_state.json, else the number of a "step-N" directory name; 0
+// when neither says.
+func checkpointStep(dir string) int {
+	var st struct {
+		Step int `json:"step"`
+	}
+	if b, err := os.ReadFile(filepath.Join(dir, model.TrainerStateFile)); err == nil && json.Unmarshal(b, &st) == nil && st.Step > 0 {
+		return st.Step
+	}
+	if n, ok := strings.CutPrefix(filepath.Base(filepath.Clean(dir)), "step-"); ok {
+		step, _ := strconv.Atoi(n)
+		return step
+	}
+	return 0
 }

@@ -128,7 +128,7 @@ func TestStudentConstrainedAlwaysParses(t *testing.T) {
 				case !p.Truncated && ex.ParseError != "":
 					t.Errorf("finished answer does not parse (%s): %q", ex.ParseError, p.Raw)
 				case p.Truncated:
-					_, schema, err := s.answerSchema(&recs[i], tc.task)
+					schema, err := s.answerSchema(&recs[i], tc.task)
 					if err != nil {
 						t.Fatal(err)
 					}
@@ -195,5 +195,42 @@ func TestStudentInt8(t *testing.T) {
 	}
 	if same < len(fp)*9/10 {
 		t.Errorf("INT8 agrees with float32 on %d of %d top-1 answers", same, len(fp))
+	}
+}
+
+// TestStudentMaskPerSchema: two records of one cell with different schemas
+// (imported data) get different masks, and a schema the mask cannot compile
+// decodes that example without a mask, said in its prediction.
+func TestStudentMaskPerSchema(t *testing.T) {
+	cat, _ := schemas.Load()
+	recs := builtinRecords(t, cat, schemas.EdgeJSON, "simple", "test", 6, 5)[:1]
+	s, err := NewStudent(randomStudent(t, "tiny-json", recs, nil), cat)
+	if err != nil {
+		t.Fatal(err)
+	}
+	own := recs[0]
+	own.ID += "-own"
+	own.Meta = `{"schema":{"type":"object","additionalProperties":false,"required":["zz"],"properties":{"zz":{"type":"integer"}}}}`
+	bad := recs[0]
+	bad.ID += "-bad"
+	bad.Meta = `{"schema":{"type":"object","not":{"required":["a"]}}}`
+	for _, r := range []datasets.Record{recs[0], own} {
+		if _, err := s.constraint(&r, schemas.EdgeJSON); err != nil {
+			t.Fatalf("%s: %v", r.ID, err)
+		}
+	}
+	if len(s.masks.m) != 2 {
+		t.Fatalf("%d masks for two schemas of cell %s", len(s.masks.m), recs[0].Cell)
+	}
+	sch, _ := s.answerSchema(&own, schemas.EdgeJSON)
+	if sc, err := constrain.Compile(sch); err != nil || !sc.Accepts([]byte(`{"zz":3}`)) {
+		t.Errorf("the record's own schema is not the mask's: %s %v", sch, err)
+	}
+	preds, err := s.Predict(context.Background(), []datasets.Record{bad}, Options{Constrained: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(preds[0].MaskFallback, `unsupported keyword "not"`) {
+		t.Errorf("mask fallback %q, want the compile error", preds[0].MaskFallback)
 	}
 }
