@@ -1,6 +1,7 @@
 package train
 
 import (
+	"io"
 	"encoding/json"
 	"fmt"
 	"image/color"
@@ -71,8 +72,37 @@ func writeMetrics(outDir string, st *State) error {
 	return writeLossPlot(filepath.Join(outDir, lossPlotFile), st)
 }
 
-// writeLossPlot draws train and eval loss against the step as a PNG.
+// writeLossPlot draws train and eval loss against the step as a PNG, with the
+// task-metric validations in a panel below when the run validated.
 func writeLossPlot(path string, st *State) error {
+	lp, err := lossPlot(st)
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	var wt io.WriterTo
+	if len(st.Validations) == 0 {
+		wt, err = lp.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
+	} else {
+		var mp *plot.Plot
+		if mp, err = metricPlot(st); err == nil {
+			wt, err = stacked(8*vg.Inch, []*plot.Plot{lp, mp}, []vg.Length{4.5 * vg.Inch, 3 * vg.Inch})
+		}
+	}
+	if err != nil {
+		return fmt.Errorf("plot %s: %w", path, err)
+	}
+	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+		_, err := wt.WriteTo(f)
+		return err
+	})
+	if err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}
+
+// lossPlot is the train and eval loss against the step.
+func lossPlot(st *State) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "loss"
 	p.X.Label.Text = "step"
@@ -85,36 +115,51 @@ func writeLossPlot(path string, st *State) error {
 	if len(train) > 0 {
 		l, err := plotter.NewLine(train)
 		if err != nil {
-			return fmt.Errorf("plot %s: train loss: %w", path, err)
+			return nil, fmt.Errorf("train loss: %w", err)
 		}
 		l.Color = plotter.DefaultLineStyle.Color
 		p.Add(l)
-		p.Legend.Add("train", l)
+		label := "train"
+		if st.Config.CopyLoss > 0 { // the eval loss is the answer tokens' alone
+			label = "train (+ copy loss)"
+		}
+		p.Legend.Add(label, l)
 	}
 	if err := addEvalCurves(p, st.Evals); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
+		return nil, err
 	}
-	if err := addBestMarker(p, st); err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
+	if len(st.Validations) == 0 { // else the best checkpoint is the metric's, ringed below
+		if err := addBestMarker(p, st); err != nil {
+			return nil, err
+		}
 	}
 	if n := len(st.History); n > 0 {
 		// Room right of the last step, so that a marker there is drawn whole.
 		last := float64(max(st.History[n-1].Step, lastEvalStep(st.Evals)))
-		p.X.Max = last + math.Max(1, 0.02*last)
+		p.X.Min, p.X.Max = 0, last+math.Max(1, 0.02*last)
+	}
+	if positiveLosses(st) {
+		// The first steps' losses are ten times the late ones: a log axis keeps
+		// the part of the curve that matters readable.
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
 	}
 	p.Legend.Top = true
-	wt, err := p.WriterTo(8*vg.Inch, 5*vg.Inch, "png")
-	if err != nil {
-		return fmt.Errorf("plot %s: %w", path, err)
+	return p, nil
+}
+
+// positiveLosses reports whether every loss is positive (a log axis can show it).
+func positiveLosses(st *State) bool {
+	for _, h := range st.History {
+		if !(h.Loss > 0) {
+			return false
+		}
 	}
-	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
-		_, err := wt.WriteTo(f)
-		return err
-	})
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
+	for _, e := range st.Evals {
+		if !(e.Loss > 0) {
+			return false
+		}
 	}
-	return nil
+	return len(st.History) > 0
 }
 
 // addEvalCurves draws the eval loss: one curve ("eval") for a single held-out set, or
