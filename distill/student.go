@@ -96,21 +96,63 @@ type TrainResult struct {
 	Train train.Config
 }
 
-// Defaults are the training settings of a preset: tiny presets train in
-// minutes on a laptop CPU, the full-size ones are starting points.
+// Defaults are the training settings of a preset, measured on the project's
+// 2-core reference machine (BENCHMARKS.md): tiny presets train in minutes, the nlm-*
+// ones in about two hours, the full-size ones are starting points. Decoders learn
+// with copy supervision and pick their checkpoint by the task metric.
 func Defaults(p model.Preset) train.Config {
 	c := train.DefaultConfig()
+	tiny := p.Nominal == 0
 	switch {
-	case p.Nominal == 0 && p.Config.Arch == model.ArchEncoder:
-		c.LR, c.WarmupSteps, c.TotalSteps, c.BatchSize, c.SeqLen = 2e-3, 30, 400, 32, 48
-		c.EvalEvery, c.EvalBatches, c.CheckpointEvery, c.WeightDecay = 50, 4, 100, 0.01
-	case p.Nominal == 0:
-		c.LR, c.WarmupSteps, c.TotalSteps, c.BatchSize, c.SeqLen = 2e-3, 30, 600, 8, 256
-		c.EvalEvery, c.EvalBatches, c.CheckpointEvery, c.WeightDecay = 100, 2, 100, 0.01
+	case tiny && p.Config.Arch == model.ArchEncoder:
+		c.LR = 2e-3
+		c.WarmupSteps = 30
+		c.TotalSteps = 400
+		c.BatchSize = 32
+		c.SeqLen = 48
+		c.EvalEvery = 50
+		c.EvalBatches = 4
+		c.CheckpointEvery = 100
+		c.WeightDecay = 0.01
+		c.ValidateEvery = 100
 	case p.Config.Arch == model.ArchEncoder:
-		c.LR, c.TotalSteps, c.BatchSize, c.SeqLen = 1e-3, 3000, 32, 64
+		c.LR = 1e-3
+		c.TotalSteps = 3000
+		c.BatchSize = 32
+		c.SeqLen = 64
+		c.ValidateEvery = 250
+		c.Patience = 6
+	case tiny:
+		c.LR = 3e-3
+		c.WarmupSteps = 50
+		c.TotalSteps = 1500
+		c.BatchSize = 16
+		c.EvalEvery = 100
+		c.EvalBatches = 2
+		c.CheckpointEvery = 250
+		c.WeightDecay = 0.01
+		c.ValidateEvery = 250
+		c.CopyLoss = 1
+	case p.Nominal < 20_000_000:
+		c.LR = 2e-3
+		c.WarmupSteps = 100
+		c.TotalSteps = 4000
+		c.BatchSize = 16
+		c.EvalEvery = 250
+		c.EvalBatches = 4
+		c.CheckpointEvery = 250
+		c.WeightDecay = 0.01
+		c.ValidateEvery = 250
+		c.Patience = 8
+		c.CopyLoss = 1
 	default:
-		c.LR, c.TotalSteps, c.BatchSize, c.SeqLen = 5e-4, 5000, 4, 512
+		c.LR = 5e-4
+		c.TotalSteps = 5000
+		c.BatchSize = 4
+		c.SeqLen = 512
+		c.ValidateEvery = 500
+		c.Patience = 6
+		c.CopyLoss = 1
 	}
 	return c
 }

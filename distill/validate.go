@@ -79,9 +79,14 @@ type validationSet struct {
 
 var _ train.Validator = (*taskValidator)(nil)
 
-// validationCap is how many held-out records a validation decodes per task by
-// default: enough to tell 5 points apart at a glance, cheap next to training.
+// validationCap is how many held-out records a validation scores per task: enough
+// to tell 5 points apart at a glance, cheap next to training.
 const validationCap = 128
+
+// validationTokens bounds the answer tokens one validation decodes per task, so
+// that tasks with long answers (complex EdgeJSON, hundreds of tokens each)
+// validate fewer records rather than spending minutes of every few hundred steps.
+const validationTokens = 16000
 
 // newValidator builds the validator of held-out records: at most n per task,
 // the first by a hash of the record id, so every validation scores the same ones
@@ -111,7 +116,17 @@ func newValidator(cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []strin
 		}
 	}
 	for _, task := range []schemas.Task{schemas.EdgeIntent, schemas.EdgeJSON, schemas.EdgeFuncCall} {
-		if recs := byTask[task]; len(recs) > 0 {
+		recs := byTask[task]
+		if task != schemas.EdgeIntent { // classifiers answer in one step
+			total := 0
+			for i, r := range recs {
+				if total += len(tok.Encode(r.Target)); total > validationTokens && i >= 16 {
+					recs = recs[:i]
+					break
+				}
+			}
+		}
+		if len(recs) > 0 {
 			v.sets = append(v.sets, validationSet{task, recs})
 		}
 	}

@@ -38,6 +38,15 @@ var presets = []Preset{
 	{Name: "nlm-5m-intent", Nominal: 5_000_000, Task: "edgeintent", Config: Config{
 		Arch: ArchEncoder, Vocab: 8192, Hidden: 256, Layers: 4, Heads: 4, KVHeads: 4, Intermediate: 704,
 		MaxSeq: 128, RopeTheta: 10000, NormEps: 1e-5, NumClasses: 150, Pooling: PoolMean}},
+	// Decoders that train from scratch on this project's 2-core reference machine in
+	// about two hours (see examples/): full multi-head attention, which the copy
+	// supervision's pointer head needs, and room for complex EdgeJSON answers.
+	{Name: "nlm-5m-json", Nominal: 5_000_000, Task: "edgejson", Config: Config{
+		Arch: ArchDecoder, Vocab: 4096, Hidden: 256, Layers: 4, Heads: 8, KVHeads: 8, Intermediate: 896,
+		MaxSeq: 2048, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+	{Name: "nlm-5m-funccall", Nominal: 5_000_000, Task: "edgefunccall", Config: Config{
+		Arch: ArchDecoder, Vocab: 4096, Hidden: 256, Layers: 4, Heads: 8, KVHeads: 8, Intermediate: 896,
+		MaxSeq: 1024, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
 	{Name: "tiny-intent", Task: "edgeintent", Config: Config{
 		Arch: ArchEncoder, Vocab: 2048, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 192,
 		MaxSeq: 64, RopeTheta: 10000, NormEps: 1e-5, NumClasses: 50, Pooling: PoolMean}},
