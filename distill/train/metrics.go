@@ -1,10 +1,10 @@
 package train
 
 import (
-	"io"
 	"encoding/json"
 	"fmt"
 	"image/color"
+	"io"
 	"math"
 	"os"
 	"path/filepath"
