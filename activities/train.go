@@ -129,7 +129,7 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 		return workflows.TrainResult{}, err
 	}
 	in := plan.Input
-	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, SeqLen: in.SeqLen, LR: in.LR,
+	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, GradAccum: in.GradAccum, SeqLen: in.SeqLen, LR: in.LR,
 		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed), ValidateEvery: in.ValidateEvery, Patience: in.Patience, ScrambleCopies: in.ScrambleCopies}
 	spec.Preset, spec.Method, spec.Base, spec.Catalog, spec.OutDir, spec.Train = in.Preset, in.Method, in.Base, cat, plan.RunDir, tc
 	spec.KDAlpha, spec.KDTemperature = in.KDAlpha, in.KDTemperature

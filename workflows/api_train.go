@@ -52,6 +52,9 @@ type TrainInput struct {
 	Steps int `json:"steps,omitempty"`
 	// BatchSize is the number of sequences per optimizer step (0 = default).
 	BatchSize int `json:"batch_size,omitempty"`
+	// GradAccum splits each step into this many micro-batches of BatchSize
+	// sequences whose gradients are averaged (0 = 1): the same step in less memory.
+	GradAccum int `json:"grad_accum_steps,omitempty"`
 	// SeqLen caps the tokens per sequence (0 = the preset's MaxSeq).
 	SeqLen int `json:"seq_len,omitempty"`
 	// LR is the peak learning rate (0 = default).

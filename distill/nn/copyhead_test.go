@@ -4,6 +4,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"testing"
+
+	"github.com/cyclecore/mlmforge/distill/model"
 )
 
 // TestCopyLossGradient checks the pointer head's loss and gradient in float64:
@@ -103,5 +105,39 @@ func TestPreviousTokenGradient(t *testing.T) {
 	}
 	if worst > 1e-6 {
 		t.Errorf("worst relative gradient error %.3g", worst)
+	}
+}
+
+// TestGraphCacheBounded checks that a Net keeps its cached graphs within the memory
+// budget, dropping the least recently used shape, and that a dropped shape is
+// rebuilt and gives the same loss.
+func TestGraphCacheBounded(t *testing.T) {
+	cfg := tinyDecoder()
+	net := newNet(t, cfg, Options{})
+	one := net.graphBytes(graphKey{2, 8, modeTrain})
+	net.opts.GraphMemory = 2*one + one/2 // room for two B=2, T=8 training graphs
+	batch := func(T int) model.Batch { return lmBatch(cfg, 2, T, 5) }
+	first, err := net.ForwardBackward(batch(8))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, T := range []int{9, 10} {
+		if _, err := net.ForwardBackward(batch(T)); err != nil {
+			t.Fatal(err)
+		}
+		var total int64
+		for k := range net.graphs {
+			total += net.graphBytes(k)
+		}
+		if total > net.opts.GraphMemory || len(net.graphs) > 2 {
+			t.Fatalf("after T=%d: %d graphs, %d bytes over a budget of %d", T, len(net.graphs), total, net.opts.GraphMemory)
+		}
+	}
+	if _, ok := net.graphs[graphKey{2, 8, modeTrain}]; ok {
+		t.Fatal("the least recently used shape T=8 is still cached")
+	}
+	again, err := net.ForwardBackward(batch(8))
+	if err != nil || again != first {
+		t.Fatalf("rebuilt T=8 graph: loss %v (%v), first %v", again, err, first)
 	}
 }

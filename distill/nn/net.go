@@ -34,6 +34,10 @@ type Options struct {
 	KDAlpha float64
 	// KDTemperature is the distillation temperature T; 0 means 1.
 	KDTemperature float64
+	// GraphMemory bounds the estimated bytes of the cached graphs (one per batch
+	// shape and mode); the least recently used ones are dropped beyond it. 0 takes
+	// 6 GiB.
+	GraphMemory int64
 	// CopyLoss, when positive, trains head 0 of a decoder's last attention layer to
 	// point at the prompt token being copied, and head 0 of its first layer to
 	// attend to the previous token (copyhead.go), on batches that carry copy
@@ -66,6 +70,7 @@ type Net struct {
 	opts   Options
 	params []model.Param
 	graphs map[graphKey]*graph
+	lru    []graphKey // graphs' keys, least recently used first (graphcache.go)
 	// LoRA only: the adapter config, the frozen base weights (no Grad), and the mode
 	// of the graph being built (dropout applies in training graphs only).
 	lora      *lora.Config
@@ -162,12 +167,14 @@ func (n *Net) run(b model.Batch, m mode) (*graph, error) {
 	}
 	key := graphKey{b.B, b.T, m}
 	g, ok := n.graphs[key]
-	if !ok {
+	if ok {
+		n.touch(key)
+	} else {
 		var err error
 		if g, err = n.build(b.B, b.T, m); err != nil {
 			return nil, fmt.Errorf("nn: build graph B=%d T=%d: %w", b.B, b.T, err)
 		}
-		n.graphs[key] = g
+		n.cacheGraph(key, g)
 	}
 	*g.feed = feed{batch: b.B, seq: b.T, tokens: b.Tokens, targets: b.Targets, valid: b.Valid,
 		labels: b.Labels, soft: b.Soft, weights: b.Weights, copyOff: b.CopyOffsets, copySrc: b.CopySources}
