@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -165,6 +166,33 @@ func TestPipelineDocsAndExample(t *testing.T) {
 	for _, p := range paths {
 		if !strings.Contains(string(doc), "`"+p+"`") {
 			t.Errorf("docs/pipeline.md does not document `%s`", p)
+		}
+	}
+}
+
+// TestExampleRecipes loads every spec under examples/: the recipes for the
+// real presets name presets, methods and threshold keys the loader accepts,
+// and each promotes its students on a headline metric.
+func TestExampleRecipes(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	if err != nil || len(files) < 5 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	headline := []string{"edgejson.json_exact", "edgeintent.top1", "edgefunccall.function_exact", "edgefunccall.example_accuracy"}
+	for _, f := range files {
+		spec, err := loadPipelineSpec(f)
+		if err != nil {
+			t.Errorf("%s: %v", f, err)
+			continue
+		}
+		n := 0
+		for k := range spec.Promotion.Thresholds {
+			if slices.Contains(headline, k) {
+				n++
+			}
+		}
+		if n == 0 {
+			t.Errorf("%s: no threshold on a headline metric: %v", f, spec.Promotion.Thresholds)
 		}
 	}
 }
