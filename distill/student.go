@@ -123,7 +123,7 @@ func Defaults(p model.Preset) train.Config {
 		c.ValidateEvery = 250
 		c.Patience = 6
 	case tiny:
-		c.LR = 3e-3
+		c.LR = 2e-3
 		c.WarmupSteps = 50
 		c.TotalSteps = 1500
 		c.BatchSize = 16

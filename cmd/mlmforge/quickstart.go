@@ -82,21 +82,21 @@ func quickstartSpec() workflows.PipelineSpec {
 	return workflows.PipelineSpec{
 		Name: "quickstart",
 		Datasets: []workflows.PipelineDataset{
-			ds(schemas.EdgeJSON, "simple", 800, 40),
+			ds(schemas.EdgeJSON, "simple", 2000, 100),
 			ds(schemas.EdgeIntent, "50", 1500, 250),
-			ds(schemas.EdgeFuncCall, "20", 800, 40),
+			ds(schemas.EdgeFuncCall, "20", 2000, 100),
 		},
 		Review: workflows.ReviewOptions{Policy: workflows.ReviewAuto},
+		// The presets' own recipe (copy supervision, batch 16, validation by
+		// the task metric on held-out train records) with fewer steps.
 		Models: []workflows.PipelineModel{
-			model("tiny-json", "edgejson", "tiny-json", 300, 0, 0),
+			model("tiny-json", "edgejson", "tiny-json", 1200, 0, 0),
 			model("tiny-intent", "edgeintent", "tiny-intent", 300, 0, 0),
-			// 384 tokens hold the prompt and answer of all but the longest
-			// multi-turn dialogues, at two thirds of the fitted length's cost.
-			model("tiny-funccall", "edgefunccall", "tiny-funccall", 300, 8, 384),
+			model("tiny-funccall", "edgefunccall", "tiny-funccall", 400, 0, 0),
 		},
 		// Constrained decoding shows what a JSON-Schema token mask adds to a
 		// tiny decoder, next to its unconstrained answers.
-		Eval: workflows.PipelineEval{Limit: 40, Constrained: true},
+		Eval: workflows.PipelineEval{Limit: 100, Constrained: true},
 		// Each student is promoted on its headline metric (JSON exact, top-1,
 		// example accuracy); these are the bars a useful tiny student clears.
 		Promotion: workflows.PromotionPolicy{Tolerance: 0.02, Thresholds: map[string]float64{
