@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 
@@ -76,6 +77,44 @@ func TestBuiltinGoldenAtZeroHoldout(t *testing.T) {
 			t.Logf("GOLDEN %q: %q,", name, got)
 			if want := btGoldenDigests[name]; got != want {
 				t.Errorf("digest %s, want %s: the builtin's output at holdout 0 changed", got, want)
+			}
+		})
+	}
+}
+
+// btGoldenRecordDigests are the sha256 digests of the records GenerateBuiltin
+// commits for btGoldenRecordSpecs (ids, splits, cells, inputs, targets and
+// provenance, after the validators and the merge), taken before held-out
+// splits existed: the twin cells of a held-out run must leave the merge of a
+// run without one as it was.
+var btGoldenRecordDigests = map[schemas.Task]string{
+	schemas.EdgeJSON:     "84eacef1ca1913271d6019db1903e10db5d7ac029834744114b41cb75d2c5851",
+	schemas.EdgeIntent:   "5adf01829b5cdda4de6d6d0b4a9a80d9f43f64632a754e8adb0d552559af5f63",
+	schemas.EdgeFuncCall: "31b7be2d444640c16f76bcc88b2c61e6a7974184f25ccbd46b9338d1599ec046",
+}
+
+// btGoldenRecordSpecs are one spec per task, 300 train and 100 test records.
+var btGoldenRecordSpecs = []Spec{
+	{Task: schemas.EdgeJSON, Seed: 3, Counts: map[string]int{"train": 300, "test": 100}},
+	{Task: schemas.EdgeIntent, Variant: "50", Seed: 3, Counts: map[string]int{"train": 300, "test": 100}},
+	{Task: schemas.EdgeFuncCall, Seed: 3, Counts: map[string]int{"train": 300, "test": 100}},
+}
+
+func TestGenerateBuiltinGoldenAtZeroHoldout(t *testing.T) {
+	cat := sampleCatalog(t)
+	for _, spec := range btGoldenRecordSpecs {
+		t.Run(string(spec.Task), func(t *testing.T) {
+			recs, err := GenerateBuiltin(context.Background(), cat, spec)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h := sha256.New()
+			for _, r := range recs {
+				fmt.Fprintf(h, "%s\x00%s\x00%s\x00%s\x00%s\x00%s\n", r.ID, r.Split, r.Cell, r.Input, r.Target, r.Provenance)
+			}
+			got := hex.EncodeToString(h.Sum(nil))
+			if want := btGoldenRecordDigests[spec.Task]; got != want {
+				t.Errorf("%d records, digest %s, want %s: GenerateBuiltin's records at holdout 0 changed", len(recs), got, want)
 			}
 		})
 	}
