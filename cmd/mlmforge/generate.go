@@ -65,7 +65,8 @@ Teachers: builtin (offline, deterministic) or ollama:<model> (Ollama at
 $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 		Example: `  mlmforge generate --task edgeintent --classes 50 --train 2000 --test 1000 --teacher builtin --seed 7
   mlmforge generate --task edgejson --test 1000 --teacher ollama:qwen2.5:7b --address 127.0.0.1:7233 --detach
-  mlmforge generate --task edgefunccall --functions 100 --test 500 --mode teacher-labels --teacher ollama:qwen2.5:7b`,
+  mlmforge generate --task edgefunccall --functions 100 --test 500 --mode teacher-labels --teacher ollama:qwen2.5:7b
+  mlmforge generate --task edgeintent --classes 50 --train 2000 --test 1000 --holdout-templates 0.25`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := f.input()
