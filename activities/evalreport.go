@@ -15,6 +15,7 @@ import (
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/report"
 	"github.com/cyclecore/mlmforge/eval/runner"
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -99,6 +100,9 @@ func (a *Activities) scoreJob(scorer *eval.Scorer, dir string, job workflows.Eva
 	res := report.Result{Report: rep, Variant: report.Variant{Shots: job.Shots, Constrained: job.Constrained},
 		Dataset: report.Dataset{Task: job.Task, Name: name, Version: job.Version, Split: job.Split, N: len(recs),
 			Variants: recordVariants(recs)}}
+	if job.Split == generator.HoldoutSplit {
+		res.Dataset.TestSplit = ver.Manifest().TestSplit
+	}
 	var wall float64
 	for s := 0; s < job.Shards; s++ {
 		var side shardSide

@@ -43,6 +43,12 @@ type Manifest struct {
 	Review json.RawMessage `json:"review,omitempty"`
 	// Notes is free text for humans.
 	Notes string `json:"notes,omitempty"`
+	// TestSplit says what kind of test split the version has, so that a
+	// report quoting a test score can say where it comes from: "standard"
+	// (the same templates and values as train), "template-held-out 25%"
+	// (generator.Spec.HoldoutTemplates, docs/holdout.md); empty when unknown
+	// (imported data, versions older than the field).
+	TestSplit string `json:"test_split,omitempty"`
 }
 
 // SplitInfo describes one split file of a version.
@@ -69,6 +75,8 @@ type CommitInfo struct {
 	Provenance json.RawMessage `json:"provenance,omitempty"`
 	// Notes is free text; copied to Manifest.Notes.
 	Notes string `json:"notes,omitempty"`
+	// TestSplit is the kind of test split; copied to Manifest.TestSplit.
+	TestSplit string `json:"test_split,omitempty"`
 	// Review is the review summary (must be valid JSON when set); copied to Manifest.Review.
 	Review json.RawMessage `json:"review,omitempty"`
 	// CreatedAt overrides the commit time (workflows pass workflow.Now); zero means now.

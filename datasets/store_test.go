@@ -252,7 +252,8 @@ func TestCommitInfoAndReview(t *testing.T) {
 	assertNoTemp(t, s, schemas.EdgeIntent)
 
 	at := time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC)
-	info := CommitInfo{SpecHash: "abc", Parent: "v0", Provenance: json.RawMessage(`{"workflow":"gen-1"}`), Notes: "n", CreatedAt: at}
+	info := CommitInfo{SpecHash: "abc", Parent: "v0", Provenance: json.RawMessage(`{"workflow":"gen-1"}`), Notes: "n", CreatedAt: at,
+		TestSplit: "template-held-out 25%"}
 	w, err = s.Create(schemas.EdgeIntent, "")
 	if err != nil {
 		t.Fatal(err)
@@ -264,14 +265,16 @@ func TestCommitInfoAndReview(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.SpecHash != "abc" || m.Parent != "v0" || string(m.Provenance) != `{"workflow":"gen-1"}` || m.Notes != "n" || !m.CreatedAt.Equal(at) {
+	if m.SpecHash != "abc" || m.Parent != "v0" || string(m.Provenance) != `{"workflow":"gen-1"}` || m.Notes != "n" || !m.CreatedAt.Equal(at) ||
+		m.TestSplit != "template-held-out 25%" {
 		t.Errorf("manifest does not carry CommitInfo: %+v", m)
 	}
 	raw, err := os.ReadFile(filepath.Join(s.Root(), "edgeintent", "v1", ManifestFile))
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, key := range []string{`"format_version": 1`, `"spec_hash": "abc"`, `"created_at": "2026-03-04T05:06:07Z"`, `"sha256"`, `"cells"`} {
+	for _, key := range []string{`"format_version": 1`, `"spec_hash": "abc"`, `"created_at": "2026-03-04T05:06:07Z"`, `"sha256"`, `"cells"`,
+		`"test_split": "template-held-out 25%"`} {
 		if !bytes.Contains(raw, []byte(key)) {
 			t.Errorf("manifest.json lacks %s:\n%s", key, raw)
 		}

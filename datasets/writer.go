@@ -161,6 +161,7 @@ func (w *Writer) commit(info CommitInfo) (*Manifest, error) {
 		FormatVersion: FormatVersion, Task: string(w.task), Version: w.version,
 		CreatedAt: created.UTC(), SpecHash: info.SpecHash, Parent: info.Parent,
 		Splits: map[string]SplitInfo{}, Provenance: info.Provenance, Notes: info.Notes, Review: info.Review,
+		TestSplit: info.TestSplit,
 	}
 	for _, split := range w.order {
 		fw := w.files[split]

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -71,7 +72,7 @@ func NewBuiltinTeacher(cat *schemas.Catalog) *BuiltinTeacher {
 	for _, t := range cat.Taxonomies {
 		classes := map[string]*btClass{}
 		for i := range t.Classes {
-			classes[t.Classes[i].ID] = newBTClass(&t.Classes[i])
+			classes[t.Classes[i].ID] = newBTClass(t.ID, &t.Classes[i])
 		}
 		b.intents[t.ID] = classes
 	}
@@ -109,7 +110,16 @@ func (b *BuiltinTeacher) Info(ctx context.Context) (TeacherInfo, error) {
 //     with a model teacher.
 //   - TeacherLabels: unsupported (the builtin writes from labels only): the
 //     error wraps ErrModeUnsupported.
+//
+// A LabelFirst request for a cell of a held-out run (Cell.Holdout) writes
+// with the side's part of every phrasing template list: the reserved
+// templates for the test split's cells (Cell.HeldOut), the others otherwise.
 func (b *BuiltinTeacher) Write(ctx context.Context, req Request) (Response, error) {
+	return b.write(ctx, req, nil)
+}
+
+// write answers one request; trace, if set, sees every template drawn.
+func (b *BuiltinTeacher) write(ctx context.Context, req Request, trace func(lexicon.Draw)) (Response, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
 		return Response{}, fmt.Errorf("builtin teacher: %w", err)
@@ -133,14 +143,15 @@ func (b *BuiltinTeacher) Write(ctx context.Context, req Request) (Response, erro
 		return Response{}, err
 	}
 	r := btRand(req.Seed)
+	w := &btWriter{btData: data, h: holdoutOf(req.Sample.Cell, trace)}
 	var input string
 	switch req.Sample.Cell.Task {
 	case schemas.EdgeIntent:
-		input, err = b.writeIntent(r, data, req.Sample)
+		input, err = b.writeIntent(r, w, req.Sample)
 	case schemas.EdgeJSON:
-		input, err = b.writeDocument(r, data, req.Sample)
+		input, err = b.writeDocument(r, w, req.Sample)
 	case schemas.EdgeFuncCall:
-		input, err = b.writeFuncCall(r, data, req.Sample)
+		input, err = b.writeFuncCall(r, w, req.Sample)
 	default:
 		err = fmt.Errorf("unknown task %q", req.Sample.Cell.Task)
 	}

@@ -52,12 +52,12 @@ func (tw *btTurn) argPhrase(path string, node *btNode, v any) []btSeg {
 		return []btSeg{{text: tw.boolPhrase(label, node, b)}}
 	}
 	val := tw.valueSegs(path, v)
-	if list := sd.ArgPhrases[name]; top && len(list) > 0 && btChance(r, 0.65) {
-		return btTemplate(btPick(r, list), label, val)
+	if list := sd.ArgPhrases[name]; top && len(tw.d.part(list)) > 0 && btChance(r, 0.65) {
+		return btTemplate(tw.d.template(r, "arg-phrase:"+name, list), label, val)
 	}
 	if _, isList := v.([]any); !isList && path != tw.plan.Invalid {
 		if base, unit, one, ok := btUnitName(name); ok && btChance(r, 0.6) {
-			t := btPick(r, sd.ArgUnit)
+			t := tw.d.template(r, "arg-unit", sd.ArgUnit)
 			if strings.Contains(t, "a {b}") && strings.ContainsRune("aeiou", rune(base[0])) {
 				t = strings.Replace(t, "a {b}", "an {b}", 1)
 			}
@@ -68,7 +68,7 @@ func (tw *btTurn) argPhrase(path string, node *btNode, v any) []btSeg {
 	if d := btDescLabel(node); d != "" && btChance(r, 0.12) {
 		return btTemplate(d+": {v}", label, val)
 	}
-	return btTemplate(btPick(r, sd.ArgGeneric), label, val)
+	return btTemplate(tw.d.template(r, "arg-generic", sd.ArgGeneric), label, val)
 }
 
 // btDescLabel is a node's description as a lower-case label ("" if none).
@@ -105,11 +105,11 @@ func (tw *btTurn) boolPhrase(label string, node *btNode, b bool) string {
 			return "only " + rest
 		}
 	}
-	list := sd.BoolFalse
+	name, list := "bool-false", sd.BoolFalse
 	if b {
-		list = sd.BoolTrue
+		name, list = "bool-true", sd.BoolTrue
 	}
-	return strings.ReplaceAll(btPick(r, list), "{n}", label)
+	return strings.ReplaceAll(tw.d.template(r, name, list), "{n}", label)
 }
 
 // valueSegs renders an argument value verbatim as fixed segments: lists

@@ -34,7 +34,7 @@ func (dw *btDoc) sentence(n *btNode, v any) string {
 	default:
 		val = dw.leaf(n, v)
 	}
-	s := strings.NewReplacer("{l}", label, "{L}", btCapitalize(label), "{v}", val).Replace(btPick(dw.r, btSentences))
+	s := strings.NewReplacer("{l}", label, "{L}", btCapitalize(label), "{v}", val).Replace(dw.w.template(dw.r, "field-sentence", btSentences))
 	return strings.Replace(s, "..", ".", 1)
 }
 

@@ -14,6 +14,8 @@ import (
 
 // btFunc is a catalog function with parsed parameters and patterns.
 type btFunc struct {
+	// list names the function's patterns in a trace: "pattern:<function>".
+	list     string
 	params   *btNode
 	patterns []btPattern
 }
@@ -24,7 +26,7 @@ func newBTFunc(f *schemas.Function) (*btFunc, error) {
 	if err != nil {
 		return nil, fmt.Errorf("parse parameters of %s: %w", f.Name, err)
 	}
-	bf := &btFunc{params: params}
+	bf := &btFunc{list: "pattern:" + f.Name, params: params}
 	for _, p := range f.Patterns {
 		bf.patterns = append(bf.patterns, btParsePattern(p))
 	}
@@ -34,7 +36,7 @@ func newBTFunc(f *schemas.Function) (*btFunc, error) {
 // writeFuncCall verbalizes an EdgeFuncCall sample: one utterance per turn,
 // the plain text for a single-turn scenario, a JSON array of utterances for
 // multi_turn.
-func (b *BuiltinTeacher) writeFuncCall(r *rand.Rand, d *btData, s Sample) (string, error) {
+func (b *BuiltinTeacher) writeFuncCall(r *rand.Rand, d *btWriter, s Sample) (string, error) {
 	if len(s.Turns) == 0 {
 		return "", fmt.Errorf("function-calling sample has no turns")
 	}
@@ -61,7 +63,7 @@ func (b *BuiltinTeacher) writeFuncCall(r *rand.Rand, d *btData, s Sample) (strin
 }
 
 // writeTurn verbalizes one user turn.
-func (b *BuiltinTeacher) writeTurn(r *rand.Rand, d *btData, t TurnPlan) (string, error) {
+func (b *BuiltinTeacher) writeTurn(r *rand.Rand, d *btWriter, t TurnPlan) (string, error) {
 	if strings.TrimSpace(t.Request) != "" {
 		return d.paraphrase(r, []btSeg{{text: t.Request}}), nil
 	}
@@ -90,7 +92,7 @@ func (b *BuiltinTeacher) writeTurn(r *rand.Rand, d *btData, t TurnPlan) (string,
 // btTurn writes one function-calling turn.
 type btTurn struct {
 	r    *rand.Rand
-	d    *btData
+	d    *btWriter
 	f    *btFunc
 	plan TurnPlan
 	args map[string]any
@@ -128,7 +130,7 @@ func (tw *btTurn) segments() []btSeg {
 	for _, n := range pat.names {
 		if tw.isRef(n) && !tw.omitted(n) {
 			noun := btRefNoun(n)
-			phrase := strings.ReplaceAll(btPick(tw.r, tw.d.slots.RefPhrases), "{noun}", noun)
+			phrase := strings.ReplaceAll(tw.d.template(tw.r, "ref-phrase", tw.d.slots.RefPhrases), "{noun}", noun)
 			pat = btRefPattern(pat, n, noun, phrase, func(w string) bool { return tw.d.imperative[w] })
 			placed[n] = true
 		}
@@ -152,7 +154,7 @@ func (tw *btTurn) segments() []btSeg {
 	refs := slices.Sorted(maps.Keys(tw.plan.Refs))
 	for _, n := range refs {
 		if !placed[n] && !tw.omitted(n) {
-			t := strings.ReplaceAll(btPick(tw.r, tw.d.slots.RefAppend), "{noun}", btRefNoun(n))
+			t := strings.ReplaceAll(tw.d.template(tw.r, "ref-append", tw.d.slots.RefAppend), "{noun}", btRefNoun(n))
 			extra = append(extra, []btSeg{{text: t}})
 		}
 	}
@@ -172,15 +174,24 @@ func (tw *btTurn) segments() []btSeg {
 
 // choose picks a pattern whose placeholders are all stated or referred to
 // and none omitted, favouring patterns that state more; failing that, the
-// pattern with the fewest unusable placeholders (they are dropped).
+// pattern with the fewest unusable placeholders (they are dropped). In a
+// held-out run only the side's patterns are candidates.
 func (tw *btTurn) choose() btPattern {
-	if len(tw.f.patterns) == 0 {
+	pats, fallback := btSidePatterns(tw.d.h, tw.f.patterns)
+	if len(pats) == 0 {
 		return btPattern{} // the loader requires patterns; stated arguments still follow
 	}
-	weights := make([]float64, len(tw.f.patterns))
+	p := pats[tw.chooseIn(pats)]
+	btNotePattern(tw.d.h, tw.f.list, tw.f.patterns, p, fallback)
+	return p
+}
+
+// chooseIn returns the index of the pattern of pats to use (see choose).
+func (tw *btTurn) chooseIn(pats []btPattern) int {
+	weights := make([]float64, len(pats))
 	total := 0.0
 	best, bestAt := -1, []int(nil)
-	for i, p := range tw.f.patterns {
+	for i, p := range pats {
 		covered, missing := 0, 0
 		for _, n := range p.names {
 			switch {
@@ -205,9 +216,9 @@ func (tw *btTurn) choose() btPattern {
 		}
 	}
 	if total == 0 {
-		return tw.f.patterns[btPick(tw.r, bestAt)]
+		return btPick(tw.r, bestAt)
 	}
-	return tw.f.patterns[btWeighted(tw.r, weights, total)]
+	return btWeighted(tw.r, weights, total)
 }
 
 // remaining returns phrases for the parts of the argument at path that the

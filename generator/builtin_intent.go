@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -21,12 +22,14 @@ type btPattern struct {
 	parts []btPart
 	// names are the distinct placeholder names, in order.
 	names []string
+	// src is the catalog text, the pattern's identity in a held-out split.
+	src string
 }
 
 // btParsePattern splits a catalog pattern at its {name} placeholders. The
 // catalog loader has checked that braces pair up.
 func btParsePattern(p string) btPattern {
-	var pat btPattern
+	pat := btPattern{src: p}
 	for p != "" {
 		i := strings.IndexByte(p, '{')
 		j := strings.IndexByte(p, '}')
@@ -49,14 +52,16 @@ func btParsePattern(p string) btPattern {
 
 // btClass is an intent class with parsed patterns.
 type btClass struct {
+	// list names the class's patterns in a trace: "pattern:<taxonomy>/<class>".
+	list     string
 	patterns []btPattern
 	// gens maps a slot name to its generator ("" for a value list).
 	gens map[string]string
 }
 
-// newBTClass parses a class's patterns.
-func newBTClass(c *schemas.IntentClass) *btClass {
-	bc := &btClass{gens: map[string]string{}}
+// newBTClass parses the patterns of a class of a taxonomy.
+func newBTClass(taxonomy string, c *schemas.IntentClass) *btClass {
+	bc := &btClass{list: "pattern:" + taxonomy + "/" + c.ID, gens: map[string]string{}}
 	for _, p := range c.Patterns {
 		bc.patterns = append(bc.patterns, btParsePattern(p))
 	}
@@ -95,7 +100,7 @@ func (b *BuiltinTeacher) intentClass(s Sample) (*btClass, error) {
 // writeIntent verbalizes an EdgeIntent sample: a class pattern whose
 // placeholders the sample's slots fill, slot values the pattern does not name
 // appended as short phrases, then the paraphrase rules.
-func (b *BuiltinTeacher) writeIntent(r *rand.Rand, d *btData, s Sample) (string, error) {
+func (b *BuiltinTeacher) writeIntent(r *rand.Rand, w *btWriter, s Sample) (string, error) {
 	c, err := b.intentClass(s)
 	if err != nil {
 		return "", err
@@ -114,7 +119,7 @@ func (b *BuiltinTeacher) writeIntent(r *rand.Rand, d *btData, s Sample) (string,
 		}
 	}
 	sort.Strings(names)
-	pat := c.choose(r, names)
+	pat := c.choose(r, w.h, names)
 	segs := btFill(pat, func(name string) []btSeg {
 		if v, ok := slots[name]; ok && strings.TrimSpace(v) != "" {
 			return []btSeg{{text: v, fixed: true}}
@@ -125,21 +130,27 @@ func (b *BuiltinTeacher) writeIntent(r *rand.Rand, d *btData, s Sample) (string,
 		if btContains(pat.names, n) {
 			continue
 		}
-		list := d.slots.SlotPhrases[c.gens[n]]
-		if len(list) == 0 {
-			list = d.slots.SlotPhrases[n]
-		}
-		if len(list) == 0 {
-			list = d.slots.SlotGeneric
-		}
+		name, list := w.slotPhrases(c.gens[n], n)
 		sep := " "
 		if btChance(r, 0.3) {
 			sep = ", "
 		}
 		segs = append(segs, btSeg{text: sep})
-		segs = append(segs, btTemplate(btPick(r, list), btHumanize(n), []btSeg{{text: slots[n], fixed: true}})...)
+		segs = append(segs, btTemplate(w.template(r, name, list), btHumanize(n), []btSeg{{text: slots[n], fixed: true}})...)
 	}
-	return d.paraphrase(r, segs), nil
+	return w.paraphrase(r, segs), nil
+}
+
+// slotPhrases returns the phrases that may append a slot, with their list's
+// name: the slot generator's, else the slot name's, else the generic ones.
+// In a held-out run a list the side has no phrase of is passed over.
+func (w *btWriter) slotPhrases(gen, slot string) (string, []string) {
+	for _, k := range []string{gen, slot} {
+		if list := w.slots.SlotPhrases[k]; len(list) > 0 && len(w.part(list)) > 0 {
+			return "slot-phrase:" + k, list
+		}
+	}
+	return "slot-phrase:generic", w.slots.SlotGeneric
 }
 
 // choose picks a pattern for the given slot names. Patterns that need a slot
@@ -149,14 +160,24 @@ func (b *BuiltinTeacher) writeIntent(r *rand.Rand, d *btData, s Sample) (string,
 // the morning at 07:30" contradicts itself). When every pattern needs a
 // missing slot, one that needs the fewest is used and the missing
 // placeholders are dropped.
-func (c *btClass) choose(r *rand.Rand, names []string) btPattern {
-	if len(c.patterns) == 0 {
+//
+// In a held-out run only the side's patterns are candidates.
+func (c *btClass) choose(r *rand.Rand, h lexicon.Source, names []string) btPattern {
+	pats, fallback := btSidePatterns(h, c.patterns)
+	if len(pats) == 0 {
 		return btPattern{} // the loader requires patterns; the slots are still appended
 	}
-	cover := make([]int, len(c.patterns))
+	p := pats[btChooseIn(r, pats, names)]
+	btNotePattern(h, c.list, c.patterns, p, fallback)
+	return p
+}
+
+// btChooseIn returns the index of the pattern of pats to use (see choose).
+func btChooseIn(r *rand.Rand, pats []btPattern, names []string) int {
+	cover := make([]int, len(pats))
 	best := -1
 	fewest, fewestAt := -1, []int(nil)
-	for i, p := range c.patterns {
+	for i, p := range pats {
 		extra := 0
 		for _, n := range p.names {
 			if btContains(names, n) {
@@ -178,9 +199,9 @@ func (c *btClass) choose(r *rand.Rand, names []string) btPattern {
 		best = max(best, cover[i])
 	}
 	if best < 0 {
-		return c.patterns[btPick(r, fewestAt)]
+		return btPick(r, fewestAt)
 	}
-	weights := make([]float64, len(c.patterns))
+	weights := make([]float64, len(pats))
 	total := 0.0
 	for i, n := range cover {
 		switch {
@@ -192,7 +213,7 @@ func (c *btClass) choose(r *rand.Rand, names []string) btPattern {
 		}
 		total += weights[i]
 	}
-	return c.patterns[btWeighted(r, weights, total)]
+	return btWeighted(r, weights, total)
 }
 
 // btWeighted draws an index with probability weights[i]/total.

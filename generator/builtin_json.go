@@ -34,7 +34,10 @@ type btFrame struct {
 
 // writeDocument verbalizes an EdgeJSON sample: a document of the schema's
 // kind that states every leaf of the target object.
-func (b *BuiltinTeacher) writeDocument(r *rand.Rand, d *btData, s Sample) (string, error) {
+//
+// In a held-out run the layout, opener, closer, distractors and field
+// sentences come from the side's part of their lists.
+func (b *BuiltinTeacher) writeDocument(r *rand.Rand, d *btWriter, s Sample) (string, error) {
 	id := s.Cell.SchemaID
 	root, ok := b.docs[id]
 	if !ok {
@@ -56,17 +59,20 @@ func (b *BuiltinTeacher) writeDocument(r *rand.Rand, d *btData, s Sample) (strin
 		return "", fmt.Errorf("target is not a JSON object")
 	}
 	frame := d.docs.frame(id)
-	dw := newBTDoc(r, btPick(r, frame.Styles), root)
+	dw := newBTDoc(r, d, d.template(r, "style:"+id, frame.Styles), root)
 	body := dw.render(root, obj)
 
 	var blocks []string
 	if btChance(r, 0.75) {
-		o := strings.NewReplacer("{title}", sch.Title, "{title_lower}", strings.ToLower(sch.Title)).Replace(btPick(r, frame.Openers))
+		o := strings.NewReplacer("{title}", sch.Title, "{title_lower}", strings.ToLower(sch.Title)).Replace(d.template(r, "opener:"+id, frame.Openers))
 		if o != "" {
 			blocks = append(blocks, o)
 		}
 	}
-	distract := btDistractors(r, frame.Distractors, r.IntN(3))
+	distract := btDistractors(r, d.part(frame.Distractors), r.IntN(3))
+	for _, x := range distract {
+		d.noteTemplate("distractor:"+id, frame.Distractors, x)
+	}
 	if len(distract) > 0 && btChance(r, 0.5) {
 		blocks = append(blocks, distract[0])
 		distract = distract[1:]
@@ -74,7 +80,7 @@ func (b *BuiltinTeacher) writeDocument(r *rand.Rand, d *btData, s Sample) (strin
 	blocks = append(blocks, body)
 	blocks = append(blocks, distract...)
 	if btChance(r, 0.6) {
-		if c := btPick(r, frame.Closers); c != "" {
+		if c := d.template(r, "closer:"+id, frame.Closers); c != "" {
 			blocks = append(blocks, c)
 		}
 	}
@@ -122,6 +128,8 @@ func btDistractors(r *rand.Rand, list []string, n int) []string {
 // documents of one schema differ in structure.
 type btDoc struct {
 	r *rand.Rand
+	// w draws the field sentences from the side's part of btSentences.
+	w *btWriter
 	// style is the layout (see btFrame.Styles).
 	style string
 	// labelMode names fields: 0 humanized name, 1 short description, 2 Title Case, 3 raw name.
@@ -137,9 +145,10 @@ type btDoc struct {
 }
 
 // newBTDoc draws a document's layout choices.
-func newBTDoc(r *rand.Rand, style string, root *btNode) *btDoc {
+func newBTDoc(r *rand.Rand, w *btWriter, style string, root *btNode) *btDoc {
 	dw := &btDoc{
 		r:          r,
+		w:          w,
 		style:      style,
 		labelMode:  r.IntN(3),
 		sep:        btPick(r, []string{": ", ": ", ": ", " - ", ": "}),

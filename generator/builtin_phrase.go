@@ -98,7 +98,9 @@ const (
 )
 
 // paraphrase applies the paraphrase rules to an utterance and renders it.
-func (d *btData) paraphrase(r *rand.Rand, segs []btSeg) string {
+// In a held-out run, synonyms and politeness phrases come from the side's
+// part of their lists.
+func (d *btWriter) paraphrase(r *rand.Rand, segs []btSeg) string {
 	kind := d.kindOf(segs)
 	btMapFree(segs, func(s string) string { return d.synonymize(r, s) })
 	switch r.IntN(10) {
@@ -161,8 +163,10 @@ func btWordAt(s string, i int) bool {
 // btBoundary reports whether position i of s ends a word.
 func btBoundary(s string, i int) bool { return i >= len(s) || !btIsWordByte(s[i]) }
 
-// synonymize replaces synonym table matches, each with probability btPSynonym.
-func (d *btData) synonymize(r *rand.Rand, s string) string {
+// synonymize replaces synonym table matches, each with probability
+// btPSynonym. In a held-out run a match whose replacements are all reserved
+// for the other side stays as it is.
+func (d *btWriter) synonymize(r *rand.Rand, s string) string {
 	var b strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
@@ -177,9 +181,9 @@ func (d *btData) synonymize(r *rand.Rand, s string) string {
 		next := j
 		for _, syn := range d.synIndex[s[i:j]] {
 			if strings.HasPrefix(s[i:], syn.key) && btBoundary(s, i+len(syn.key)) {
-				if btChance(r, btPSynonym) {
+				if len(d.part(syn.alts)) > 0 && btChance(r, btPSynonym) {
 					b.WriteString(s[last:i])
-					b.WriteString(btPick(r, syn.alts))
+					b.WriteString(d.template(r, "synonym:"+syn.key, syn.alts))
 					next = i + len(syn.key)
 					last = next
 				}

@@ -115,7 +115,7 @@ var btAskPrefixes = map[string]bool{"could you ": true, "can you ": true, "would
 
 // polite adds a politeness prefix, a filler and a suffix. The suffix is
 // returned apart, because thanks go after the end punctuation.
-func (d *btData) polite(r *rand.Rand, segs []btSeg, kind btKind) ([]btSeg, btKind, string) {
+func (d *btWriter) polite(r *rand.Rand, segs []btSeg, kind btKind) ([]btSeg, btKind, string) {
 	var all strings.Builder
 	for _, s := range segs {
 		all.WriteString(s.text)
@@ -127,7 +127,7 @@ func (d *btData) polite(r *rand.Rand, segs []btSeg, kind btKind) ([]btSeg, btKin
 	var front string
 	// A one-word request ("cheers") always gets a prefix, to read as a turn.
 	if btChance(r, btPPrefix) || !strings.Contains(whole, " ") {
-		p := btPick(r, d.phrases.Prefixes[btKindNames[kind]])
+		p := d.template(r, "prefix:"+btKindNames[kind], d.phrases.Prefixes[btKindNames[kind]])
 		switch {
 		case strings.Contains(p, "please") && hasPlease:
 		case asks && (btAskPrefixes[p] || strings.HasSuffix(p, " to ") || strings.HasSuffix(p, " and ") || p == "please "):
@@ -139,11 +139,11 @@ func (d *btData) polite(r *rand.Rand, segs []btSeg, kind btKind) ([]btSeg, btKin
 		}
 	}
 	if btChance(r, btPFiller) {
-		front = btPick(r, d.phrases.Fillers) + front
+		front = d.template(r, "filler", d.phrases.Fillers) + front
 	}
 	var suffix string
 	if btChance(r, btPSuffix) {
-		s := btPick(r, d.phrases.Suffixes[btKindNames[kind]])
+		s := d.template(r, "suffix:"+btKindNames[kind], d.phrases.Suffixes[btKindNames[kind]])
 		if !(hasPlease && strings.Contains(s, "please")) && !strings.Contains(front, "please") {
 			suffix = s
 		}

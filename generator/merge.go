@@ -11,10 +11,8 @@ import (
 // cell order in the plan, then attempt. Earlier rounds come first, so a record
 // kept once is never displaced by a later near duplicate.
 func sortRecords(p *Plan, recs []datasets.Record) {
-	cellIdx := make(map[string]int, len(p.Cells))
-	for i, c := range p.Cells {
-		cellIdx[c.Cell.Key] = i
-	}
+	cellOf := p.CellIndex()
+	cellIdx := func(r datasets.Record) int { i, _ := cellOf(r.Cell, r.Split); return i }
 	splitIdx := map[string]int{}
 	for i, s := range p.Spec.Splits() {
 		splitIdx[s] = i
@@ -33,8 +31,8 @@ func sortRecords(p *Plan, recs []datasets.Record) {
 			return ma.Round < mb.Round
 		case splitIdx[a.Split] != splitIdx[b.Split]:
 			return splitIdx[a.Split] < splitIdx[b.Split]
-		case cellIdx[a.Cell] != cellIdx[b.Cell]:
-			return cellIdx[a.Cell] < cellIdx[b.Cell]
+		case cellIdx(a) != cellIdx(b):
+			return cellIdx(a) < cellIdx(b)
 		}
 		return ma.Attempt < mb.Attempt
 	})
@@ -57,10 +55,7 @@ type Selection struct {
 func Select(p *Plan, candidates []datasets.Record) Selection {
 	recs := append([]datasets.Record(nil), candidates...)
 	sortRecords(p, recs)
-	cellIdx := make(map[string]int, len(p.Cells))
-	for i, c := range p.Cells {
-		cellIdx[c.Cell.Key] = i
-	}
+	cellOf := p.CellIndex()
 	sel := Selection{Kept: make([]map[string]int, len(p.Cells))}
 	for i := range sel.Kept {
 		sel.Kept[i] = map[string]int{}
@@ -68,7 +63,7 @@ func Select(p *Plan, candidates []datasets.Record) Selection {
 	dedup := NewDeduper(p.Spec.NearDupThreshold, uint64(p.Spec.Seed))
 	seen := map[string]bool{}
 	for _, r := range recs {
-		ci, ok := cellIdx[r.Cell]
+		ci, ok := cellOf(r.Cell, r.Split)
 		if !ok || seen[r.ID] || sel.Kept[ci][r.Split] >= p.Cells[ci].Quota[r.Split] {
 			continue // unknown cell, a retried batch's copy, or surplus over the quota
 		}

@@ -47,6 +47,13 @@ type Spec struct {
 	RoundTrip bool `json:"round_trip,omitempty"`
 	// AttemptFactor caps attempts per cell and split at AttemptFactor x quota + 8.
 	AttemptFactor int `json:"attempt_factor"`
+	// HoldoutTemplates is the share, in [0, 1), of the builtin teacher's
+	// phrasing templates and of the value pools reserved for the test split
+	// (0, the default: none). The test split then uses only reserved ones
+	// and every other split none, so that a test score measures
+	// generalization to unseen phrasings and values, not template recall
+	// (docs/holdout.md). Omitted at 0, so older spec hashes stay valid.
+	HoldoutTemplates float64 `json:"holdout_templates,omitempty"`
 }
 
 // WithDefaults fills unset fields with the defaults.
@@ -99,7 +106,7 @@ func (s Spec) Validate() error {
 	if s.MinInputChars > s.MaxInputChars {
 		return fmt.Errorf("min_input_chars %d > max_input_chars %d", s.MinInputChars, s.MaxInputChars)
 	}
-	return nil
+	return s.validateHoldout()
 }
 
 // Hash is the spec hash: sha256 over the spec, the catalog and the generator
@@ -191,6 +198,9 @@ func NewPlan(cat *schemas.Catalog, spec Spec) (*Plan, error) {
 		for i, n := range counts {
 			p.Cells[i].Quota[split] = n
 		}
+	}
+	if spec.HoldoutTemplates > 0 {
+		p.Cells = holdoutCells(p.Cells, spec.HoldoutTemplates)
 	}
 	return p, nil
 }

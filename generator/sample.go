@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"sync"
 
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -21,18 +22,29 @@ var ErrScenarioNotApplicable = errors.New("scenario not applicable")
 // so a seeded r gives byte-identical samples. Every sampled target is
 // validated against the catalog before it is returned; a failure there is a
 // sampler bug, not bad luck.
+//
+// A cell of a held-out run (Cell.Holdout) draws values from the side's part
+// of every value list: reserved values for the test split's cells
+// (Cell.HeldOut), the others otherwise; irrelevant requests likewise.
 func SampleTarget(cat *schemas.Catalog, cell Cell, r *rand.Rand) (Sample, error) {
+	return sampleTarget(cat, cell, r, nil)
+}
+
+// sampleTarget samples as SampleTarget does; trace, if set, sees every value
+// and request drawn from a list.
+func sampleTarget(cat *schemas.Catalog, cell Cell, r *rand.Rand, trace func(lexicon.Draw)) (Sample, error) {
 	ts, err := samplerFor(cat)
 	if err != nil {
 		return Sample{}, err
 	}
+	src := holdoutOf(cell, trace)
 	switch cell.Task {
 	case schemas.EdgeJSON:
-		return ts.sampleJSON(cell, r)
+		return ts.sampleJSON(cell, r, src)
 	case schemas.EdgeIntent:
-		return ts.sampleIntent(cell, r)
+		return ts.sampleIntent(cell, r, src)
 	case schemas.EdgeFuncCall:
-		return ts.sampleFuncCall(cell, r)
+		return ts.sampleFuncCall(cell, r, src)
 	}
 	return Sample{}, fmt.Errorf("cell %q: unknown task %q", cell.Key, cell.Task)
 }

@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"slices"
 
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -53,7 +54,7 @@ type argSource struct {
 }
 
 // sampleDialogue samples a multi_turn dialogue that calls fi.
-func (ts *targetSampler) sampleDialogue(fi *funcInfo, r *rand.Rand) ([]TurnPlan, []GoldTurn, error) {
+func (ts *targetSampler) sampleDialogue(fi *funcInfo, r *rand.Rand, src lexicon.Source) ([]TurnPlan, []GoldTurn, error) {
 	sh := chooseShape(fi.dialogues, r)
 	n := len(sh.steps)
 	plans, gold := make([]TurnPlan, n), make([]GoldTurn, n)
@@ -85,7 +86,7 @@ func (ts *targetSampler) sampleDialogue(fi *funcInfo, r *rand.Rand) ([]TurnPlan,
 				}
 			}
 		}
-		a, err := ts.sampleArgs(st.fi, r, preset, force)
+		a, err := ts.sampleArgs(st.fi, r, src, preset, force)
 		if err != nil {
 			return nil, nil, fmt.Errorf("turn %d: %w", i+1, err)
 		}

@@ -12,9 +12,9 @@ import (
 )
 
 // sampleFuncCall samples an EdgeFuncCall target for the cell's scenario.
-func (ts *targetSampler) sampleFuncCall(cell Cell, r *rand.Rand) (Sample, error) {
+func (ts *targetSampler) sampleFuncCall(cell Cell, r *rand.Rand, src lexicon.Source) (Sample, error) {
 	if cell.Scenario == schemas.Irrelevant {
-		return ts.sampleIrrelevant(cell, r)
+		return ts.sampleIrrelevant(cell, r, src)
 	}
 	fi, ok := ts.funcs[cell.Function]
 	if !ok {
@@ -32,13 +32,13 @@ func (ts *targetSampler) sampleFuncCall(cell Cell, r *rand.Rand) (Sample, error)
 	var err error
 	switch cell.Scenario {
 	case schemas.SingleTurn:
-		plans, gold, err = ts.sampleSingleTurn(fi, r)
+		plans, gold, err = ts.sampleSingleTurn(fi, r, src)
 	case schemas.MissingParam:
-		plans, gold, err = ts.sampleMissingParam(fi, r)
+		plans, gold, err = ts.sampleMissingParam(fi, r, src)
 	case schemas.InvalidValue:
-		plans, gold, err = ts.sampleInvalidValue(fi, r)
+		plans, gold, err = ts.sampleInvalidValue(fi, r, src)
 	case schemas.MultiTurn:
-		plans, gold, err = ts.sampleDialogue(fi, r)
+		plans, gold, err = ts.sampleDialogue(fi, r, src)
 	default:
 		err = fmt.Errorf("unknown scenario %q", cell.Scenario)
 	}
@@ -57,19 +57,22 @@ func funcCallSample(cell Cell, plans []TurnPlan, gold []GoldTurn) (Sample, error
 	return Sample{Cell: cell, Target: b, Turns: plans}, nil
 }
 
-func (ts *targetSampler) sampleIrrelevant(cell Cell, r *rand.Rand) (Sample, error) {
+// sampleIrrelevant samples a request no function serves; in a held-out run,
+// from the side's part of the catalog's irrelevant requests (they are the
+// whole input, so they count as templates).
+func (ts *targetSampler) sampleIrrelevant(cell Cell, r *rand.Rand, src lexicon.Source) (Sample, error) {
 	if cell.Function != "" || len(ts.cat.Irrelevant) == 0 {
 		return Sample{}, fmt.Errorf("%w: irrelevant cell %q (function %q, %d irrelevant requests)",
 			ErrScenarioNotApplicable, cell.Key, cell.Function, len(ts.cat.Irrelevant))
 	}
-	req := ts.cat.Irrelevant[r.IntN(len(ts.cat.Irrelevant))]
+	req := src.Pick(r, lexicon.NSTemplate, "irrelevant-request", ts.cat.Irrelevant)
 	return funcCallSample(cell, []TurnPlan{{Request: req}}, []GoldTurn{{Action: ActionNone}})
 }
 
 // sampleArgs draws valid arguments for fi (preset and force as in
 // valueNode.sampleObject) and checks them against the compiled parameters.
-func (ts *targetSampler) sampleArgs(fi *funcInfo, r *rand.Rand, preset map[string]any, force map[string]bool) (map[string]any, error) {
-	args, err := fi.params.sampleObject(r, preset, force)
+func (ts *targetSampler) sampleArgs(fi *funcInfo, r *rand.Rand, src lexicon.Source, preset map[string]any, force map[string]bool) (map[string]any, error) {
+	args, err := fi.params.sampleObject(r, src, preset, force)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fi.fn.Name, err)
 	}
@@ -91,8 +94,8 @@ func (ts *targetSampler) checkArgs(fi *funcInfo, args map[string]any) error {
 	return nil
 }
 
-func (ts *targetSampler) sampleSingleTurn(fi *funcInfo, r *rand.Rand) ([]TurnPlan, []GoldTurn, error) {
-	args, err := ts.sampleArgs(fi, r, nil, nil)
+func (ts *targetSampler) sampleSingleTurn(fi *funcInfo, r *rand.Rand, src lexicon.Source) ([]TurnPlan, []GoldTurn, error) {
+	args, err := ts.sampleArgs(fi, r, src, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -102,9 +105,9 @@ func (ts *targetSampler) sampleSingleTurn(fi *funcInfo, r *rand.Rand) ([]TurnPla
 
 // sampleMissingParam leaves one required parameter out of otherwise valid
 // arguments; the assistant must ask for it.
-func (ts *targetSampler) sampleMissingParam(fi *funcInfo, r *rand.Rand) ([]TurnPlan, []GoldTurn, error) {
+func (ts *targetSampler) sampleMissingParam(fi *funcInfo, r *rand.Rand, src lexicon.Source) ([]TurnPlan, []GoldTurn, error) {
 	p := fi.required[r.IntN(len(fi.required))]
-	args, err := ts.sampleArgs(fi, r, nil, nil)
+	args, err := ts.sampleArgs(fi, r, src, nil, nil)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -117,16 +120,16 @@ func (ts *targetSampler) sampleMissingParam(fi *funcInfo, r *rand.Rand) ([]TurnP
 // breaks its schema; the assistant must ask for a valid one. The invalid
 // arguments are checked to fail and the same arguments with the valid value
 // to pass, so the label names the only problem.
-func (ts *targetSampler) sampleInvalidValue(fi *funcInfo, r *rand.Rand) ([]TurnPlan, []GoldTurn, error) {
+func (ts *targetSampler) sampleInvalidValue(fi *funcInfo, r *rand.Rand, src lexicon.Source) ([]TurnPlan, []GoldTurn, error) {
 	p := fi.breakable[r.IntN(len(fi.breakable))]
 	node := fi.params.prop(p)
 	var lastErr error
 	for range 10 {
-		args, err := ts.sampleArgs(fi, r, nil, map[string]bool{p: true})
+		args, err := ts.sampleArgs(fi, r, src, nil, map[string]bool{p: true})
 		if err != nil {
 			return nil, nil, err
 		}
-		bad, err := breakValue(node, r)
+		bad, err := breakValue(node, r, src)
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s.%s: %w", fi.fn.Name, p, err)
 		}
@@ -176,9 +179,9 @@ func enumStrings(enum []any) []string {
 // breakValue returns a plausible value that n rejects: a near-miss enum
 // member, a number just out of range, an impossible date, a malformed email
 // or phone, a string one character off its pattern.
-func breakValue(n *valueNode, r *rand.Rand) (any, error) {
+func breakValue(n *valueNode, r *rand.Rand, src lexicon.Source) (any, error) {
 	if len(n.enum) > 0 {
-		return lexicon.NearMiss(enumStrings(n.enum), r)
+		return src.NearMiss(enumStrings(n.enum), r)
 	}
 	switch n.typ {
 	case "integer":
@@ -195,18 +198,18 @@ func breakValue(n *valueNode, r *rand.Rand) (any, error) {
 		return decimalIn(r, n.max+0.1, n.max+span/2+0.1, 1), nil
 	}
 	if n.pattern != "" {
-		return lexicon.PatternMismatch(n.pattern, r)
+		return src.PatternMismatch(n.pattern, r)
 	}
 	switch n.format {
 	case "date":
 		return lexicon.ImpossibleDate(r), nil
 	case "date-time":
-		t, _ := lexicon.FormatValue("time", r)
+		t, _ := src.FormatValue("time", r)
 		return lexicon.ImpossibleDate(r) + "T" + t + ":00Z", nil
 	case "time":
 		return lexicon.ImpossibleTime(r), nil
 	case "email":
-		e, err := lexicon.FormatValue("email", r)
+		e, err := src.FormatValue("email", r)
 		return strings.Replace(e, "@", ".", 1), err
 	case "phone":
 		return fmt.Sprintf("555-%03d", r.IntN(1000)), nil

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -173,7 +174,7 @@ func checkFuncCallSample(ts *targetSampler, smp Sample) error {
 		}
 		// The arguments are complete but for the missing one.
 		full := maps.Clone(p.Args)
-		v, err := fi.params.prop(miss).sample(sampleRand(1))
+		v, err := fi.params.prop(miss).sample(sampleRand(1), lexicon.Source{})
 		if err != nil {
 			return err
 		}
@@ -196,7 +197,7 @@ func checkFuncCallSample(ts *targetSampler, smp Sample) error {
 			return fmt.Errorf("the invalid value %v passes", p.Args[p.Invalid])
 		}
 		fixed := maps.Clone(p.Args)
-		v, err := fi.params.prop(p.Invalid).sample(sampleRand(1))
+		v, err := fi.params.prop(p.Invalid).sample(sampleRand(1), lexicon.Source{})
 		if err != nil {
 			return err
 		}

@@ -14,7 +14,10 @@ const slotP = 0.7
 // sampleIntent samples an EdgeIntent target: the cell's class and values for
 // a random subset of its slots. The teacher picks the wording (and may use a
 // pattern); the sampler only decides what the utterance must mention.
-func (ts *targetSampler) sampleIntent(cell Cell, r *rand.Rand) (Sample, error) {
+//
+// In a held-out run values come from the side's part of the lexicon lists
+// and of the class's slot value lists.
+func (ts *targetSampler) sampleIntent(cell Cell, r *rand.Rand, src lexicon.Source) (Sample, error) {
 	tax, err := ts.cat.Taxonomy(cell.Taxonomy)
 	if err != nil {
 		return Sample{}, err
@@ -32,11 +35,11 @@ func (ts *targetSampler) sampleIntent(cell Cell, r *rand.Rand) (Sample, error) {
 			}
 			var v string
 			if s.Gen != "" {
-				if v, err = lexicon.Value(s.Gen, r); err != nil {
+				if v, err = src.Value(s.Gen, r); err != nil {
 					return Sample{}, fmt.Errorf("class %s slot %s: %w", c.ID, s.Name, err)
 				}
 			} else if len(s.Values) > 0 {
-				v = s.Values[r.IntN(len(s.Values))]
+				v = src.Pick(r, lexicon.NSValue, "slot-value:"+tax.ID+"/"+c.ID+"/"+s.Name, s.Values)
 			} else {
 				continue
 			}

@@ -5,16 +5,18 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"time"
+
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 )
 
 // sampleJSON samples an EdgeJSON target: an object valid against the cell's schema.
-func (ts *targetSampler) sampleJSON(cell Cell, r *rand.Rand) (Sample, error) {
+func (ts *targetSampler) sampleJSON(cell Cell, r *rand.Rand, src lexicon.Source) (Sample, error) {
 	n, ok := ts.schemas[cell.SchemaID]
 	if !ok {
 		_, err := ts.cat.Schema(cell.SchemaID)
 		return Sample{}, err
 	}
-	obj, err := n.sampleObject(r, nil, nil)
+	obj, err := n.sampleObject(r, src, nil, nil)
 	if err != nil {
 		return Sample{}, fmt.Errorf("schema %s: %w", cell.SchemaID, err)
 	}

@@ -176,18 +176,18 @@ func (n *valueNode) requiredNames() []string {
 	return out
 }
 
-// sample draws a value valid against the node.
-func (n *valueNode) sample(r *rand.Rand) (any, error) {
+// sample draws a value valid against the node, strings from src.
+func (n *valueNode) sample(r *rand.Rand, src lexicon.Source) (any, error) {
 	if len(n.enum) > 0 {
 		return n.enum[r.IntN(len(n.enum))], nil
 	}
 	switch n.typ {
 	case "object":
-		return n.sampleObject(r, nil, nil)
+		return n.sampleObject(r, src, nil, nil)
 	case "array":
-		return n.sampleArray(r)
+		return n.sampleArray(r, src)
 	case "string":
-		return n.sampleString(r)
+		return n.sampleString(r, src)
 	case "integer":
 		return n.sampleInt(r), nil
 	case "number":
@@ -201,7 +201,7 @@ func (n *valueNode) sample(r *rand.Rand) (any, error) {
 // sampleObject draws an object: every required property, every property in
 // force, each other one with probability optionalP. preset values are used
 // as they are (a dialogue's shared or referenced arguments).
-func (n *valueNode) sampleObject(r *rand.Rand, preset map[string]any, force map[string]bool) (map[string]any, error) {
+func (n *valueNode) sampleObject(r *rand.Rand, src lexicon.Source, preset map[string]any, force map[string]bool) (map[string]any, error) {
 	out := map[string]any{}
 	for _, p := range n.props {
 		// Draw the coin for every property, so that a preset does not shift
@@ -214,7 +214,7 @@ func (n *valueNode) sampleObject(r *rand.Rand, preset map[string]any, force map[
 		if !include {
 			continue
 		}
-		v, err := p.sample(r)
+		v, err := p.sample(r, src)
 		if err != nil {
 			return nil, err
 		}
@@ -224,7 +224,7 @@ func (n *valueNode) sampleObject(r *rand.Rand, preset map[string]any, force map[
 	return out, nil
 }
 
-func (n *valueNode) sampleArray(r *rand.Rand) ([]any, error) {
+func (n *valueNode) sampleArray(r *rand.Rand, src lexicon.Source) ([]any, error) {
 	if n.items == nil {
 		return nil, fmt.Errorf("array %q has no items schema", n.name)
 	}
@@ -240,7 +240,7 @@ func (n *valueNode) sampleArray(r *rand.Rand) ([]any, error) {
 		// Repeated scalars ("kitchen, kitchen") read as a mistake; retry a few times.
 		for range 5 {
 			var err error
-			if v, err = n.items.sample(r); err != nil {
+			if v, err = n.items.sample(r, src); err != nil {
 				return nil, err
 			}
 			if s, ok := v.(string); !ok || !seen[s] {
@@ -255,16 +255,16 @@ func (n *valueNode) sampleArray(r *rand.Rand) ([]any, error) {
 	return out, nil
 }
 
-func (n *valueNode) sampleString(r *rand.Rand) (string, error) {
+func (n *valueNode) sampleString(r *rand.Rand, src lexicon.Source) (string, error) {
 	switch {
 	case n.pattern != "":
-		return lexicon.PatternValue(n.pattern, r)
+		return src.PatternValue(n.pattern, r)
 	case n.birth && n.format == "date":
 		return lexicon.DateIn(r, 1945, 2007), nil
 	case n.format != "":
-		return lexicon.FormatValue(n.format, r)
+		return src.FormatValue(n.format, r)
 	case n.gen != "":
-		return lexicon.Value(n.gen, r)
+		return src.Value(n.gen, r)
 	}
 	return "", fmt.Errorf("string %q has no value generator (enum, pattern, format or x-gen)", n.name)
 }

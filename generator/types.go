@@ -51,6 +51,14 @@ type Cell struct {
 	// Function (empty for irrelevant) and Scenario are set for EdgeFuncCall cells.
 	Function string           `json:"function,omitempty"`
 	Scenario schemas.Scenario `json:"scenario,omitempty"`
+	// Holdout is Spec.HoldoutTemplates on every cell of a held-out run (0:
+	// none). The sampler and the builtin teacher read it here because a cell
+	// is all they are given of the plan.
+	Holdout float64 `json:"holdout,omitempty"`
+	// HeldOut marks the cell that writes the test split of a held-out run: it
+	// uses only reserved templates and values. Its twin, with the same Key,
+	// writes every other split and never uses one (see NewPlan).
+	HeldOut bool `json:"held_out,omitempty"`
 }
 
 // IntentTarget is the gold label of an EdgeIntent example.

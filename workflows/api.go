@@ -215,6 +215,10 @@ type DatasetResult struct {
 	// ReviewPolicy and Review summarize the review gate.
 	ReviewPolicy string          `json:"review_policy,omitempty"`
 	Review       *review.Summary `json:"review,omitempty"`
+	// TestSplit is the kind of the test split ("standard", "template-held-out
+	// 25%"; generator.TestSplitKind), so that the result says whether a test
+	// score on it measures generalization.
+	TestSplit string `json:"test_split,omitempty"`
 }
 
 // PlanInput is the PlanDataset activity's input.
@@ -297,6 +301,9 @@ type CommitResult struct {
 	Version string         `json:"version"`
 	Dir     string         `json:"dir"`
 	Counts  map[string]int `json:"counts"`
+	// TestSplit is the kind of the version's test split, as its manifest
+	// records it (datasets.Manifest.TestSplit).
+	TestSplit string `json:"test_split,omitempty"`
 }
 
 // Review gate of the Dataset workflow: updates, query and their payloads.

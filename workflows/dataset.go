@@ -296,7 +296,7 @@ func (d *datasetImpl) commit(ctx workflow.Context, rc *ReviewCommit) (DatasetRes
 	}
 	d.progress.Phase, d.progress.Version = "done", cr.Version
 	res := DatasetResult{Task: d.st.Plan.Task, Version: cr.Version, Dir: cr.Dir, SpecHash: d.st.Plan.SpecHash,
-		Counts: cr.Counts, Stats: stats}
+		Counts: cr.Counts, Stats: stats, TestSplit: cr.TestSplit}
 	if rc != nil {
 		res.Review, res.ReviewPolicy = &rc.Summary, rc.Policy
 	}

@@ -83,6 +83,9 @@ func TestUserErrorsAreOneLine(t *testing.T) {
 		{"generate bad classes", []string{"generate", "--task", "edgeintent", "--classes", "70", "--test", "5"}, 2, "--classes 70: want 50, 100 or 200"},
 		{"generate too many functions", []string{"generate", "--task", "edgefunccall", "--functions", "500", "--test", "5"}, 2, "--functions: "},
 		{"generate bad teacher", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "gpt"}, 2, `--teacher "gpt"`},
+		{"generate holdout without test", []string{"generate", "--task", "edgeintent", "--train", "10", "--holdout-templates", "0.25"}, 2, "holdout_templates 0.25: the spec has no test split"},
+		{"generate holdout out of range", []string{"generate", "--task", "edgeintent", "--test", "10", "--holdout-templates", "1"}, 2, "holdout_templates 1: must be in [0, 1)"},
+		{"generate holdout teacher labels", []string{"generate", "--task", "edgeintent", "--test", "10", "--holdout-templates", "0.25", "--mode", "teacher-labels"}, 2, "needs mode label-first"},
 		{"generate detach embedded", []string{"generate", "--task", "edgejson", "--test", "5", "--detach"}, 2, "--detach needs --address"},
 		{"generate ollama down", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "ollama:qwen2.5:7b"}, 1, "connection refused"},
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -124,6 +125,20 @@ func orDash(s string) string {
 	return s
 }
 
+// testSplitText explains a manifest's test split kind in a line, so that
+// whoever reads a test score knows whether it measures template recall.
+func testSplitText(kind string) string {
+	switch {
+	case kind == generator.TestSplitStandard:
+		return kind + " (same phrasing templates and values as train)"
+	case strings.HasPrefix(kind, "template-held-out"):
+		return kind + " (test uses only templates and values train never saw; docs/holdout.md)"
+	case strings.HasPrefix(kind, "value-held-out"):
+		return kind + " (test uses only values train never saw; the model teacher's phrasing is not held out)"
+	}
+	return kind
+}
+
 func newDatasetsShowCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "show REF",
@@ -154,6 +169,9 @@ func printManifest(out io.Writer, v *datasets.Version) error {
 	fmt.Fprintf(tw, "  spec hash\t%s\n", orDash(m.SpecHash))
 	fmt.Fprintf(tw, "  parent\t%s\n", orDash(m.Parent))
 	fmt.Fprintf(tw, "  rows\t%d (%s)\n", m.Rows(), splitRows(m))
+	if m.TestSplit != "" {
+		fmt.Fprintf(tw, "  test split\t%s\n", testSplitText(m.TestSplit))
+	}
 	if m.Notes != "" {
 		fmt.Fprintf(tw, "  notes\t%s\n", m.Notes)
 	}

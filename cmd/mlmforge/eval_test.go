@@ -24,11 +24,15 @@ func TestTrainAndEvalEndToEnd(t *testing.T) {
 		t.Skip("starts the embedded Temporal server three times; skipped with -short")
 	}
 	home := t.TempDir()
-	if out, errOut, code := runCLI(t, "--home", home, "generate", "--task", "edgeintent", "--classes", "50",
-		"--train", "600", "--test", "100", "--review", "auto", "--seed", "5"); code != 0 {
+	out, errOut, code := runCLI(t, "--home", home, "generate", "--task", "edgeintent", "--classes", "50",
+		"--train", "600", "--test", "100", "--review", "auto", "--seed", "5")
+	if code != 0 {
 		t.Fatalf("generate: %d %s %s", code, out, errOut)
 	}
-	out, errOut, code := runCLI(t, "--home", home, "train", "--preset", "tiny-intent", "--dataset", "edgeintent@latest",
+	if !strings.Contains(out, "Test split: standard (") {
+		t.Errorf("generate does not say which kind of test split it made:\n%s", out)
+	}
+	out, errOut, code = runCLI(t, "--home", home, "train", "--preset", "tiny-intent", "--dataset", "edgeintent@latest",
 		"--steps", "40", "--checkpoint-every", "20")
 	if code != 0 {
 		t.Fatalf("train: %d %s %s", code, out, errOut)
@@ -68,7 +72,8 @@ func TestTrainAndEvalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"qwen2.5:0.5b", "student", "EdgeIntent", "NLM"} {
+	for _, want := range []string{"qwen2.5:0.5b", "student", "EdgeIntent", "NLM", "Test splits: standard (assistant-50@v1/test)",
+		"| EdgeIntent | assistant-50 | v1 | test | standard | 60 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}

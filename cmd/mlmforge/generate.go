@@ -35,6 +35,7 @@ type generateFlags struct {
 	temperature  float64
 	nearDup      float64
 	roundTrip    bool
+	holdout      float64
 	version      string
 	batchSize    int
 	parallel     int
@@ -64,7 +65,8 @@ Teachers: builtin (offline, deterministic) or ollama:<model> (Ollama at
 $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 		Example: `  mlmforge generate --task edgeintent --classes 50 --train 2000 --test 1000 --teacher builtin --seed 7
   mlmforge generate --task edgejson --test 1000 --teacher ollama:qwen2.5:7b --address 127.0.0.1:7233 --detach
-  mlmforge generate --task edgefunccall --functions 100 --test 500 --mode teacher-labels --teacher ollama:qwen2.5:7b`,
+  mlmforge generate --task edgefunccall --functions 100 --test 500 --mode teacher-labels --teacher ollama:qwen2.5:7b
+  mlmforge generate --task edgeintent --classes 50 --train 2000 --test 1000 --holdout-templates 0.25`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			in, err := f.input()
@@ -89,6 +91,8 @@ $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 	fl.Float64Var(&f.temperature, "temperature", 0.7, "teacher sampling temperature (model teachers)")
 	fl.Float64Var(&f.nearDup, "near-dup", 0.8, "Jaccard similarity of word 3-grams at which inputs count as near duplicates")
 	fl.BoolVar(&f.roundTrip, "round-trip", false, "also have the teacher re-extract each target from its own text and require agreement")
+	fl.Float64Var(&f.holdout, "holdout-templates", 0,
+		"share of the phrasing templates and value lists reserved for the test split, e.g. 0.25: test uses only those, train none (docs/holdout.md)")
 	fl.StringVar(&f.version, "version", "", "dataset version name (default: the next vN)")
 	fl.IntVar(&f.batchSize, "batch-size", 250, "examples per generation activity")
 	fl.IntVar(&f.parallel, "parallel", 4, "concurrent generation activities")
@@ -153,7 +157,8 @@ func (f *generateFlags) input() (workflows.DatasetInput, error) {
 		return workflows.DatasetInput{}, fmt.Errorf("--teacher %q: want builtin or ollama:<model>", f.teacher)
 	}
 	spec := generator.Spec{Task: task, Variant: variant, Counts: map[string]int{}, Teacher: f.teacher, Seed: f.seed,
-		Mode: generator.Mode(f.mode), Temperature: f.temperature, NearDupThreshold: f.nearDup, RoundTrip: f.roundTrip}
+		Mode: generator.Mode(f.mode), Temperature: f.temperature, NearDupThreshold: f.nearDup, RoundTrip: f.roundTrip,
+		HoldoutTemplates: f.holdout}
 	if f.train > 0 {
 		spec.Counts["train"] = f.train
 	}

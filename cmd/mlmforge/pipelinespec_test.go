@@ -80,6 +80,7 @@ func TestParsePipelineSpecErrors(t *testing.T) {
 		{"bad name", "", "name: nightly", "name: ../etc", `name "../etc"`},
 		{"unknown task", "", "task: edgeintent, variant", "task: edgevision, variant", "datasets[0].spec.task: unknown task"},
 		{"bad mode", "", `variant: "50",`, `variant: "50", mode: guess,`, `datasets[0].spec.mode "guess"`},
+		{"bad holdout share", "", `variant: "50",`, `variant: "50", holdout_templates: 2,`, "datasets[0].spec.holdout_templates 2: must be in [0, 1)"},
 		{"bad teacher", "", `variant: "50",`, `variant: "50", teacher: gpt4,`, `datasets[0].spec.teacher "gpt4"`},
 		{"no eval split examples", "", "test: 10", "test: 0", `datasets[0].spec.counts: no "test" examples`},
 		{"bad review policy", "review: {policy: maybe}\n", "", "", `review.policy "maybe"`},

@@ -139,6 +139,9 @@ func printDatasetResult(a *app, res workflows.DatasetResult) {
 	for _, s := range splits {
 		fmt.Fprintf(a.out, "  %-6s %d examples\n", s, res.Counts[s])
 	}
+	if res.TestSplit != "" {
+		fmt.Fprintf(a.out, "Test split: %s\n", testSplitText(res.TestSplit))
+	}
 	fmt.Fprintf(a.out, "Teacher: %d calls, %d prompt + %d output tokens, %.1fs\n",
 		res.Stats.Attempts, res.Stats.PromptTokens, res.Stats.OutputTokens, res.Stats.TeacherSeconds)
 	if len(res.Stats.Rejects) == 0 {

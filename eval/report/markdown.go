@@ -23,6 +23,7 @@ func (f *File) Markdown() string {
 	}
 	fmt.Fprintf(&b, " from %d job(s) on %s. Metrics are percentages of examples (definitions: docs/metrics.md); "+
 		"latencies are per example in milliseconds; `—` means unknown or not applicable.\n\n", len(f.Jobs), f.Lineage.Machine.Label())
+	f.writeTestSplits(&b)
 	f.writeOverview(&b)
 	f.writeJSONTable(&b)
 	f.writeIntentTable(&b)

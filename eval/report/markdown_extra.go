@@ -166,6 +166,39 @@ func (f *File) job(key string) *Job {
 	return nil
 }
 
+// writeTestSplits says which kind of test split the scores come from: a
+// score on a standard test split includes template recall, one on a
+// held-out split does not (docs/holdout.md).
+func (f *File) writeTestSplits(b *strings.Builder) {
+	kinds := map[string][]string{}
+	var order []string
+	for i := range f.Jobs {
+		d := f.Jobs[i].Dataset
+		if d.TestSplit == "" {
+			continue
+		}
+		if _, ok := kinds[d.TestSplit]; !ok {
+			order = append(order, d.TestSplit)
+		}
+		if l := d.Label(); !slices.Contains(kinds[d.TestSplit], l) {
+			kinds[d.TestSplit] = append(kinds[d.TestSplit], l)
+		}
+	}
+	if len(order) == 0 {
+		return
+	}
+	b.WriteString("Test splits: ")
+	for i, k := range order {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		fmt.Fprintf(b, "%s (%s)", k, strings.Join(kinds[k], ", "))
+	}
+	b.WriteString(". A `standard` test split uses the same phrasing templates and values as train, so its " +
+		"scores include template recall; a held-out one (shown in brackets after the dataset) uses only " +
+		"templates and values train never saw (docs/holdout.md).\n\n")
+}
+
 // writeLineage writes where the results came from.
 func (f *File) writeLineage(b *strings.Builder) {
 	lin := f.Lineage
@@ -177,9 +210,9 @@ func (f *File) writeLineage(b *strings.Builder) {
 	fmt.Fprintf(b, "- Git commit: %s\n", orNone(lin.GitCommit))
 	fmt.Fprintf(b, "- Machine: %s; Go %s\n\n", m.Label(), orNone(m.GoVersion))
 	if len(lin.Datasets) > 0 {
-		t := mdTable{header: []string{"Task", "Dataset", "Version", "Split", "N", "Variants"}}
+		t := mdTable{header: []string{"Task", "Dataset", "Version", "Split", "Test split kind", "N", "Variants"}}
 		for _, d := range lin.Datasets {
-			t.add(taskTitle(d.Task), orNone(d.Name), orNone(d.Version), orNone(d.Split), fmt.Sprint(d.N),
+			t.add(taskTitle(d.Task), orNone(d.Name), orNone(d.Version), orNone(d.Split), orNone(d.TestSplit), fmt.Sprint(d.N),
 				orNone(strings.Join(d.Variants, ", ")))
 		}
 		t.write(b)

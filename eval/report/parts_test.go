@@ -243,3 +243,37 @@ func TestFormat(t *testing.T) {
 		t.Errorf("dataset label %q", got)
 	}
 }
+
+// TestTestSplitKinds checks that a report says which kind of test split each
+// score comes from: a held-out split's dataset label carries its kind in
+// every table, the header names every kind with its datasets, and the lineage
+// table gives each dataset's kind.
+func TestTestSplitKinds(t *testing.T) {
+	results := handMadeResults()[3:6] // three models on assistant-50@v1/test
+	for i := range results {
+		results[i].Dataset.TestSplit = "standard"
+	}
+	held := results[2]
+	held.Dataset.Version, held.Dataset.TestSplit = "v2", "template-held-out 25%"
+	results = append(results, held)
+	f, err := Build(results, Lineage{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	md := f.Markdown()
+	mustContain(t, "markdown", md,
+		"Test splits: standard (assistant-50@v1/test); template-held-out 25% (assistant-50@v2/test [template-held-out 25%]).",
+		"| Task | Dataset | Version | Split | Test split kind | N |",
+		"| EdgeIntent | assistant-50 | v1 | test | standard | 30 |",
+		"| EdgeIntent | assistant-50 | v2 | test | template-held-out 25% | 30 |")
+	if n := strings.Count(md, "assistant-50@v2/test [template-held-out 25%]"); n < 3 {
+		t.Errorf("the held-out dataset's label appears %d times, want it in the header, overview and intent table:\n%s", n, md)
+	}
+	if strings.Contains(md, "v1/test [") {
+		t.Errorf("a standard test split is labelled as held out:\n%s", md)
+	}
+	mustContain(t, "table", f.Table(), "assistant-50@v2/test [template-held-out 25%]")
+	if !held.Dataset.HeldOut() || results[0].Dataset.HeldOut() || (Dataset{}).HeldOut() {
+		t.Error("HeldOut: want true only for a held-out kind")
+	}
+}

@@ -65,7 +65,7 @@ func TestWriteHandMade(t *testing.T) {
 		"(confusion/ollama-qwen2.5-7b__edgeintent__assistant-50@v1-test__5shot.png)",
 		// Lineage, in UTC.
 		"- Generated: 2026-05-01T12:00:00Z", "- Git commit: abc123", "- Machine: AMD EPYC 9B14 (2 cores, linux/amd64); Go go1.26.8",
-		"| EdgeIntent | assistant-50 | v1 | test | 30 | — |",
+		"| EdgeIntent | assistant-50 | v1 | test | — | 30 | — |",
 		"| ollama:qwen2.5:7b | — | ollama | SLM | 7.62B | 4683 | Q4_K_M | 845dbda0ea48 | family=qwen2 |",
 		"| student:runs/json-135m/final | runs/json-135m/final | sha256:aa11 | — |",
 	)

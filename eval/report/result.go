@@ -15,6 +15,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
+	"github.com/cyclecore/mlmforge/generator"
 )
 
 // Result is one eval job: a model scored on one dataset split under one variant.
@@ -51,10 +52,24 @@ type Dataset struct {
 	// Variants are the records' variants (taxonomy, schema set, import
 	// variant), in first-seen order; informational.
 	Variants []string `json:"variants,omitempty"`
+	// TestSplit is the kind of test split the scored test split is, as the
+	// dataset's manifest records it (datasets.Manifest.TestSplit): "standard"
+	// (the same templates and values as train) or "template-held-out 25%"
+	// (only templates and values train never used, docs/holdout.md). Empty
+	// when unknown (imported data, older versions) or another split is scored.
+	TestSplit string `json:"test_split,omitempty"`
+}
+
+// HeldOut reports whether the scored split is a held-out test split, whose
+// score measures generalization to unseen phrasings and values.
+func (d Dataset) HeldOut() bool {
+	return d.TestSplit != "" && d.TestSplit != generator.TestSplitStandard
 }
 
 // Label is the dataset's display name: name@version/split, with the task
-// standing in for a missing name.
+// standing in for a missing name, and the kind of a held-out test split in
+// brackets ("assistant-50@v4/test [template-held-out 25%]"), so that every
+// table row quoting a score on it says so.
 func (d Dataset) Label() string {
 	s := d.Name
 	if s == "" {
@@ -65,6 +80,9 @@ func (d Dataset) Label() string {
 	}
 	if d.Split != "" {
 		s += "/" + d.Split
+	}
+	if d.HeldOut() {
+		s += " [" + d.TestSplit + "]"
 	}
 	return s
 }

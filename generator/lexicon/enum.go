@@ -15,8 +15,12 @@ var genericMisses = []string{"custom", "maximum", "default", "special", "extra",
 // for sms/whatsapp/signal/telegram). The invalid_value scenario states it so
 // that the model must ask for a valid one. Comparison ignores case and treats
 // "_" as a space.
-func NearMiss(members []string, r *rand.Rand) (string, error) {
-	d, err := loadData()
+func NearMiss(members []string, r *rand.Rand) (string, error) { return Source{}.NearMiss(members, r) }
+
+// NearMiss returns a near miss for an enum (see NearMiss) from the side's
+// part of the candidates.
+func (s Source) NearMiss(members []string, r *rand.Rand) (string, error) {
+	d, err := s.data()
 	if err != nil {
 		return "", err
 	}
@@ -53,7 +57,21 @@ func NearMiss(members []string, r *rand.Rand) (string, error) {
 	if len(cands) == 0 {
 		return "", fmt.Errorf("no near miss for enum %v", members)
 	}
-	return pick(r, cands), nil
+	part, fallback := cands, false
+	if s.Active() {
+		idx := s.Keep(NSValue, cands)
+		if fallback = len(idx) == 0; !fallback {
+			part = make([]string, len(idx))
+			for i, j := range idx {
+				part[i] = cands[j]
+			}
+		}
+	}
+	v := pick(r, part)
+	if d.trace != nil {
+		d.trace(Draw{NS: NSValue, List: "near_miss", Items: cands, Item: v, Fallback: fallback})
+	}
+	return v, nil
 }
 
 // overlap counts the members of group that the enum holds.

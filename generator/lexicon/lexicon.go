@@ -47,6 +47,14 @@ type data struct {
 	words map[string][]string
 	// enumGroups are sets of related enum-like values (NearMiss).
 	enumGroups [][]string
+	// whole holds the uncut lists of a side's view (see Source): lists
+	// then holds the side's part of each; nil in the loaded data.
+	whole map[string][]string
+	// fallback marks the lists a side's view keeps whole, because the side
+	// has none of their items.
+	fallback map[string]bool
+	// trace, if set, sees every item drawn from lists (Source.Trace).
+	trace func(Draw)
 }
 
 // loadData parses the embedded files once; a broken file is a build defect,
@@ -91,19 +99,23 @@ var loadData = sync.OnceValues(func() (*data, error) {
 })
 
 // Value returns a value of the generator gen, one of schemas.Generators.
-func Value(gen string, r *rand.Rand) (string, error) {
+func Value(gen string, r *rand.Rand) (string, error) { return Source{}.Value(gen, r) }
+
+// Value returns a value of the generator gen, one of schemas.Generators,
+// built from the side's part of the lists.
+func (s Source) Value(gen string, r *rand.Rand) (string, error) {
 	if _, ok := schemas.Generators[gen]; !ok {
 		return "", fmt.Errorf("unknown generator %q (see schemas/generators.go)", gen)
 	}
-	d, err := loadData()
+	d, err := s.data()
 	if err != nil {
 		return "", err
 	}
 	if f, ok := procedural[gen]; ok {
 		return f(d, r), nil
 	}
-	if vals, ok := d.lists[gen]; ok {
-		return pick(r, vals), nil
+	if _, ok := d.lists[gen]; ok {
+		return d.pick(r, gen), nil
 	}
 	return "", fmt.Errorf("generator %q has no lexicon list or procedure (lexicon %s)", gen, Version)
 }
@@ -111,8 +123,12 @@ func Value(gen string, r *rand.Rand) (string, error) {
 // FormatValue returns a value of a JSON Schema string format the catalog uses:
 // email, date (YYYY-MM-DD), date-time (RFC 3339 in UTC, 2026-03-14T09:30:00Z),
 // time (HH:MM), phone, uri or uuid.
-func FormatValue(format string, r *rand.Rand) (string, error) {
-	d, err := loadData()
+func FormatValue(format string, r *rand.Rand) (string, error) { return Source{}.FormatValue(format, r) }
+
+// FormatValue returns a value of a string format (see FormatValue), built
+// from the side's part of the lists.
+func (s Source) FormatValue(format string, r *rand.Rand) (string, error) {
+	d, err := s.data()
 	if err != nil {
 		return "", err
 	}
@@ -175,3 +191,23 @@ func WordKinds() []string {
 
 // pick returns a uniformly chosen element of vals (non-empty by loadData).
 func pick(r *rand.Rand, vals []string) string { return vals[r.IntN(len(vals))] }
+
+// pick returns a uniformly chosen element of the named list and shows it to
+// the trace.
+func (d *data) pick(r *rand.Rand, list string) string {
+	v := pick(r, d.lists[list])
+	d.note(list, v)
+	return v
+}
+
+// note shows an item drawn from the named list to the trace, if any.
+func (d *data) note(list, item string) {
+	if d.trace == nil {
+		return
+	}
+	whole := d.lists[list]
+	if d.whole != nil {
+		whole = d.whole[list]
+	}
+	d.trace(Draw{NS: NSValue, List: list, Items: whole, Item: item, Fallback: d.fallback[list]})
+}

@@ -42,7 +42,17 @@ func compilePattern(pattern string) (*compiledPattern, error) {
 // {n,m}) are supported; unbounded ones repeat at most 3 extra times and
 // negated or huge classes are sampled from printable ASCII.
 func PatternValue(pattern string, r *rand.Rand) (string, error) {
+	return Source{}.PatternValue(pattern, r)
+}
+
+// PatternValue returns a string that matches pattern (see PatternValue),
+// its words drawn from the side's part of the word list.
+func (s Source) PatternValue(pattern string, r *rand.Rand) (string, error) {
 	c, err := compilePattern(pattern)
+	if err != nil {
+		return "", err
+	}
+	d, err := s.data()
 	if err != nil {
 		return "", err
 	}
@@ -50,7 +60,7 @@ func PatternValue(pattern string, r *rand.Rand) (string, error) {
 	// group); retry a few times rather than hand back a wrong value.
 	for range 10 {
 		var b strings.Builder
-		if err := generate(&b, c.tree, r); err != nil {
+		if err := generate(&b, c.tree, r, d); err != nil {
 			return "", fmt.Errorf("pattern %q: %w", pattern, err)
 		}
 		if s := b.String(); c.re.MatchString(s) {
@@ -64,12 +74,18 @@ func PatternValue(pattern string, r *rand.Rand) (string, error) {
 // character dropped, added or changed, checked not to match. It is what a
 // user states by mistake ("card ending 123" for four digits).
 func PatternMismatch(pattern string, r *rand.Rand) (string, error) {
+	return Source{}.PatternMismatch(pattern, r)
+}
+
+// PatternMismatch returns a near miss for pattern (see PatternMismatch),
+// made from a value of s.
+func (s Source) PatternMismatch(pattern string, r *rand.Rand) (string, error) {
 	c, err := compilePattern(pattern)
 	if err != nil {
 		return "", err
 	}
 	for range 20 {
-		v, err := PatternValue(pattern, r)
+		v, err := s.PatternValue(pattern, r)
 		if err != nil {
 			return "", err
 		}
@@ -91,8 +107,8 @@ func PatternMismatch(pattern string, r *rand.Rand) (string, error) {
 	return "", fmt.Errorf("pattern %q: could not generate a non-matching value", pattern)
 }
 
-// generate appends a random string matching re to b.
-func generate(b *strings.Builder, re *syntax.Regexp, r *rand.Rand) error {
+// generate appends a random string matching re to b, its words from d.
+func generate(b *strings.Builder, re *syntax.Regexp, r *rand.Rand, d *data) error {
 	switch re.Op {
 	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText,
 		syntax.OpWordBoundary, syntax.OpNoWordBoundary:
@@ -105,26 +121,26 @@ func generate(b *strings.Builder, re *syntax.Regexp, r *rand.Rand) error {
 	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
 		b.WriteByte(lowerChars[r.IntN(len(lowerChars))])
 	case syntax.OpCapture:
-		return generate(b, re.Sub[0], r)
+		return generate(b, re.Sub[0], r, d)
 	case syntax.OpConcat:
 		for i := 0; i < len(re.Sub); i++ {
-			if i+1 < len(re.Sub) && wordRun(b, re.Sub[i], re.Sub[i+1], r) {
+			if i+1 < len(re.Sub) && wordRun(b, re.Sub[i], re.Sub[i+1], r, d) {
 				i++
 				continue
 			}
-			if err := generate(b, re.Sub[i], r); err != nil {
+			if err := generate(b, re.Sub[i], r, d); err != nil {
 				return err
 			}
 		}
 	case syntax.OpAlternate:
-		return generate(b, re.Sub[r.IntN(len(re.Sub))], r)
+		return generate(b, re.Sub[r.IntN(len(re.Sub))], r, d)
 	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
-		if wordRun(b, nil, re, r) {
+		if wordRun(b, nil, re, r, d) {
 			return nil
 		}
 		lo, hi := repeatBounds(re)
 		for range lo + r.IntN(hi-lo+1) {
-			if err := generate(b, re.Sub[0], r); err != nil {
+			if err := generate(b, re.Sub[0], r, d); err != nil {
 				return err
 			}
 		}
@@ -138,17 +154,13 @@ func generate(b *strings.Builder, re *syntax.Regexp, r *rand.Rand) error {
 // them: a repeated class holding a-z (file names "travel_photos.pdf", not
 // "qx7_kd.pdf"), optionally led by a single class (the first letter). It
 // reports false, writing nothing, when no words fit.
-func wordRun(b *strings.Builder, lead, rep *syntax.Regexp, r *rand.Rand) bool {
+func wordRun(b *strings.Builder, lead, rep *syntax.Regexp, r *rand.Rand, d *data) bool {
 	switch rep.Op {
 	case syntax.OpStar, syntax.OpPlus, syntax.OpRepeat:
 	default:
 		return false
 	}
 	if len(rep.Sub) != 1 || rep.Sub[0].Op != syntax.OpCharClass || (lead != nil && lead.Op != syntax.OpCharClass) {
-		return false
-	}
-	d, err := loadData()
-	if err != nil {
 		return false
 	}
 	lo, hi := repeatBounds(rep)
@@ -172,9 +184,11 @@ func wordRun(b *strings.Builder, lead, rep *syntax.Regexp, r *rand.Rand) bool {
 	}
 	words := d.lists["word"]
 	for range 3 {
-		w := pick(r, words)
+		w1, w2 := pick(r, words), ""
+		w := w1
 		if sep != "" && r.IntN(2) == 0 {
-			w += sep + pick(r, words)
+			w2 = pick(r, words)
+			w += sep + w2
 		}
 		ok := len(w) >= lo && len(w) <= hi
 		for i, c := range w {
@@ -186,6 +200,10 @@ func wordRun(b *strings.Builder, lead, rep *syntax.Regexp, r *rand.Rand) bool {
 		}
 		if ok {
 			b.WriteString(w)
+			d.note("word", w1)
+			if w2 != "" {
+				d.note("word", w2)
+			}
 			return true
 		}
 	}

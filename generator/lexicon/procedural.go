@@ -70,15 +70,15 @@ func code(r *rand.Rand, n int) string   { return chars(r, codeChars, n) }
 func nonZero(r *rand.Rand, n int) string { return string(rune('1'+r.IntN(9))) + digits(r, n-1) }
 
 func fullName(d *data, r *rand.Rand) string {
-	return pick(r, d.lists["first_name"]) + " " + pick(r, d.lists["last_name"])
+	return d.pick(r, "first_name") + " " + d.pick(r, "last_name")
 }
 
 func contactName(d *data, r *rand.Rand) string {
 	switch n := r.IntN(10); {
 	case n == 0:
-		return pick(r, d.lists["relation_name"])
+		return d.pick(r, "relation_name")
 	case n < 5:
-		return pick(r, d.lists["first_name"])
+		return d.pick(r, "first_name")
 	default:
 		return fullName(d, r)
 	}
@@ -86,14 +86,14 @@ func contactName(d *data, r *rand.Rand) string {
 
 func authorName(d *data, r *rand.Rand) string {
 	if r.IntN(3) == 0 {
-		return fmt.Sprintf("%s %c. %s", pick(r, d.lists["first_name"]), 'A'+rune(r.IntN(26)), pick(r, d.lists["last_name"]))
+		return fmt.Sprintf("%s %c. %s", d.pick(r, "first_name"), 'A'+rune(r.IntN(26)), d.pick(r, "last_name"))
 	}
 	return fullName(d, r)
 }
 
 func username(d *data, r *rand.Rand) string {
-	first := strings.ToLower(pick(r, d.lists["first_name"]))
-	last := strings.ToLower(pick(r, d.lists["last_name"]))
+	first := strings.ToLower(d.pick(r, "first_name"))
+	last := strings.ToLower(d.pick(r, "last_name"))
 	switch r.IntN(4) {
 	case 0:
 		return first + "_" + last
@@ -107,9 +107,9 @@ func username(d *data, r *rand.Rand) string {
 }
 
 func email(d *data, r *rand.Rand) string {
-	first := strings.ToLower(pick(r, d.lists["first_name"]))
-	last := strings.ToLower(pick(r, d.lists["last_name"]))
-	domain := pick(r, d.lists["email_domain"])
+	first := strings.ToLower(d.pick(r, "first_name"))
+	last := strings.ToLower(d.pick(r, "last_name"))
+	domain := d.pick(r, "email_domain")
 	switch r.IntN(4) {
 	case 0:
 		return first + "." + last + "@" + domain
@@ -146,15 +146,15 @@ func phone(_ *data, r *rand.Rand) string {
 }
 
 func webURL(d *data, r *rand.Rand) string {
-	host := pick(r, d.lists["url_host"])
+	host := d.pick(r, "url_host")
 	if r.IntN(3) == 0 {
 		return "https://" + host
 	}
-	return "https://" + host + "/" + pick(r, d.lists["url_path"]) + "/" + nonZero(r, 4)
+	return "https://" + host + "/" + d.pick(r, "url_path") + "/" + nonZero(r, 4)
 }
 
 func streetAddress(d *data, r *rand.Rand) string {
-	return fmt.Sprintf("%d %s %s", 1+r.IntN(980), pick(r, d.lists["street_name"]), pick(r, d.lists["street_suffix"]))
+	return fmt.Sprintf("%d %s %s", 1+r.IntN(980), d.pick(r, "street_name"), d.pick(r, "street_suffix"))
 }
 
 func postalCode(_ *data, r *rand.Rand) string {
@@ -231,7 +231,7 @@ func trackingNumber(_ *data, r *rand.Rand) string {
 }
 
 func couponCode(d *data, r *rand.Rand) string {
-	w := pick(r, d.lists["coupon_word"])
+	w := d.pick(r, "coupon_word")
 	if r.IntN(4) == 0 {
 		return w + fmt.Sprint(2025+r.IntN(3))
 	}
@@ -239,7 +239,7 @@ func couponCode(d *data, r *rand.Rand) string {
 }
 
 func flightNumber(d *data, r *rand.Rand) string {
-	return pick(r, d.lists["airline_code"]) + " " + nonZero(r, 1+r.IntN(4))
+	return d.pick(r, "airline_code") + " " + nonZero(r, 1+r.IntN(4))
 }
 
 func licensePlate(_ *data, r *rand.Rand) string {
@@ -256,7 +256,7 @@ func licensePlate(_ *data, r *rand.Rand) string {
 }
 
 func loyaltyNumber(d *data, r *rand.Rand) string {
-	return pick(r, d.lists["loyalty_prefix"]) + nonZero(r, 8+r.IntN(3))
+	return d.pick(r, "loyalty_prefix") + nonZero(r, 8+r.IntN(3))
 }
 
 func insuranceID(_ *data, r *rand.Rand) string {
@@ -271,7 +271,7 @@ func insuranceID(_ *data, r *rand.Rand) string {
 }
 
 func sensorID(d *data, r *rand.Rand) string {
-	p := pick(r, d.lists["sensor_prefix"])
+	p := d.pick(r, "sensor_prefix")
 	if r.IntN(2) == 0 {
 		return p + "-" + digits(r, 4)
 	}
@@ -279,11 +279,11 @@ func sensorID(d *data, r *rand.Rand) string {
 }
 
 func hostname(d *data, r *rand.Rand) string {
-	h := fmt.Sprintf("%s-%02d", pick(r, d.lists["host_role"]), 1+r.IntN(24))
+	h := fmt.Sprintf("%s-%02d", d.pick(r, "host_role"), 1+r.IntN(24))
 	if r.IntN(2) == 0 {
-		return h + "." + pick(r, d.lists["host_site"]) + ".internal"
+		return h + "." + d.pick(r, "host_site") + ".internal"
 	}
-	return pick(r, d.lists["host_site"]) + "-" + h
+	return d.pick(r, "host_site") + "-" + h
 }
 
 // ipAddress returns a private IPv4 address, never a public one.
