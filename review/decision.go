@@ -280,3 +280,14 @@ func (d Decision) Fingerprint() string {
 	sum := sha256.Sum256(b)
 	return hex.EncodeToString(sum[:16])
 }
+
+// CheckForm reports what is malformed in d without looking at any queue: a
+// field over its bound (CodeTooLarge), a missing field, an unknown kind or
+// reason, a reason or edit where the kind takes none (CodeInvalid). Front ends
+// call it to answer at once; Validate checks it again.
+func (d Decision) CheckForm() error {
+	if err := checkForm(d); err != nil {
+		return err
+	}
+	return nil
+}

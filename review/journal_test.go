@@ -87,3 +87,30 @@ func TestJournalReplay(t *testing.T) {
 		t.Fatal("a journal replayed onto another sample")
 	}
 }
+
+func TestDiff(t *testing.T) {
+	tests := []struct{ old, new, want string }{
+		{"set a timer for 10 minutes", "set a timer for ten minutes", "set a timer for [-10-]{+ten+} minutes"},
+		{"", "hello world", "{+hello world+}"},
+		{"same", "same", "same"},
+		{"a b c", "a c", "a [-b -]c"},
+	}
+	for _, tc := range tests {
+		ops := Diff(tc.old, tc.new)
+		if got := WordDiff(ops); got != tc.want {
+			t.Errorf("Diff(%q, %q) = %q, want %q", tc.old, tc.new, got, tc.want)
+		}
+		var o, n string
+		for _, op := range ops {
+			if op.Op != "+" {
+				o += op.Text
+			}
+			if op.Op != "-" {
+				n += op.Text
+			}
+		}
+		if o != tc.old || n != tc.new {
+			t.Errorf("Diff(%q, %q) does not rebuild both texts: %q %q", tc.old, tc.new, o, n)
+		}
+	}
+}

@@ -443,3 +443,30 @@ func (q *Queue) Final() map[string]FinalDecision {
 	}
 	return out
 }
+
+// RecordView is a sampled record, its status and the decisions in force on it.
+type RecordView struct {
+	// Record is a copy of the sampled record.
+	Record datasets.Record `json:"record"`
+	// Status is its status (Status*).
+	Status string `json:"status"`
+	// Decisions are the reviews in force in the order made, then the
+	// adjudication if any.
+	Decisions []Decision `json:"decisions,omitempty"`
+}
+
+// View returns a record's view; ok is false for a record outside the sample.
+func (q *Queue) View(id string) (RecordView, bool) {
+	it, ok := q.find(id)
+	if !ok {
+		return RecordView{}, false
+	}
+	v := RecordView{Record: it.Record, Status: q.status(it)}
+	for _, e := range it.Reviews {
+		v.Decisions = append(v.Decisions, e.Decision)
+	}
+	if it.Adjudication != nil {
+		v.Decisions = append(v.Decisions, it.Adjudication.Decision)
+	}
+	return v, true
+}
