@@ -291,3 +291,7 @@ func (d Decision) CheckForm() error {
 	}
 	return nil
 }
+
+// Edited returns a record's input and target with d's edit applied (each the
+// original where the edit leaves it alone).
+func Edited(rec datasets.Record, d Decision) (string, json.RawMessage) { return edited(rec, d) }

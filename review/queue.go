@@ -470,3 +470,13 @@ func (q *Queue) View(id string) (RecordView, bool) {
 	}
 	return v, true
 }
+
+// IsRetry reports whether d repeats a request its reviewer applied before and
+// says the same: Apply would answer with the first outcome.
+func (q *Queue) IsRetry(d Decision) bool {
+	_, dup, err := q.replayed(d)
+	return dup && err == nil
+}
+
+// RequestKey is the key of a reviewer's request id in Queue.Applied.
+func RequestKey(reviewer, requestID string) string { return requestKey(reviewer, requestID) }
