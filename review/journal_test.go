@@ -2,9 +2,12 @@ package review
 
 import (
 	"encoding/json"
+	"path/filepath"
 	"reflect"
 	"testing"
 	"time"
+
+	"github.com/parquet-go/parquet-go"
 )
 
 // TestJournalReplay: a queue rebuilt from its sample and the journal of
@@ -112,5 +115,31 @@ func TestDiff(t *testing.T) {
 		if o != tc.old || n != tc.new {
 			t.Errorf("Diff(%q, %q) does not rebuild both texts: %q %q", tc.old, tc.new, o, n)
 		}
+	}
+}
+
+// TestReadDecisionsWithoutEditDiff: review.parquet files written before the
+// edit_diff column still read.
+func TestReadDecisionsWithoutEditDiff(t *testing.T) {
+	type oldRow struct {
+		RecordID   string    `parquet:"record_id"`
+		Reviewer   string    `parquet:"reviewer"`
+		Kind       string    `parquet:"kind"`
+		Reason     string    `parquet:"reason,optional"`
+		Note       string    `parquet:"note,optional"`
+		EditInput  string    `parquet:"edit_input,optional"`
+		EditTarget string    `parquet:"edit_target,optional"`
+		At         time.Time `parquet:"at,timestamp(microsecond)"`
+		RequestID  string    `parquet:"request_id"`
+		Round      int       `parquet:"round"`
+		RevRound   int       `parquet:"review_round"`
+	}
+	path := filepath.Join(t.TempDir(), "review.parquet")
+	if err := parquet.WriteFile(path, []oldRow{{RecordID: "r1", Reviewer: "ann", Kind: "edit", EditInput: "x", At: t0, RequestID: "q", Round: 1}}); err != nil {
+		t.Fatal(err)
+	}
+	rows, err := ReadDecisions(path)
+	if err != nil || len(rows) != 1 || rows[0].EditInput != "x" || rows[0].EditDiff != "" {
+		t.Fatalf("rows %+v, %v", rows, err)
 	}
 }

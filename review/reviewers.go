@@ -292,3 +292,6 @@ func hashToken(token string) string {
 	sum := sha256.Sum256([]byte(token))
 	return hex.EncodeToString(sum[:])
 }
+
+// StorePath is the reviewers store of an mlmforge home.
+func StorePath(home string) string { return filepath.Join(home, "review", "reviewers.json") }

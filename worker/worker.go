@@ -187,6 +187,8 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterWorkflowWithOptions(workflows.EvaluateWorkflow, workflow.RegisterOptions{Name: workflows.EvaluateWorkflowName})
 		w.RegisterWorkflowWithOptions(workflows.PipelineWorkflow, workflow.RegisterOptions{Name: workflows.PipelineWorkflowName})
 		w.RegisterActivityWithOptions(a.WorkerIdentity, activity.RegisterOptions{Name: workflows.WorkerIdentityActivityName})
+		// CheckEdit runs as a local activity of the review gate, on the worker holding the workflow.
+		w.RegisterActivityWithOptions(a.CheckEdit, activity.RegisterOptions{Name: workflows.CheckEditActivityName})
 		return
 	case workflows.TaskQueueTrain:
 		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
@@ -210,6 +212,9 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterActivityWithOptions(a.CommitDataset, activity.RegisterOptions{Name: workflows.CommitDatasetActivityName})
 		w.RegisterActivityWithOptions(a.StageReview, activity.RegisterOptions{Name: workflows.StageReviewActivityName})
 		w.RegisterActivityWithOptions(a.LoadSample, activity.RegisterOptions{Name: workflows.LoadSampleActivityName})
+		w.RegisterActivityWithOptions(a.LoadReviewers, activity.RegisterOptions{Name: workflows.LoadReviewersActivityName})
+		w.RegisterActivityWithOptions(a.SaveReviewOps, activity.RegisterOptions{Name: workflows.SaveReviewOpsActivityName})
+		w.RegisterActivityWithOptions(a.LoadReviewOps, activity.RegisterOptions{Name: workflows.LoadReviewOpsActivityName})
 		w.RegisterActivityWithOptions(a.FindDataset, activity.RegisterOptions{Name: workflows.FindDatasetActivityName})
 	}
 }

@@ -31,6 +31,11 @@ var TaskQueues = []string{TaskQueueWorkflows, TaskQueueGenerate, TaskQueueTrain,
 // DefaultNamespace is the namespace the embedded server creates and workers use by default.
 const DefaultNamespace = "default"
 
+// ErrDatasetCorrupt is the type of the non-retryable error an activity ends
+// with when a dataset file or review journal is not what its manifest or
+// name claims: reading it again gives the same answer.
+const ErrDatasetCorrupt = "DatasetCorrupt"
+
 // Workflow and activity names, registered explicitly so that renaming a Go
 // function never changes what is recorded in existing histories.
 const (
