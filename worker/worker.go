@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -165,6 +166,7 @@ func Start(c client.Client, cfg Config) (stop func(), err error) {
 			// still nothing for the server.
 			MaxHeartbeatThrottleInterval:     2 * time.Second,
 			DefaultHeartbeatThrottleInterval: 2 * time.Second,
+			Interceptors:                     []interceptor.WorkerInterceptor{&corruptionInterceptor{}},
 		})
 		register(w, q, cfg.Activities)
 		if err := w.Start(); err != nil {
