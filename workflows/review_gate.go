@@ -198,12 +198,18 @@ func (d *datasetImpl) lease(ctx workflow.Context, r LeaseRequest) (LeaseResult, 
 }
 
 func (d *datasetImpl) validateDecide(ctx workflow.Context, r DecideRequest, adjudicate bool) error {
-	if err := d.gateOpen(r.Reviewer); err != nil {
-		return err
-	}
 	name := ReviewDecideUpdate
 	if adjudicate {
 		name = ReviewAdjudicateUpdate
+	}
+	if d.gate.signed && d.gate.queue != nil && !d.gate.moving && r.Reviewer != "" && d.gate.queue.IsRetry(r.Decision) {
+		// A retry of a decision already applied (the client lost the first
+		// answer) gets that answer, also once the last decision closed the
+		// gate and the dataset is releasing; the handler changes nothing.
+		return d.authorize(ctx, name, r.Reviewer, r.SigningBytes(), r.Signature, nil)
+	}
+	if err := d.gateOpen(r.Reviewer); err != nil {
+		return err
 	}
 	if err := d.authorize(ctx, name, r.Reviewer, r.SigningBytes(), r.Signature, nil); err != nil {
 		return err

@@ -41,8 +41,10 @@ func TestReviewGateLargestNotesRelease(t *testing.T) {
 	const n = 2000
 	sample := intentSample(n)
 	ids := make([]string, n)
+	index := map[string]int{}
 	for i := range sample {
 		ids[i] = sample[i].ID
+		index[ids[i]] = i
 	}
 	note := strings.Repeat("n", review.MaxNoteBytes)
 	var s testsuite.WorkflowTestSuite
@@ -65,7 +67,7 @@ func TestReviewGateLargestNotesRelease(t *testing.T) {
 			env.RegisterDelayedCallback(func() {
 				for i, id := range batch {
 					d := review.Decision{RequestID: "req-" + id, RecordID: id, Reviewer: testReviewers[i%2], Kind: review.Approve}
-					if i%10 == 0 {
+					if index[id]%10 == 0 { // every tenth record, whichever run takes it
 						d.Kind, d.Reason, d.Note = review.Reject, "other", note
 					}
 					results[id] = sendUpdate(env, ReviewDecideUpdate, "u-"+id, signedDecision(d, ReviewDecideUpdate))
@@ -183,7 +185,7 @@ func TestReviewGateSignedRequests(t *testing.T) {
 // a 409, never a silent success.
 func TestReviewGateRequestIDsPerReviewer(t *testing.T) {
 	env, f, in := reviewEnv(t, ReviewOptions{Policy: ReviewRequired, Threshold: 0.1}, 2)
-	var bob, reused *updateResult
+	var bob, reused, again *updateResult
 	env.RegisterDelayedCallback(func() {
 		a := review.Decision{RequestID: "req-1", RecordID: "r00", Reviewer: "alice", Kind: review.Approve}
 		sendUpdate(env, ReviewDecideUpdate, "a", signedDecision(a, ReviewDecideUpdate))
@@ -191,6 +193,9 @@ func TestReviewGateRequestIDsPerReviewer(t *testing.T) {
 		bob = sendUpdate(env, ReviewDecideUpdate, "b", signedDecision(b, ReviewDecideUpdate))
 		a.RecordID = "r01"
 		reused = sendUpdate(env, ReviewDecideUpdate, "c", signedDecision(a, ReviewDecideUpdate))
+		// Bob's client lost the answer and sends the same request again,
+		// after his decision was the last one and closed the gate.
+		again = sendUpdate(env, ReviewDecideUpdate, "d", signedDecision(b, ReviewDecideUpdate))
 	}, time.Minute)
 	env.ExecuteWorkflow(DatasetWorkflowName, in)
 	if err := env.GetWorkflowError(); err != nil {
@@ -203,6 +208,9 @@ func TestReviewGateRequestIDsPerReviewer(t *testing.T) {
 		t.Fatalf("bob's reject was answered as a duplicate of alice's approve: %+v", out)
 	}
 	wantType("reused request id", reused, "Review409", t)
+	if out, _ := again.value.(review.Outcome); again.err() != nil || !out.Duplicate {
+		t.Fatalf("bob's retried request: %+v, %v; want its first answer marked duplicate", out, again.err())
+	}
 	q := f.decisions(t, f.committed.Review, intentSample(2))
 	if got := q.Final(); got["r01"].Kind != review.Reject || got["r01"].Reviewer != "bob" {
 		t.Fatalf("final %+v", got)
