@@ -39,6 +39,9 @@ type DialConfig struct {
 	Timeout time.Duration
 	// Logger receives SDK logs; nil keeps only warnings and errors on stderr.
 	Logger *slog.Logger
+	// TLS configures TLS or mutual TLS to the frontend; the zero value dials
+	// in plaintext (the embedded dev server).
+	TLS TLSOptions
 }
 
 // Dial connects to a Temporal frontend and checks that it answers, so a wrong
@@ -60,13 +63,18 @@ func Dial(ctx context.Context, cfg DialConfig) (client.Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	tlsCfg, err := cfg.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	c, err := client.DialContext(dctx, client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Identity:  cfg.Identity,
-		Logger:    sdklog.NewStructuredLogger(logger),
+		HostPort:          cfg.Address,
+		Namespace:         cfg.Namespace,
+		Identity:          cfg.Identity,
+		Logger:            sdklog.NewStructuredLogger(logger),
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.Address, firstLine(err))
