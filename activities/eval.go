@@ -68,6 +68,9 @@ func jobKey(model, task, version string, shots int, constrained bool) string {
 
 // PrepareEval resolves the datasets and cuts model x dataset x variant into shards.
 func (a *Activities) PrepareEval(ctx context.Context, in workflows.EvalInput) (workflows.EvalPlan, error) {
+	if err := a.verifyDatasets(in.Datasets...); err != nil {
+		return workflows.EvalPlan{}, err
+	}
 	plan := workflows.EvalPlan{ReportDir: filepath.Join(a.Home, "reports", activity.GetInfo(ctx).WorkflowExecution.ID),
 		ShardSize: in.ShardSize, OllamaHost: in.OllamaHost}
 	if plan.ShardSize <= 0 {
@@ -201,6 +204,9 @@ func shardPath(reportDir, key string, shard int) string {
 // predictions. A shard file already written (by an earlier attempt or an
 // earlier run of the same evaluation) is reused, not redone.
 func (a *Activities) EvalShard(ctx context.Context, in workflows.EvalShardInput) (workflows.EvalShardResult, error) {
+	if err := a.verifyDatasets(in.Job.Dataset); err != nil {
+		return workflows.EvalShardResult{}, err
+	}
 	path := shardPath(in.ReportDir, in.Job.Key, in.Shard)
 	if rows, err := parquet.ReadFile[predRow](path); err == nil {
 		return workflows.EvalShardResult{Path: path, Records: len(rows), Reused: true}, nil

@@ -48,6 +48,11 @@ func peakRSS() int64 {
 
 // EvalReport scores every job's predictions and writes the report directory.
 func (a *Activities) EvalReport(ctx context.Context, plan workflows.EvalPlan) (workflows.EvalResult, error) {
+	for _, job := range plan.Jobs {
+		if err := a.verifyDatasets(job.Dataset); err != nil {
+			return workflows.EvalResult{}, err
+		}
+	}
 	cat, err := schemas.Load()
 	if err != nil {
 		return workflows.EvalResult{}, err

@@ -62,7 +62,7 @@ func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput)
 		return workflows.BatchResult{}, classifyTeacherErr(err)
 	}
 	_, builtin := teacher.(*generator.BuiltinTeacher)
-	shard := filepath.Join(in.RunDir, "shards", fmt.Sprintf("r%03d-b%04d.parquet", in.Round, in.Batch))
+	shard := workflows.ShardPath(in.RunDir, in.Round, in.Batch)
 	if err := os.MkdirAll(filepath.Dir(shard), 0o755); err != nil {
 		return workflows.BatchResult{}, err
 	}
@@ -93,7 +93,7 @@ func (a *Activities) MergeShards(ctx context.Context, in workflows.MergeInput) (
 	if err != nil {
 		return workflows.MergeResult{}, err
 	}
-	sel, err := selectShards(ctx, plan, in.Shards, in.Drops)
+	sel, err := selectShards(ctx, plan, shardPaths(in), in.Drops)
 	if err != nil {
 		return workflows.MergeResult{}, err
 	}
@@ -126,8 +126,11 @@ func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput)
 	if done, ok, err := findRunVersion(store, plan.Spec.Task, in.RunID); err != nil || ok {
 		return done, err
 	}
-	sel, err := selectShards(ctx, plan, in.Shards, in.Drops)
+	sel, err := selectShards(ctx, plan, shardPaths(in), in.Drops)
 	if err != nil {
+		return workflows.CommitResult{}, err
+	}
+	if err := resolveReview(in.Review); err != nil {
 		return workflows.CommitResult{}, err
 	}
 	w, err := store.Create(plan.Spec.Task, in.Version)

@@ -20,7 +20,7 @@ func (a *Activities) StageReview(ctx context.Context, in workflows.MergeInput) (
 	if err != nil {
 		return workflows.StageResult{}, err
 	}
-	sel, err := selectShards(ctx, plan, in.Shards, in.Drops)
+	sel, err := selectShards(ctx, plan, shardPaths(in), in.Drops)
 	if err != nil {
 		return workflows.StageResult{}, err
 	}

@@ -30,6 +30,9 @@ func invalid(format string, args ...any) error {
 // PrepareTrain resolves the dataset reference and checks the preset and method
 // against the dataset's task, so a bad request fails before any worker trains.
 func (a *Activities) PrepareTrain(ctx context.Context, in workflows.TrainInput) (workflows.TrainPlan, error) {
+	if err := a.verifyDatasets(append([]string{in.Dataset}, in.Datasets...)...); err != nil {
+		return workflows.TrainPlan{}, err
+	}
 	p, err := model.LookupPreset(in.Preset)
 	if err != nil {
 		return workflows.TrainPlan{}, invalid("%v", err)
@@ -99,6 +102,9 @@ func (a *Activities) openDataset(ref string) (*datasets.Version, error) {
 // resumes from the newest, so a killed worker costs at most the steps since
 // its last checkpoint.
 func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (workflows.TrainResult, error) {
+	if err := a.verifyDatasets(append([]string{plan.Input.Dataset}, plan.Input.Datasets...)...); err != nil {
+		return workflows.TrainResult{}, err
+	}
 	var prev workflows.TrainHeartbeat
 	if activity.HasHeartbeatDetails(ctx) {
 		_ = activity.GetHeartbeatDetails(ctx, &prev) // informational: the checkpoint on disk is what resumes

@@ -1,10 +1,12 @@
 package datasets
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -84,9 +86,15 @@ func TestCorruptFiles(t *testing.T) {
 			} else if err != nil && !strings.Contains(err.Error(), path) {
 				t.Errorf("Read error %q does not name %s", err, path)
 			}
+			if tt.read != "" && !errors.Is(err, ErrCorrupt) {
+				t.Errorf("Read error %v does not match ErrCorrupt: a retry would read the same", err)
+			}
 			err = v.Verify()
 			if err == nil || !strings.Contains(err.Error(), path) || !strings.Contains(err.Error(), tt.verify) {
 				t.Errorf("Verify error = %v, want it to name %s and say %q", err, path, tt.verify)
+			}
+			if !errors.Is(err, ErrCorrupt) || !errors.Is(v.VerifyCached(), ErrCorrupt) {
+				t.Errorf("Verify error %v does not match ErrCorrupt", err)
 			}
 			// The other split is untouched.
 			if _, err := v.Read("train"); err != nil {
@@ -182,5 +190,30 @@ func TestFlippedBytesNeverPanic(t *testing.T) {
 		if err != nil && !strings.Contains(err.Error(), "read "+path+": ") {
 			t.Errorf("byte %d: error %q does not name the file", i, err)
 		}
+	}
+}
+
+// TestVerifyCached: a verified version is not hashed again until a file
+// changes, and a change is caught.
+func TestVerifyCached(t *testing.T) {
+	s := openStore(t)
+	commitVersion(t, s, schemas.EdgeIntent, "v1", exampleRecords(schemas.EdgeIntent, 40))
+	v, err := s.Version(schemas.EdgeIntent, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := v.VerifyCached(); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(v.Dir(), "train.parquet")
+	data := readFile(t, path)
+	data[len(data)/2] ^= 0x01 // same size, another hash
+	writeFile(t, path, data)
+	future := time.Now().Add(time.Hour)
+	if err := os.Chtimes(path, future, future); err != nil {
+		t.Fatal(err)
+	}
+	if err := v.VerifyCached(); !errors.Is(err, ErrCorrupt) || !strings.Contains(err.Error(), path) {
+		t.Fatalf("VerifyCached after a change = %v, want ErrCorrupt naming %s", err, path)
 	}
 }

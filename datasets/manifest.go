@@ -113,14 +113,17 @@ func readManifest(path string) (*Manifest, error) {
 	}
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("read %s: %w", path, err)
+		return nil, corruptf("read %s: %w", path, err)
 	}
 	if m.FormatVersion < 1 || m.FormatVersion > FormatVersion {
 		return nil, fmt.Errorf("read %s: format_version %d, this mlmforge reads 1 to %d", path, m.FormatVersion, FormatVersion)
 	}
 	for name, s := range m.Splits {
 		if ValidateSplit(name) != nil || s.File != name+".parquet" {
-			return nil, fmt.Errorf("read %s: split %q has file %q, want %q", path, name, s.File, name+".parquet")
+			return nil, corruptf("read %s: split %q has file %q, want %q", path, name, s.File, name+".parquet")
+		}
+		if s.Rows < 0 || s.Bytes < 0 {
+			return nil, corruptf("read %s: split %q has %d rows and %d bytes", path, name, s.Rows, s.Bytes)
 		}
 	}
 	return &m, nil

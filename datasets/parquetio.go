@@ -166,12 +166,20 @@ func openParquet(f *os.File) (*parquet.File, error) {
 	return pf, nil
 }
 
-// readErr names the file in a read error without repeating the path of an *fs.PathError.
+// readErr names the file in a read error without repeating the path of an
+// *fs.PathError. A missing file, and any error openParquet or the decoder
+// gives (format, footer, schema, row data), is a corruption (ErrCorrupt);
+// other I/O errors may pass and are not marked.
 func readErr(path string, err error) error {
+	gone := missing(err)
 	if pe, ok := err.(*fs.PathError); ok && pe.Path == path {
 		err = pe.Err
 	}
-	return fmt.Errorf("read %s: %w", path, err)
+	err = fmt.Errorf("read %s: %w", path, err)
+	if gone {
+		return corrupt(err)
+	}
+	return err
 }
 
 // scanFile calls fn for every row of the Parquet file at path, in file order, and
@@ -184,11 +192,11 @@ func scanFile(path string, fn func(Record) error) (int, error) {
 	defer f.Close()
 	pf, err := openParquet(f)
 	if err != nil {
-		return 0, readErr(path, err)
+		return 0, readErr(path, corrupt(err))
 	}
 	var r *parquet.GenericReader[Record]
 	if err := safely(func() error { r = parquet.NewGenericReader[Record](pf); return nil }); err != nil {
-		return 0, readErr(path, err)
+		return 0, readErr(path, corrupt(err))
 	}
 	defer r.Close()
 	buf := make([]Record, readBatch)
@@ -206,7 +214,7 @@ func scanFile(path string, fn func(Record) error) (int, error) {
 			return rows, nil
 		}
 		if rerr != nil {
-			return rows, readErr(path, fmt.Errorf("row %d: %w", rows, rerr))
+			return rows, readErr(path, corrupt(fmt.Errorf("row %d: %w", rows, rerr)))
 		}
 	}
 }
@@ -220,7 +228,7 @@ func parquetRows(path string) (int64, error) {
 	defer f.Close()
 	pf, err := openParquet(f)
 	if err != nil {
-		return 0, readErr(path, err)
+		return 0, readErr(path, corrupt(err))
 	}
 	return pf.NumRows(), nil
 }

@@ -59,7 +59,7 @@ func (v *Version) Scan(split string, fn func(Record) error) error {
 		return err
 	}
 	if want := v.m.Splits[split].Rows; n != want {
-		return fmt.Errorf("read %s: %d rows, manifest says %d", path, n, want)
+		return corruptf("read %s: %d rows, manifest says %d", path, n, want)
 	}
 	return nil
 }
@@ -75,17 +75,17 @@ func (v *Version) Verify() error {
 			return fmt.Errorf("verify %s: %w", v.m.Ref(), err)
 		}
 		if size != s.Bytes {
-			return fmt.Errorf("verify %s: %s: %d bytes, manifest says %d", v.m.Ref(), path, size, s.Bytes)
+			return corruptf("verify %s: %s: %d bytes, manifest says %d", v.m.Ref(), path, size, s.Bytes)
 		}
 		if sum != s.SHA256 {
-			return fmt.Errorf("verify %s: %s: sha256 %s, manifest says %s", v.m.Ref(), path, sum, s.SHA256)
+			return corruptf("verify %s: %s: sha256 %s, manifest says %s", v.m.Ref(), path, sum, s.SHA256)
 		}
 		rows, err := parquetRows(path)
 		if err != nil {
 			return fmt.Errorf("verify %s: %w", v.m.Ref(), err)
 		}
 		if rows != int64(s.Rows) {
-			return fmt.Errorf("verify %s: %s: %d rows, manifest says %d", v.m.Ref(), path, rows, s.Rows)
+			return corruptf("verify %s: %s: %d rows, manifest says %d", v.m.Ref(), path, rows, s.Rows)
 		}
 	}
 	return nil

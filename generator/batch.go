@@ -274,7 +274,11 @@ func (r *Runner) attempt(ctx context.Context, round int, it Item, attempt int, s
 		}
 	}
 	if spec.RoundTrip {
-		if rej := r.roundTrip(ctx, sample, resp.Input, target, seed); rej != nil {
+		rej, err := r.roundTrip(ctx, sample, resp.Input, target, seed, stats)
+		if err != nil {
+			return rec, nil, err
+		}
+		if rej != nil {
 			return rec, rej, nil
 		}
 		val.Checks = append(val.Checks, "round_trip")
@@ -316,24 +320,36 @@ func withFinalState(cat *schemas.Catalog, target json.RawMessage) (json.RawMessa
 	return b, nil
 }
 
-// roundTrip has the teacher re-extract the target from its own text.
-func (r *Runner) roundTrip(ctx context.Context, s Sample, input string, target json.RawMessage, seed int64) *Rejection {
+// roundTrip has the teacher re-extract the target from its own text. A
+// disagreement, or output that is not a usable answer, is a round_trip
+// rejection; a failed call (cancelled context, connection refused, a teacher
+// that stays down) is an error like the main call's, so an interrupted batch
+// retries the attempt instead of spending it. Its tokens and time count in
+// stats.
+func (r *Runner) roundTrip(ctx context.Context, s Sample, input string, target json.RawMessage, seed int64, stats *Stats) (*Rejection, error) {
 	req := Request{Mode: Extract, Sample: s, Text: input, Seed: seed, MaxTokens: r.Plan.Spec.MaxTokens}
 	if r.Prompts {
 		p, err := RenderPrompt(r.Catalog, Extract, s, input)
 		if err != nil {
-			return &Rejection{Reason: RejectRoundTrip, Detail: err.Error()}
+			return nil, fmt.Errorf("render round-trip prompt for cell %s: %w", s.Cell.Key, err)
 		}
 		req.Prompt = p
 	}
 	resp, err := r.Teacher.Write(ctx, req)
+	stats.PromptTokens += resp.PromptTokens
+	stats.OutputTokens += resp.OutputTokens
+	stats.TeacherSeconds += resp.Duration.Seconds()
 	if err != nil {
-		return &Rejection{Reason: RejectRoundTrip, Detail: err.Error()}
+		var oe *OutputError
+		if errors.As(err, &oe) {
+			return &Rejection{Reason: RejectRoundTrip, Detail: err.Error()}, nil
+		}
+		return nil, fmt.Errorf("round-trip teacher call on cell %s: %w", s.Cell.Key, err)
 	}
 	if !sameLabel(s.Cell.Task, resp.Target, target) {
-		return &Rejection{Reason: RejectRoundTrip, Detail: fmt.Sprintf("re-extracted %.200s", resp.Target)}
+		return &Rejection{Reason: RejectRoundTrip, Detail: fmt.Sprintf("re-extracted %.200s", resp.Target)}, nil
 	}
-	return nil
+	return nil, nil
 }
 
 // sameLabel compares what a round trip must agree on: the object (EdgeJSON),

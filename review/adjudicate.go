@@ -48,11 +48,13 @@ func (q *Queue) Disagreements() []Disagreement {
 // check rejects, CodeNotFound for a record outside the sample, CodeConflict
 // for a record that does not await adjudication.
 func (q *Queue) ValidateAdjudication(d Decision, check CheckFunc) error {
-	if _, dup := q.Applied[d.RequestID]; dup && d.RequestID != "" {
-		return nil
-	}
 	if err := checkForm(d); err != nil {
 		return err
+	}
+	if _, dup, err := q.replayed(d); err != nil {
+		return err
+	} else if dup {
+		return nil
 	}
 	if err := q.admitAdjudication(d); err != nil {
 		return err
@@ -79,21 +81,35 @@ func (q *Queue) admitAdjudication(d Decision) *DecisionError {
 // Adjudicate applies an adjudication that ValidateAdjudication accepted: it
 // settles the record with d's kind. Idempotent by RequestID like Apply.
 func (q *Queue) Adjudicate(d Decision) Outcome {
-	if st, dup := q.Applied[d.RequestID]; dup && d.RequestID != "" {
-		return Outcome{Status: st, Duplicate: true, Progress: q.Progress()}
-	}
 	err := checkForm(d)
+	if err == nil {
+		if a, dup, derr := q.replayed(d); derr != nil {
+			err = derr
+		} else if dup {
+			return Outcome{Status: a.Status, Duplicate: true, Progress: q.Progress()}
+		}
+	}
 	if err == nil {
 		err = q.admitAdjudication(d)
 	}
 	if err != nil {
 		return q.refused(d.RecordID, err)
 	}
+	it := q.applyAdjudication(d, d.Fingerprint())
+	return Outcome{Status: q.status(it), Progress: q.Progress()}
+}
+
+// applyAdjudication records an admitted adjudication, journals it and
+// returns its item.
+func (q *Queue) applyAdjudication(d Decision, fingerprint string) *Item {
 	q.tick(d.At)
 	it, _ := q.find(d.RecordID)
 	q.Seq++
-	it.Adjudication = &Entry{Decision: normalized(d), Seq: q.Seq}
-	return q.applied(d.RequestID, it)
+	d = normalized(d)
+	it.Adjudication = &Entry{Decision: d, Seq: q.Seq}
+	q.applied(d.Reviewer, d.RequestID, fingerprint, it)
+	q.record(Op{Type: OpAdjudicate, Seq: q.Seq, Decision: &d, Fingerprint: fingerprint})
+	return it
 }
 
 // CanUndo reports why Undo(reviewer, recordID) would fail, without mutating:
@@ -136,11 +152,40 @@ func (q *Queue) Undo(reviewer, recordID string, now time.Time) error {
 	if err := q.admitUndo(reviewer, recordID); err != nil {
 		return err
 	}
+	q.undo(reviewer, recordID, "", now)
+	return nil
+}
+
+// UndoRequest is Undo with an idempotency key: a request id the reviewer
+// used before changes nothing and reports duplicate, so a replayed or retried
+// undo cannot withdraw a decision made again since.
+func (q *Queue) UndoRequest(requestID, reviewer, recordID string, now time.Time) (duplicate bool, err error) {
+	if requestID != "" {
+		if _, ok := q.Applied[requestKey(reviewer, requestID)]; ok {
+			return true, nil
+		}
+	}
+	if err := q.admitUndo(reviewer, recordID); err != nil {
+		return false, err
+	}
+	q.undo(reviewer, recordID, requestID, now)
+	if requestID != "" {
+		if q.Applied == nil {
+			q.Applied = map[string]AppliedRequest{}
+		}
+		q.Applied[requestKey(reviewer, requestID)] = AppliedRequest{Status: StatusUndone}
+	}
+	return false, nil
+}
+
+// undo withdraws an admitted undo and journals it.
+func (q *Queue) undo(reviewer, recordID, requestID string, now time.Time) {
 	q.tick(now)
+	q.record(Op{Type: OpUndo, Reviewer: reviewer, RecordID: recordID, At: q.Clock, RequestID: requestID})
 	it, _ := q.find(recordID)
 	if it.Adjudication != nil {
 		it.Adjudication = nil
-		return nil
+		return
 	}
 	i := reviewBy(it, reviewer)
 	it.Reviews = slices.Delete(it.Reviews, i, i+1)
@@ -149,5 +194,4 @@ func (q *Queue) Undo(reviewer, recordID string, now time.Time) error {
 	}
 	q.Leases = slices.DeleteFunc(q.Leases, func(l Lease) bool { return l.Reviewer == reviewer })
 	q.Leases = append(q.Leases, Lease{RecordID: recordID, Reviewer: reviewer, Expires: q.Clock.Add(q.Config.LeaseTTL)})
-	return nil
 }

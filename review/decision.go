@@ -11,6 +11,8 @@ package review
 
 import (
 	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -150,6 +152,9 @@ func statusOf(k Kind) string {
 
 // checkForm finds what is malformed in d without looking at any state.
 func checkForm(d Decision) *DecisionError {
+	if err := decisionBounds(d); err != nil {
+		return err
+	}
 	switch {
 	case strings.TrimSpace(d.RequestID) == "":
 		return errorf(CodeInvalid, "request_id is required")
@@ -264,3 +269,29 @@ func canonicalJSON(raw json.RawMessage) string {
 	}
 	return string(out)
 }
+
+// Fingerprint identifies what a decision says: its record, kind, reason, note
+// and edit (the target compared as canonical JSON), not its request id,
+// reviewer or time. A request id reused with another fingerprint is a
+// different decision, not a retry.
+func (d Decision) Fingerprint() string {
+	b, _ := json.Marshal([]string{d.RecordID, string(d.Kind), d.Reason, d.Note, d.EditInput,
+		canonicalJSON(d.EditTarget)})
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:16])
+}
+
+// CheckForm reports what is malformed in d without looking at any queue: a
+// field over its bound (CodeTooLarge), a missing field, an unknown kind or
+// reason, a reason or edit where the kind takes none (CodeInvalid). Front ends
+// call it to answer at once; Validate checks it again.
+func (d Decision) CheckForm() error {
+	if err := checkForm(d); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Edited returns a record's input and target with d's edit applied (each the
+// original where the edit leaves it alone).
+func Edited(rec datasets.Record, d Decision) (string, json.RawMessage) { return edited(rec, d) }

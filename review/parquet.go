@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"os"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/cyclecore/mlmforge/datasets"
@@ -41,6 +42,9 @@ type DecisionRow struct {
 	RequestID string `parquet:"request_id" json:"request_id"`
 	// Round is RoundFirst, RoundSecond or RoundAdjudication.
 	Round int `parquet:"round" json:"round"`
+	// EditDiff is what an edit changed, in git's word-diff style
+	// ([-removed-]{+added+}): "input: ..." and "target: ..." lines.
+	EditDiff string `parquet:"edit_diff,optional" json:"edit_diff,omitempty"`
 	// ReviewRound numbers the review of the dataset run the decision belongs to:
 	// 0 for the first, n after n failed reviews whose rejected cells were
 	// regenerated (--regenerate-rejected).
@@ -59,10 +63,10 @@ func (q *Queue) Rows() []DecisionRow {
 	for i := range q.Items {
 		it := &q.Items[i]
 		for j, e := range it.Reviews {
-			all = append(all, seqRow{e.Seq, rowOf(e.Decision, RoundFirst+j)})
+			all = append(all, seqRow{e.Seq, rowOf(it.Record, e.Decision, RoundFirst+j)})
 		}
 		if it.Adjudication != nil {
-			all = append(all, seqRow{it.Adjudication.Seq, rowOf(it.Adjudication.Decision, RoundAdjudication)})
+			all = append(all, seqRow{it.Adjudication.Seq, rowOf(it.Record, it.Adjudication.Decision, RoundAdjudication)})
 		}
 	}
 	slices.SortFunc(all, func(a, b seqRow) int { return cmp.Compare(a.seq, b.seq) })
@@ -73,9 +77,23 @@ func (q *Queue) Rows() []DecisionRow {
 	return rows
 }
 
-func rowOf(d Decision, round int) DecisionRow {
+func rowOf(rec datasets.Record, d Decision, round int) DecisionRow {
 	return DecisionRow{RecordID: d.RecordID, Reviewer: d.Reviewer, Kind: string(d.Kind), Reason: d.Reason, Note: d.Note,
-		EditInput: d.EditInput, EditTarget: string(d.EditTarget), At: d.At, RequestID: d.RequestID, Round: round}
+		EditInput: d.EditInput, EditTarget: string(d.EditTarget), EditDiff: editDiffText(rec, d), At: d.At,
+		RequestID: d.RequestID, Round: round}
+}
+
+// editDiffText renders DiffEdit as the EditDiff column.
+func editDiffText(rec datasets.Record, d Decision) string {
+	diff := DiffEdit(rec, d)
+	var lines []string
+	if diff.Input != nil {
+		lines = append(lines, "input: "+WordDiff(diff.Input))
+	}
+	if diff.Target != nil {
+		lines = append(lines, "target: "+WordDiff(diff.Target))
+	}
+	return strings.Join(lines, "\n")
 }
 
 // WriteDecisions writes rows to a zstd-compressed Parquet file at path,

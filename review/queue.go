@@ -18,6 +18,8 @@ type Config struct {
 	// TwoReviewers asks for two decisions per record by different reviewers;
 	// when they disagree an adjudicator settles the record.
 	TwoReviewers bool `json:"two_reviewers,omitempty"`
+	// Journal makes the queue keep the ops it applies for TakeJournal.
+	Journal bool `json:"journal,omitempty"`
 	// LeaseTTL is how long a leased record stays reserved for its reviewer
 	// (default 10m): long enough to read a record, short enough that a closed
 	// browser tab does not hide a record for long.
@@ -82,22 +84,54 @@ type Queue struct {
 	Items []Item `json:"items"`
 	// Leases are the leases held, oldest first; a reviewer holds at most one.
 	Leases []Lease `json:"leases,omitempty"`
-	// Applied maps every applied RequestID to the status its decision produced
-	// (kept after an undo, so a late retry of an undone request stays a no-op).
-	Applied map[string]string `json:"applied,omitempty"`
+	// Applied maps every applied request, by reviewer and RequestID (see
+	// requestKey), to what it did (kept after an undo, so a late retry of an
+	// undone request stays a no-op). Request ids are scoped per reviewer: one
+	// reviewer's id never answers for another's decision.
+	Applied map[string]AppliedRequest `json:"applied,omitempty"`
 	// Seq is the number of the last decision applied.
 	Seq int `json:"seq"`
 	// Clock is the latest time the queue was given; it never goes back, so a
 	// caller's earlier timestamp cannot revive an expired lease.
 	Clock time.Time `json:"clock"`
 
-	index map[string]int // record id -> Items index, rebuilt after unmarshalling
+	index   map[string]int // record id -> Items index, rebuilt after unmarshalling
+	journal []Op           // changes since the last TakeJournal, when Config.Journal is set
+}
+
+// AppliedRequest is what an applied request did.
+type AppliedRequest struct {
+	// Status is the record's status right after the request.
+	Status string `json:"status"`
+	// Fingerprint is the decision's Fingerprint (empty for an undo): a
+	// retry must say the same thing.
+	Fingerprint string `json:"fingerprint,omitempty"`
+}
+
+// requestKey scopes a request id to its reviewer.
+func requestKey(reviewer, requestID string) string { return reviewer + "\x00" + requestID }
+
+// replayed looks d's request up: ok when the same reviewer applied the same
+// request id before, with a CodeConflict error when it said something else.
+func (q *Queue) replayed(d Decision) (AppliedRequest, bool, *DecisionError) {
+	if d.RequestID == "" {
+		return AppliedRequest{}, false, nil
+	}
+	a, ok := q.Applied[requestKey(d.Reviewer, d.RequestID)]
+	if !ok {
+		return AppliedRequest{}, false, nil
+	}
+	if a.Fingerprint != d.Fingerprint() {
+		return a, true, errorf(CodeConflict, "request id %q was already used by %s for a different decision; "+
+			"send a new request id for a new decision", d.RequestID, d.Reviewer)
+	}
+	return a, true, nil
 }
 
 // NewQueue starts the review of sample, in the order given (SelectSample's
 // order). A repeated record id is kept once.
 func NewQueue(cfg Config, sample []datasets.Record) *Queue {
-	q := &Queue{Config: cfg.withDefaults(), Applied: map[string]string{}, index: map[string]int{}}
+	q := &Queue{Config: cfg.withDefaults(), Applied: map[string]AppliedRequest{}, index: map[string]int{}}
 	for _, rec := range sample {
 		if _, dup := q.index[rec.ID]; dup {
 			continue
@@ -283,19 +317,23 @@ func (q *Queue) holders(id, reviewer string, now time.Time) string {
 }
 
 // Validate is the update validator of a reviewer's decision; it never
-// mutates. A RequestID applied before is accepted (Apply returns its first
-// outcome). Otherwise it returns a *DecisionError: CodeInvalid for a
+// mutates. A RequestID the same reviewer applied before is accepted when it
+// says the same (Apply returns its first outcome) and refused with
+// CodeConflict when it says something else. Otherwise it returns a
+// *DecisionError: CodeTooLarge for a field over its bound, CodeInvalid for a
 // malformed decision, CodeNotFound for a record outside the sample,
 // CodeConflict when the reviewer decided the record already, it is final or
 // awaits adjudication, or another reviewer holds its lease (at d.At), and
 // CodeInvalid when an edit changes nothing or check rejects it, with check's
 // message. A nil check skips re-validation.
 func (q *Queue) Validate(d Decision, check CheckFunc) error {
-	if _, dup := q.Applied[d.RequestID]; dup && d.RequestID != "" {
-		return nil
-	}
 	if err := checkForm(d); err != nil {
 		return err
+	}
+	if _, dup, err := q.replayed(d); err != nil {
+		return err
+	} else if dup {
+		return nil
 	}
 	if err := q.admit(d); err != nil {
 		return err
@@ -308,36 +346,48 @@ func (q *Queue) Validate(d Decision, check CheckFunc) error {
 }
 
 // Apply applies a decision that Validate accepted and releases the
-// reviewer's lease on the record. A RequestID applied before changes nothing
-// and returns its first status with Duplicate set. A decision that does not
-// fit the state (Validate skipped) changes nothing and returns Error.
+// reviewer's lease on the record. A request the same reviewer applied before
+// changes nothing and returns its first status with Duplicate set. A
+// decision that does not fit the state (Validate skipped) changes nothing
+// and returns Error.
 func (q *Queue) Apply(d Decision) Outcome {
-	if st, dup := q.Applied[d.RequestID]; dup && d.RequestID != "" {
-		return Outcome{Status: st, Duplicate: true, Progress: q.Progress()}
-	}
 	err := checkForm(d)
+	if err == nil {
+		if a, dup, derr := q.replayed(d); derr != nil {
+			err = derr
+		} else if dup {
+			return Outcome{Status: a.Status, Duplicate: true, Progress: q.Progress()}
+		}
+	}
 	if err == nil {
 		err = q.admit(d)
 	}
 	if err != nil {
 		return q.refused(d.RecordID, err)
 	}
+	it := q.applyReview(d, d.Fingerprint())
+	return Outcome{Status: q.status(it), Progress: q.Progress()}
+}
+
+// applyReview records an admitted review, journals it and returns its item.
+func (q *Queue) applyReview(d Decision, fingerprint string) *Item {
 	q.tick(d.At)
 	it, _ := q.find(d.RecordID)
 	q.Seq++
-	it.Reviews = append(it.Reviews, Entry{Decision: normalized(d), Seq: q.Seq})
+	d = normalized(d)
+	it.Reviews = append(it.Reviews, Entry{Decision: d, Seq: q.Seq})
 	q.release(d.Reviewer, d.RecordID)
-	return q.applied(d.RequestID, it)
+	q.applied(d.Reviewer, d.RequestID, fingerprint, it)
+	q.record(Op{Type: OpDecide, Seq: q.Seq, Decision: &d, Fingerprint: fingerprint})
+	return it
 }
 
-// applied records a request's resulting status and reports it.
-func (q *Queue) applied(requestID string, it *Item) Outcome {
-	st := q.status(it)
+// applied records what a request did.
+func (q *Queue) applied(reviewer, requestID, fingerprint string, it *Item) {
 	if q.Applied == nil {
-		q.Applied = map[string]string{}
+		q.Applied = map[string]AppliedRequest{}
 	}
-	q.Applied[requestID] = st
-	return Outcome{Status: st, Progress: q.Progress()}
+	q.Applied[requestKey(reviewer, requestID)] = AppliedRequest{Status: q.status(it), Fingerprint: fingerprint}
 }
 
 // refused is the outcome of a decision that was not applied.
@@ -393,3 +443,40 @@ func (q *Queue) Final() map[string]FinalDecision {
 	}
 	return out
 }
+
+// RecordView is a sampled record, its status and the decisions in force on it.
+type RecordView struct {
+	// Record is a copy of the sampled record.
+	Record datasets.Record `json:"record"`
+	// Status is its status (Status*).
+	Status string `json:"status"`
+	// Decisions are the reviews in force in the order made, then the
+	// adjudication if any.
+	Decisions []Decision `json:"decisions,omitempty"`
+}
+
+// View returns a record's view; ok is false for a record outside the sample.
+func (q *Queue) View(id string) (RecordView, bool) {
+	it, ok := q.find(id)
+	if !ok {
+		return RecordView{}, false
+	}
+	v := RecordView{Record: it.Record, Status: q.status(it)}
+	for _, e := range it.Reviews {
+		v.Decisions = append(v.Decisions, e.Decision)
+	}
+	if it.Adjudication != nil {
+		v.Decisions = append(v.Decisions, it.Adjudication.Decision)
+	}
+	return v, true
+}
+
+// IsRetry reports whether d repeats a request its reviewer applied before and
+// says the same: Apply would answer with the first outcome.
+func (q *Queue) IsRetry(d Decision) bool {
+	_, dup, err := q.replayed(d)
+	return dup && err == nil
+}
+
+// RequestKey is the key of a reviewer's request id in Queue.Applied.
+func RequestKey(reviewer, requestID string) string { return requestKey(reviewer, requestID) }

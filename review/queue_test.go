@@ -244,15 +244,21 @@ func TestApplyIdempotent(t *testing.T) {
 	if first.Status != StatusRejected || first.Duplicate || first.Progress.Decided != 1 || first.Progress.Leased != 0 {
 		t.Fatalf("first outcome %+v", first)
 	}
-	// The same request again, even with other content, changes nothing.
-	again := d
-	again.Kind, again.Reason = Approve, ""
-	if err := q.Validate(again, nil); err != nil {
+	// The same request again changes nothing.
+	if err := q.Validate(d, nil); err != nil {
 		t.Fatalf("double submit: %v", err)
 	}
-	second := q.Apply(again)
+	second := q.Apply(d)
 	if second.Status != StatusRejected || !second.Duplicate {
 		t.Fatalf("second outcome %+v, want the first status and Duplicate", second)
+	}
+	// The same request id with other content is another decision: a 409,
+	// never a success that drops it.
+	again := d
+	again.Kind, again.Reason = Approve, ""
+	wantCode(t, q.Validate(again, nil), CodeConflict, "already used by ann for a different decision")
+	if out := q.Apply(again); out.Error == "" || out.Duplicate {
+		t.Fatalf("reused id with other content: %+v, want refused", out)
 	}
 	if rows := q.Rows(); len(rows) != 1 || rows[0].Kind != string(Reject) {
 		t.Fatalf("rows %+v", rows)
@@ -335,4 +341,59 @@ func TestUndo(t *testing.T) {
 			wantCode(t, q.Undo(tc.reviewer, tc.id, t0), tc.code, tc.frag)
 		})
 	}
+}
+
+// TestRequestIDsPerReviewer: Bob's reject sent with Alice's request id is
+// Bob's own decision, not a duplicate of Alice's.
+func TestRequestIDsPerReviewer(t *testing.T) {
+	q := NewQueue(Config{}, records(2))
+	alice := Decision{RequestID: "req-1", RecordID: "r1", Reviewer: "alice", Kind: Approve, At: t0}
+	decide(t, q, alice)
+	bob := Decision{RequestID: "req-1", RecordID: "r2", Reviewer: "bob", Kind: Reject, Reason: "wrong_label", At: t0}
+	if err := q.Validate(bob, nil); err != nil {
+		t.Fatalf("bob's decision with alice's request id: %v", err)
+	}
+	out := q.Apply(bob)
+	if out.Duplicate || out.Status != StatusRejected || out.Progress.Decided != 2 {
+		t.Fatalf("bob's outcome %+v, want his reject applied", out)
+	}
+	if f := q.Final(); f["r2"].Kind != Reject || f["r2"].Reviewer != "bob" {
+		t.Fatalf("final %+v", f)
+	}
+}
+
+// TestBounds: every field a reviewer sends has a bound, refused with 413
+// naming the field.
+func TestBounds(t *testing.T) {
+	q := NewQueue(Config{}, records(1))
+	big := func(n int) string { return strings.Repeat("x", n) }
+	base := Decision{RequestID: "x", RecordID: "r1", Reviewer: "ann", Kind: Reject, Reason: "other", Note: "why", At: t0}
+	tests := []struct {
+		name  string
+		edit  func(d *Decision)
+		field string
+	}{
+		{"note", func(d *Decision) { d.Note = big(MaxNoteBytes + 1) }, "note"},
+		{"request id", func(d *Decision) { d.RequestID = big(MaxRequestIDBytes + 1) }, "request_id"},
+		{"reviewer", func(d *Decision) { d.Reviewer = big(MaxReviewerBytes + 1) }, "reviewer"},
+		{"record id", func(d *Decision) { d.RecordID = big(MaxRecordIDBytes + 1) }, "record_id"},
+		{"reason", func(d *Decision) { d.Reason = big(MaxReasonBytes + 1) }, "reason"},
+		{"edit input", func(d *Decision) { d.Kind, d.Reason, d.EditInput = Edit, "", big(MaxEditInputBytes+1) }, "edit_input"},
+		{"edit target", func(d *Decision) {
+			d.Kind, d.Reason, d.EditTarget = Edit, "", json.RawMessage(`"`+big(MaxEditTargetBytes)+`"`)
+		}, "edit_target"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			d := base
+			tc.edit(&d)
+			wantCode(t, q.Validate(d, nil), CodeTooLarge, tc.field+" is ")
+			if out := q.Apply(d); out.Error == "" {
+				t.Fatalf("applied an oversized %s", tc.field)
+			}
+		})
+	}
+	d := base
+	d.Note = big(MaxNoteBytes)
+	decide(t, q, d) // the largest allowed note is fine
 }

@@ -18,6 +18,7 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/interceptor"
 	sdklog "go.temporal.io/sdk/log"
 	sdkworker "go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
@@ -38,6 +39,9 @@ type DialConfig struct {
 	Timeout time.Duration
 	// Logger receives SDK logs; nil keeps only warnings and errors on stderr.
 	Logger *slog.Logger
+	// TLS configures TLS or mutual TLS to the frontend; the zero value dials
+	// in plaintext (the embedded dev server).
+	TLS TLSOptions
 }
 
 // Dial connects to a Temporal frontend and checks that it answers, so a wrong
@@ -59,13 +63,18 @@ func Dial(ctx context.Context, cfg DialConfig) (client.Client, error) {
 	if logger == nil {
 		logger = slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	}
+	tlsCfg, err := cfg.TLS.Config()
+	if err != nil {
+		return nil, err
+	}
 	dctx, cancel := context.WithTimeout(ctx, cfg.Timeout)
 	defer cancel()
 	c, err := client.DialContext(dctx, client.Options{
-		HostPort:  cfg.Address,
-		Namespace: cfg.Namespace,
-		Identity:  cfg.Identity,
-		Logger:    sdklog.NewStructuredLogger(logger),
+		HostPort:          cfg.Address,
+		Namespace:         cfg.Namespace,
+		Identity:          cfg.Identity,
+		Logger:            sdklog.NewStructuredLogger(logger),
+		ConnectionOptions: client.ConnectionOptions{TLS: tlsCfg},
 	})
 	if err != nil {
 		return nil, fmt.Errorf("connect to Temporal at %s: %w", cfg.Address, firstLine(err))
@@ -165,6 +174,7 @@ func Start(c client.Client, cfg Config) (stop func(), err error) {
 			// still nothing for the server.
 			MaxHeartbeatThrottleInterval:     2 * time.Second,
 			DefaultHeartbeatThrottleInterval: 2 * time.Second,
+			Interceptors:                     []interceptor.WorkerInterceptor{&corruptionInterceptor{}},
 		})
 		register(w, q, cfg.Activities)
 		if err := w.Start(); err != nil {
@@ -187,6 +197,8 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterWorkflowWithOptions(workflows.EvaluateWorkflow, workflow.RegisterOptions{Name: workflows.EvaluateWorkflowName})
 		w.RegisterWorkflowWithOptions(workflows.PipelineWorkflow, workflow.RegisterOptions{Name: workflows.PipelineWorkflowName})
 		w.RegisterActivityWithOptions(a.WorkerIdentity, activity.RegisterOptions{Name: workflows.WorkerIdentityActivityName})
+		// CheckEdit runs as a local activity of the review gate, on the worker holding the workflow.
+		w.RegisterActivityWithOptions(a.CheckEdit, activity.RegisterOptions{Name: workflows.CheckEditActivityName})
 		return
 	case workflows.TaskQueueTrain:
 		w.RegisterActivityWithOptions(a.Ping, activity.RegisterOptions{Name: workflows.PingActivityName})
@@ -210,6 +222,9 @@ func register(w sdkworker.Worker, queue string, a *activities.Activities) {
 		w.RegisterActivityWithOptions(a.CommitDataset, activity.RegisterOptions{Name: workflows.CommitDatasetActivityName})
 		w.RegisterActivityWithOptions(a.StageReview, activity.RegisterOptions{Name: workflows.StageReviewActivityName})
 		w.RegisterActivityWithOptions(a.LoadSample, activity.RegisterOptions{Name: workflows.LoadSampleActivityName})
+		w.RegisterActivityWithOptions(a.LoadReviewers, activity.RegisterOptions{Name: workflows.LoadReviewersActivityName})
+		w.RegisterActivityWithOptions(a.SaveReviewOps, activity.RegisterOptions{Name: workflows.SaveReviewOpsActivityName})
+		w.RegisterActivityWithOptions(a.LoadReviewOps, activity.RegisterOptions{Name: workflows.LoadReviewOpsActivityName})
 		w.RegisterActivityWithOptions(a.FindDataset, activity.RegisterOptions{Name: workflows.FindDatasetActivityName})
 	}
 }

@@ -2,11 +2,18 @@ package worker
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/workflows"
 )
 
 func listen(port int) (net.Listener, error) {
@@ -101,4 +108,19 @@ func TestLockDBRefusesSecondServer(t *testing.T) {
 		t.Fatalf("lock after release: %v", err)
 	}
 	again.Close()
+}
+
+// TestCorruptionIsPermanent (issue 14 item 6): an activity error that wraps
+// datasets.ErrCorrupt becomes non-retryable with its message kept.
+func TestCorruptionIsPermanent(t *testing.T) {
+	corrupt := fmt.Errorf("train %s: %w", "x", fmt.Errorf("verify edgeintent@v1: /h/train.parquet: sha256 ab, manifest says cd: %w", datasets.ErrCorrupt))
+	err := permanentCorruption(corrupt)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || !appErr.NonRetryable() || appErr.Type() != workflows.ErrDatasetCorrupt || !strings.Contains(err.Error(), "/h/train.parquet") {
+		t.Fatalf("err = %v, want a non-retryable DatasetCorrupt naming the file", err)
+	}
+	other := errors.New("connection refused")
+	if permanentCorruption(other) != other || permanentCorruption(nil) != nil {
+		t.Fatal("other errors changed")
+	}
 }

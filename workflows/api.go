@@ -5,9 +5,8 @@ package workflows
 
 import (
 	"fmt"
-	"time"
+	"path/filepath"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/review"
 )
@@ -31,6 +30,11 @@ var TaskQueues = []string{TaskQueueWorkflows, TaskQueueGenerate, TaskQueueTrain,
 
 // DefaultNamespace is the namespace the embedded server creates and workers use by default.
 const DefaultNamespace = "default"
+
+// ErrDatasetCorrupt is the type of the non-retryable error an activity ends
+// with when a dataset file or review journal is not what its manifest or
+// name claims: reading it again gives the same answer.
+const ErrDatasetCorrupt = "DatasetCorrupt"
 
 // Workflow and activity names, registered explicitly so that renaming a Go
 // function never changes what is recorded in existing histories.
@@ -133,6 +137,41 @@ type DatasetInput struct {
 	TeacherQueue string `json:"teacher_queue,omitempty"`
 	// State carries progress across continue-as-new; nil on the first run.
 	State *DatasetState `json:"state,omitempty"`
+	// Limits bound one run's work before it continues as new; zero fields
+	// take the defaults (tests lower them to exercise continue-as-new).
+	Limits RunLimits `json:"limits,omitempty"`
+}
+
+// Bounds of a Dataset workflow's input, refused up front (the CLI and the
+// pipeline spec check them too). MaxExamples keeps the merge and commit
+// activities, which hold the selection in memory, within a worker's means;
+// the workflow itself does bounded work per task for any count it accepts.
+const (
+	// MaxExamples bounds the examples of a dataset, all splits together.
+	MaxExamples = 1_000_000
+	// MaxBatchSize bounds the examples of one generation activity.
+	MaxBatchSize = 10_000
+	// MaxParallelBatches bounds concurrent generation activities.
+	MaxParallelBatches = 256
+	// MaxRoundsLimit bounds the generate-then-merge rounds of one pass.
+	MaxRoundsLimit = 50
+)
+
+// RunLimits bound what one run of a Dataset workflow does before it
+// continues as new, so its history stays far below Temporal's limits.
+type RunLimits struct {
+	// HistoryEvents is the history length at which a run moves on (default 20,000).
+	HistoryEvents int `json:"history_events,omitempty"`
+	// ReviewUpdates is the number of review updates one gate run takes
+	// (default 1,500; the server refuses updates past 2,000 per run).
+	ReviewUpdates int `json:"review_updates,omitempty"`
+	// Batches is the number of generation batches one run schedules (default 2,000).
+	Batches int `json:"batches,omitempty"`
+}
+
+// ShardPath is the Parquet shard of one generation batch.
+func ShardPath(runDir string, round, batch int) string {
+	return filepath.Join(runDir, "shards", fmt.Sprintf("r%03d-b%04d.parquet", round, batch))
 }
 
 // DatasetState is the part of a DatasetWorkflow that survives continue-as-new.
@@ -141,8 +180,17 @@ type DatasetState struct {
 	Plan PlanResult `json:"plan"`
 	// Round is the next round to run.
 	Round int `json:"round"`
-	// Shards are the Parquet shards written so far.
+	// Shards are Parquet shards listed by path, as runs before ShardRounds
+	// recorded them.
 	Shards []string `json:"shards"`
+	// ShardRounds[r] is the number of batches of round r, whose shards are
+	// ShardPath(run dir, r, 0..n-1): the shards by reference, so the state
+	// stays small however many batches a run writes.
+	ShardRounds []int `json:"shard_rounds,omitempty"`
+	// Cursor is the round in progress when a run moved on in the middle of it.
+	Cursor *RoundCursor `json:"cursor,omitempty"`
+	// Review is the review gate in progress when a run moved on during review.
+	Review *ReviewState `json:"review,omitempty"`
 	// NextAttempt is the next attempt number per cell and split.
 	NextAttempt []map[string]int `json:"next_attempt"`
 	// Kept is the merged count per cell and split.
@@ -161,6 +209,20 @@ type DatasetState struct {
 	// EarlierReviews are the failed reviews that led to regeneration; their
 	// decisions on records that survive still apply to the release.
 	EarlierReviews []ReviewCommit `json:"earlier_reviews,omitempty"`
+}
+
+// RoundCursor is how far a round got: batches are cut from the round's
+// pending items in order, Item and Offset marking where the next one starts.
+type RoundCursor struct {
+	// Round is the round's number; Batches its number of batches.
+	Round   int `json:"round"`
+	Batches int `json:"batches"`
+	// Next is the next batch to schedule; Done counts the finished ones.
+	Next int `json:"next"`
+	Done int `json:"done"`
+	// Item and Offset locate the next batch's first example in the pending items.
+	Item   int `json:"item"`
+	Offset int `json:"offset"`
 }
 
 // CellDrop discards every example of Cell generated before round BeforeRound: the
@@ -273,8 +335,12 @@ type BatchResult struct {
 
 // MergeInput is the MergeShards and CommitDataset activities' input.
 type MergeInput struct {
-	PlanPath string   `json:"plan_path"`
-	Shards   []string `json:"shards"`
+	PlanPath string `json:"plan_path"`
+	// Shards lists shards by path; ShardRounds names the rest by reference
+	// (DatasetState.ShardRounds) under RunDir.
+	Shards      []string `json:"shards"`
+	ShardRounds []int    `json:"shard_rounds,omitempty"`
+	RunDir      string   `json:"run_dir,omitempty"`
 	// Version, RunID, Stats and Review are used by CommitDataset only.
 	Version string          `json:"version,omitempty"`
 	RunID   string          `json:"run_id,omitempty"`
@@ -304,138 +370,4 @@ type CommitResult struct {
 	// TestSplit is the kind of the version's test split, as its manifest
 	// records it (datasets.Manifest.TestSplit).
 	TestSplit string `json:"test_split,omitempty"`
-}
-
-// Review gate of the Dataset workflow: updates, query and their payloads.
-const (
-	// ReviewLeaseUpdate leases the next sampled record to a reviewer.
-	ReviewLeaseUpdate = "review.lease"
-	// ReviewDecideUpdate records a reviewer's decision (approve, reject, edit).
-	// Decisions are updates, not signals, so the reviewer gets the validator's
-	// accept or reject answer (unknown record, malformed or schema-breaking edit).
-	ReviewDecideUpdate = "review.decide"
-	// ReviewUndoUpdate withdraws a reviewer's last decision on a record.
-	ReviewUndoUpdate = "review.undo"
-	// ReviewAdjudicateUpdate settles a two-reviewer disagreement.
-	ReviewAdjudicateUpdate = "review.adjudicate"
-	// ReviewQuery returns a ReviewStatus.
-	ReviewQuery = "review"
-	// ReviewRecordQuery returns a RecordStatus for a sampled record id.
-	ReviewRecordQuery = "review.record"
-	// StageReviewActivityName stages the merged selection and draws the review sample.
-	StageReviewActivityName = "StageReview"
-	// LoadSampleActivityName returns one page of the staged sample.
-	LoadSampleActivityName = "LoadSample"
-)
-
-// Review policies.
-const (
-	// ReviewRequired waits for reviewers to decide every sampled record and
-	// releases only at or above the approval threshold.
-	ReviewRequired = "required"
-	// ReviewAuto releases without waiting; the manifest records that the
-	// sample was auto-approved (quickstart, CI).
-	ReviewAuto = "auto"
-)
-
-// ReviewOptions configures the review gate.
-type ReviewOptions struct {
-	// Policy is required (default) or auto.
-	Policy string `json:"policy,omitempty"`
-	// Fraction of each split x cell to sample (default 0.10, at least one per cell).
-	Fraction float64 `json:"fraction,omitempty"`
-	// Threshold is the approval rate needed for release (default 0.9).
-	Threshold float64 `json:"threshold,omitempty"`
-	// TwoReviewers asks for two independent decisions per sampled record.
-	TwoReviewers bool `json:"two_reviewers,omitempty"`
-	// DeadlineSeconds bounds the wait for reviewers; 0 waits forever.
-	DeadlineSeconds int `json:"deadline_seconds,omitempty"`
-	// OnDeadline is fail (default) or release (with the decisions made so far).
-	OnDeadline string `json:"on_deadline,omitempty"`
-	// RegenerateRejected, when a review fails its threshold, discards every cell
-	// that had a rejected record, generates those cells anew and samples again,
-	// instead of failing the run.
-	RegenerateRejected bool `json:"regenerate_rejected,omitempty"`
-	// MaxRegenerations bounds RegenerateRejected (default 2 repeated reviews).
-	MaxRegenerations int `json:"max_regenerations,omitempty"`
-}
-
-// LeaseRequest asks for the next record to review.
-type LeaseRequest struct {
-	Reviewer string `json:"reviewer"`
-}
-
-// LeaseResult carries the leased record; nil when nothing is left for this reviewer.
-type LeaseResult struct {
-	Record *datasets.Record `json:"record,omitempty"`
-}
-
-// UndoRequest withdraws Reviewer's last decision on RecordID.
-type UndoRequest struct {
-	Reviewer string `json:"reviewer"`
-	RecordID string `json:"record_id"`
-}
-
-// RecordStatus is the answer to the review.record query.
-type RecordStatus struct {
-	// Record is the sampled record; nil when the id is not in the sample.
-	Record *datasets.Record `json:"record,omitempty"`
-	// Status is its review status (review.Status*).
-	Status string `json:"status,omitempty"`
-}
-
-// ReviewStatus is the answer to the review query.
-type ReviewStatus struct {
-	// Phase is the workflow phase; "review" while the gate waits.
-	Phase string `json:"phase"`
-	// Task is the dataset's task.
-	Task string `json:"task"`
-	// Policy is the gate's policy.
-	Policy string `json:"policy"`
-	// Progress and Summary describe the queue (zero before the gate opens).
-	Progress review.Progress `json:"progress"`
-	Summary  review.Summary  `json:"summary"`
-	// DeadlineAt is when the gate gives up waiting, if it has a deadline.
-	DeadlineAt *time.Time `json:"deadline_at,omitempty"`
-	// OnDeadline is what happens at the deadline: fail or release.
-	OnDeadline string `json:"on_deadline,omitempty"`
-	// ReviewRound counts the reviews that failed and were regenerated before this one.
-	ReviewRound int `json:"review_round,omitempty"`
-	// Earlier summarizes those failed reviews.
-	Earlier []review.Summary `json:"earlier,omitempty"`
-}
-
-// StageResult is the StageReview activity's result.
-type StageResult struct {
-	// SamplePath holds the sampled records (provenance and validation dropped).
-	SamplePath string `json:"sample_path"`
-	// Sampled is the number of sampled records.
-	Sampled int `json:"sampled"`
-}
-
-// LoadSampleInput asks for records [Offset, Offset+Limit) of the sample.
-type LoadSampleInput struct {
-	SamplePath string `json:"sample_path"`
-	Offset     int    `json:"offset"`
-	Limit      int    `json:"limit"`
-}
-
-// ReviewCommit carries the review's outcome to CommitDataset.
-type ReviewCommit struct {
-	// Policy is the gate's policy; with auto, sampled records are marked approved.
-	Policy string `json:"policy"`
-	// SamplePath lists the sampled records (for auto: which to mark).
-	SamplePath string `json:"sample_path"`
-	// Final maps each decided record id to what the release does with it.
-	Final map[string]review.FinalDecision `json:"final,omitempty"`
-	// Rows are the decisions in force, written to review.parquet.
-	Rows []review.DecisionRow `json:"rows,omitempty"`
-	// Summary is recorded in the manifest.
-	Summary review.Summary `json:"summary"`
-	// DeadlineReleased is set when the deadline released an undecided sample.
-	DeadlineReleased bool `json:"deadline_released,omitempty"`
-	// Failed is set when the approval rate fell below the threshold.
-	Failed bool `json:"failed,omitempty"`
-	// Earlier are the failed reviews before this one (--regenerate-rejected).
-	Earlier []ReviewCommit `json:"earlier,omitempty"`
 }

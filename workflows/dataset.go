@@ -36,13 +36,16 @@ func (d *datasetImpl) setup(ctx workflow.Context) error {
 	if err := d.in.Spec.Validate(); err != nil {
 		return temporal.NewNonRetryableApplicationError("invalid dataset spec: "+err.Error(), "InvalidSpec", err)
 	}
-	if d.in.BatchSize <= 0 {
+	if err := checkBounds(d.in); err != nil {
+		return temporal.NewNonRetryableApplicationError("invalid dataset spec: "+err.Error(), "InvalidSpec", err)
+	}
+	if d.in.BatchSize == 0 {
 		d.in.BatchSize = 250
 	}
-	if d.in.MaxParallel <= 0 {
+	if d.in.MaxParallel == 0 {
 		d.in.MaxParallel = 4
 	}
-	if d.in.MaxRounds <= 0 {
+	if d.in.MaxRounds == 0 {
 		d.in.MaxRounds = 5
 	}
 	if d.in.TeacherQueue == "" {
@@ -100,27 +103,58 @@ func (d *datasetImpl) run(ctx workflow.Context) (DatasetResult, error) {
 	}
 }
 
+// checkBounds refuses counts and knobs above the documented limits, so a
+// typo like --train 1000000000 fails at once instead of wedging a worker.
+func checkBounds(in DatasetInput) error {
+	total := 0
+	for _, split := range workflow.DeterministicKeys(in.Spec.Counts) {
+		n := in.Spec.Counts[split]
+		if n > MaxExamples {
+			return fmt.Errorf("%s count %d is above the limit of %d examples per dataset", split, n, MaxExamples)
+		}
+		total += n
+	}
+	switch {
+	case total > MaxExamples:
+		return fmt.Errorf("%d examples in all splits is above the limit of %d per dataset", total, MaxExamples)
+	case in.BatchSize < 0 || in.BatchSize > MaxBatchSize:
+		return fmt.Errorf("batch size %d: want 1 to %d (0 for the default)", in.BatchSize, MaxBatchSize)
+	case in.MaxParallel < 0 || in.MaxParallel > MaxParallelBatches:
+		return fmt.Errorf("parallel %d: want 1 to %d (0 for the default)", in.MaxParallel, MaxParallelBatches)
+	case in.MaxRounds < 0 || in.MaxRounds > MaxRoundsLimit:
+		return fmt.Errorf("max rounds %d: want 1 to %d (0 for the default)", in.MaxRounds, MaxRoundsLimit)
+	}
+	return nil
+}
+
 // generate runs rounds until every cell is full or the round budget is spent
 // (MaxRounds rounds per generation pass: regenerating rejected cells starts a
-// new pass).
+// new pass). A round a previous run left in the middle goes on first.
 func (d *datasetImpl) generate(ctx workflow.Context) error {
 	first := d.st.Round
 	if d.st.ReviewRound == 0 {
 		first = 0 // the first pass's budget counts from round 0 across continue-as-new
 	}
-	for d.st.Round-first < d.in.MaxRounds && len(d.st.Pending) > 0 {
+	for d.st.Cursor != nil || d.st.Round-first < d.in.MaxRounds && len(d.st.Pending) > 0 {
 		if err := d.round(ctx); err != nil {
-			d.progress.Phase = "failed"
+			if _, moving := err.(*workflow.ContinueAsNewError); !moving {
+				d.progress.Phase = "failed"
+			}
 			return err
 		}
 		if len(d.st.Pending) > 0 && workflow.GetInfo(ctx).GetContinueAsNewSuggested() {
-			next := d.in
-			st := d.st
-			next.State = &st
-			return workflow.NewContinueAsNewError(ctx, DatasetWorkflowName, next)
+			return d.continueAsNew(ctx)
 		}
 	}
 	return nil
+}
+
+// continueAsNew ends this run and starts the next with the state so far.
+func (d *datasetImpl) continueAsNew(ctx workflow.Context) error {
+	next := d.in
+	st := d.st
+	next.State = &st
+	return workflow.NewContinueAsNewError(ctx, DatasetWorkflowName, next)
 }
 
 func (d *datasetImpl) activityCtx(ctx workflow.Context, queue string, timeout time.Duration, heartbeat time.Duration) workflow.Context {
@@ -165,19 +199,27 @@ func (d *datasetImpl) plan(ctx workflow.Context) error {
 }
 
 // round generates every pending item in batches, then merges all shards.
+// Batches are cut lazily from a cursor, at most MaxParallel at a time, so a
+// workflow task's work does not grow with the count; a run that has
+// scheduled Limits.Batches batches lets its running ones finish and
+// continues as new in the middle of the round.
 func (d *datasetImpl) round(ctx workflow.Context) error {
-	batches := d.batches()
-	d.progress.Phase, d.progress.Round = "generating", d.st.Round
-	d.progress.BatchesDone, d.progress.BatchesTotal = 0, len(batches)
+	if d.st.Cursor == nil {
+		d.startRound()
+	}
+	cur := d.st.Cursor
+	d.progress.Phase, d.progress.Round = "generating", cur.Round
+	d.progress.BatchesDone, d.progress.BatchesTotal = cur.Done, cur.Batches
 	actx := d.activityCtx(ctx, d.in.TeacherQueue, 30*time.Minute, 15*time.Second)
 	sel := workflow.NewSelector(ctx)
 	var firstErr error
-	running, next := 0, 0
-	for d.progress.BatchesDone < len(batches) {
-		for running < d.in.MaxParallel && next < len(batches) && firstErr == nil {
-			in := BatchInput{PlanPath: d.st.Plan.PlanPath, RunDir: d.st.Plan.RunDir, Round: d.st.Round, Batch: next, Items: batches[next]}
+	running, scheduled, stop := 0, 0, false
+	for cur.Done < cur.Batches {
+		for running < d.in.MaxParallel && cur.Next < cur.Batches && firstErr == nil && !stop {
+			in := BatchInput{PlanPath: d.st.Plan.PlanPath, RunDir: d.st.Plan.RunDir, Round: cur.Round, Batch: cur.Next, Items: d.nextBatch(cur)}
 			sel.AddFuture(generateBatch(actx, in), func(f workflow.Future) {
 				running--
+				cur.Done++
 				d.progress.BatchesDone++
 				var res BatchResult
 				if err := f.Get(ctx, &res); err != nil {
@@ -187,7 +229,9 @@ func (d *datasetImpl) round(ctx workflow.Context) error {
 				d.applyBatch(res)
 			})
 			running++
-			next++
+			cur.Next++
+			scheduled++
+			stop = d.roundFull(ctx, scheduled)
 		}
 		if running == 0 {
 			break
@@ -195,38 +239,72 @@ func (d *datasetImpl) round(ctx workflow.Context) error {
 		sel.Select(ctx)
 	}
 	if firstErr != nil {
-		return fmt.Errorf("round %d: %w", d.st.Round, firstErr)
+		return fmt.Errorf("round %d: %w", cur.Round, firstErr)
 	}
+	if cur.Done < cur.Batches {
+		return d.continueAsNew(ctx)
+	}
+	for len(d.st.ShardRounds) <= cur.Round {
+		d.st.ShardRounds = append(d.st.ShardRounds, 0)
+	}
+	d.st.ShardRounds[cur.Round] = cur.Batches
+	d.st.Cursor = nil
 	return d.merge(ctx)
 }
 
-// batches cuts the pending items into batches of about BatchSize examples;
-// an item larger than a batch is split so no activity runs for too long.
-func (d *datasetImpl) batches() [][]generator.Item {
-	var out [][]generator.Item
-	var cur []generator.Item
-	size := 0
-	for _, it := range d.st.Pending {
-		// Parts of an item share its attempt range in proportion to their size,
-		// so ids never collide between batches of the same round.
-		first := d.st.NextAttempt[it.Cell][it.Split]
-		span := d.attemptCap(it.Cell, it.Split) - first
-		for done := 0; done < it.Need; {
-			take := min(it.Need-done, d.in.BatchSize-size)
-			part := it
-			part.Need = take
-			part.FirstAttempt = first + span*done/it.Need
-			part.MaxAttempt = first + span*(done+take)/it.Need
-			cur = append(cur, part)
-			size += take
-			done += take
-			if size >= d.in.BatchSize {
-				out, cur, size = append(out, cur), nil, 0
-			}
-		}
+// roundFull reports whether this run has scheduled enough batches (or
+// history) to move on in the middle of the round. Histories of runs made
+// before this existed never moved on mid-round, hence the version.
+func (d *datasetImpl) roundFull(ctx workflow.Context, scheduled int) bool {
+	limit := d.in.Limits.Batches
+	if limit <= 0 {
+		limit = 2000
 	}
-	if len(cur) > 0 {
-		out = append(out, cur)
+	events := d.in.Limits.HistoryEvents
+	if events <= 0 {
+		events = historyEventsPerRun
+	}
+	info := workflow.GetInfo(ctx)
+	full := scheduled >= limit || info.GetCurrentHistoryLength() >= events ||
+		info.GetContinueAsNewSuggested() && scheduled >= 100
+	return full && workflow.GetVersion(ctx, "round-cursor", workflow.DefaultVersion, 1) == 1
+}
+
+// startRound fixes the attempt range of every pending item (from the attempts
+// used so far) and opens the round's cursor.
+func (d *datasetImpl) startRound() {
+	total := 0
+	for i := range d.st.Pending {
+		it := &d.st.Pending[i]
+		it.FirstAttempt = d.st.NextAttempt[it.Cell][it.Split]
+		it.MaxAttempt = d.attemptCap(it.Cell, it.Split)
+		total += it.Need
+	}
+	d.st.Cursor = &RoundCursor{Round: d.st.Round, Batches: (total + d.in.BatchSize - 1) / d.in.BatchSize}
+}
+
+// nextBatch cuts the next batch of about BatchSize examples at the cursor and
+// advances it; an item larger than a batch is split so no activity runs for
+// too long. Parts of an item share its attempt range in proportion to their
+// size, so ids never collide between batches of the same round.
+func (d *datasetImpl) nextBatch(cur *RoundCursor) []generator.Item {
+	var out []generator.Item
+	size := 0
+	for cur.Item < len(d.st.Pending) && size < d.in.BatchSize {
+		it := d.st.Pending[cur.Item]
+		if cur.Offset >= it.Need {
+			cur.Item, cur.Offset = cur.Item+1, 0
+			continue
+		}
+		span := it.MaxAttempt - it.FirstAttempt
+		take := min(it.Need-cur.Offset, d.in.BatchSize-size)
+		part := it
+		part.Need = take
+		part.FirstAttempt = it.FirstAttempt + span*cur.Offset/it.Need
+		part.MaxAttempt = it.FirstAttempt + span*(cur.Offset+take)/it.Need
+		out = append(out, part)
+		size += take
+		cur.Offset += take
 	}
 	return out
 }
@@ -241,7 +319,6 @@ func (d *datasetImpl) attemptCap(cell int, split string) int {
 }
 
 func (d *datasetImpl) applyBatch(res BatchResult) {
-	d.st.Shards = append(d.st.Shards, res.Shard)
 	d.st.Stats.Add(res.Stats)
 	for _, ir := range res.Items {
 		if ir.NextAttempt > d.st.NextAttempt[ir.Cell][ir.Split] {
@@ -257,7 +334,7 @@ func (d *datasetImpl) merge(ctx workflow.Context) error {
 	d.progress.Phase = "merging"
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	var mr MergeResult
-	if err := mergeShards(actx, MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Drops: d.st.Drops}).Get(ctx, &mr); err != nil {
+	if err := mergeShards(actx, d.shardsInput()).Get(ctx, &mr); err != nil {
 		return err
 	}
 	d.st.Kept = mr.Kept
@@ -288,8 +365,8 @@ func (d *datasetImpl) commit(ctx workflow.Context, rc *ReviewCommit) (DatasetRes
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	stats := d.progress.Stats
 	var cr CommitResult
-	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Drops: d.st.Drops, Version: d.in.Version,
-		RunID: workflow.GetInfo(ctx).WorkflowExecution.ID, Stats: stats, Review: rc}
+	in := d.shardsInput()
+	in.Version, in.RunID, in.Stats, in.Review = d.in.Version, workflow.GetInfo(ctx).WorkflowExecution.ID, stats, rc
 	if err := commitDataset(actx, in).Get(ctx, &cr); err != nil {
 		d.progress.Phase = "failed"
 		return DatasetResult{}, err
@@ -306,6 +383,13 @@ func (d *datasetImpl) commit(ctx workflow.Context, rc *ReviewCommit) (DatasetRes
 		}
 	}
 	return res, nil
+}
+
+// shardsInput names every shard of the run, by reference, for the merge
+// and commit activities.
+func (d *datasetImpl) shardsInput() MergeInput {
+	return MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, ShardRounds: d.st.ShardRounds,
+		RunDir: d.st.Plan.RunDir, Drops: d.st.Drops}
 }
 
 // refreshProgress recomputes per-cell progress from the merged counts.

@@ -30,6 +30,8 @@ type fakeGen struct {
 	batches   []BatchInput
 	committed MergeInput
 	sample    []datasets.Record
+	journal   *journalStore
+	revoked   []string
 }
 
 func newFakeGen(cells, quota int) *fakeGen {
@@ -82,6 +84,16 @@ func (f *fakeGen) register(env *testsuite.TestWorkflowEnvironment) {
 		f.committed = in
 		return CommitResult{Version: "v1", Dir: "/d/edgeintent/v1", Counts: map[string]int{"test": 1, "train": 2}}, nil
 	}, activity.RegisterOptions{Name: CommitDatasetActivityName})
+	f.registerReview(env)
+}
+
+// shardCount is the number of shards a merge or commit input names.
+func shardCount(in MergeInput) int {
+	n := len(in.Shards)
+	for _, b := range in.ShardRounds {
+		n += b
+	}
+	return n
 }
 
 func datasetInput() DatasetInput {
@@ -145,8 +157,8 @@ func TestDatasetWorkflowTopsUpAfterDedup(t *testing.T) {
 	if r0 != 90 || r1 != 7 {
 		t.Errorf("asked for %d then %d examples, want 90 then 7", r0, r1)
 	}
-	if len(f.committed.Shards) != len(f.batches) {
-		t.Errorf("commit got %d shards, want %d", len(f.committed.Shards), len(f.batches))
+	if shardCount(f.committed) != len(f.batches) {
+		t.Errorf("commit got %d shards, want %d", shardCount(f.committed), len(f.batches))
 	}
 	if res.Version != "v1" || f.committed.Stats.Rejects[generator.RejectNearDup] != 4 {
 		t.Errorf("result %+v, committed stats %+v", res, f.committed.Stats)
@@ -220,7 +232,8 @@ func TestDatasetWorkflowContinuesAsNew(t *testing.T) {
 	if err := converter.GetDefaultDataConverter().FromPayloads(can.Input, &next); err != nil {
 		t.Fatal(err)
 	}
-	if next.State == nil || next.State.Round != 1 || len(next.State.Pending) != 1 || len(next.State.Shards) != len(f.batches) {
+	if next.State == nil || next.State.Round != 1 || len(next.State.Pending) != 1 || len(next.State.ShardRounds) != 1 ||
+		next.State.ShardRounds[0] != len(f.batches) {
 		t.Fatalf("carried state %+v", next.State)
 	}
 
@@ -231,7 +244,7 @@ func TestDatasetWorkflowContinuesAsNew(t *testing.T) {
 	if err := env2.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if f.merges != 2 || len(f.committed.Shards) != len(f.batches) {
-		t.Fatalf("merges %d, committed %d shards of %d batches", f.merges, len(f.committed.Shards), len(f.batches))
+	if f.merges != 2 || shardCount(f.committed) != len(f.batches) {
+		t.Fatalf("merges %d, committed %d shards of %d batches", f.merges, shardCount(f.committed), len(f.batches))
 	}
 }

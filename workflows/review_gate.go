@@ -8,22 +8,30 @@ import (
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
-	"github.com/cyclecore/mlmforge/datasets"
-	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/review"
-	"github.com/cyclecore/mlmforge/schemas"
 )
-
-// samplePage is how many sampled records one LoadSample call returns, so each
-// activity result stays well under Temporal's payload guidance.
-const samplePage = 100
 
 // gate is the review gate's state inside a DatasetWorkflow.
 type gate struct {
 	opts     ReviewOptions
 	queue    *review.Queue
-	check    review.CheckFunc
 	deadline *time.Time
+	// signed is set for gates opened by this version of the workflow:
+	// requests are signed and checked against keys, edits are checked by the
+	// CheckEdit local activity, decisions go to a journal by reference, and
+	// the gate continues-as-new before its history grows too long. Gates
+	// opened before keep their rules until they finish (legacy.go).
+	signed bool
+	// keys maps reviewer names to public keys, as last loaded at keysAt.
+	keys   map[string]string
+	keysAt time.Time
+	// moving is set while the gate hands over to its next run: new requests
+	// are refused as retryable (Review503).
+	moving bool
+	// updates counts the updates this run accepted.
+	updates int
+	// legacyCheck re-validates edits of legacy gates, built on first use.
+	legacyCheck review.CheckFunc
 }
 
 // reviewDefaults fills unset review options.
@@ -55,100 +63,58 @@ func reviewDefaults(o ReviewOptions) (ReviewOptions, error) {
 	return o, nil
 }
 
-// registerReview registers the review updates and query. They exist for the
-// whole run; the validators refuse decisions until the gate is open.
+// registerReview registers the review updates and queries. They exist for
+// the whole run; the validators refuse requests until the gate is open.
 func (d *datasetImpl) registerReview(ctx workflow.Context) error {
-	if err := workflow.SetQueryHandler(ctx, ReviewQuery, func() (ReviewStatus, error) {
-		st := ReviewStatus{Phase: d.progress.Phase, Task: d.st.Plan.Task, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline,
-			OnDeadline: d.gate.opts.OnDeadline, ReviewRound: d.st.ReviewRound}
-		for _, e := range d.st.EarlierReviews {
-			st.Earlier = append(st.Earlier, e.Summary)
-		}
-		if d.gate.queue != nil {
-			st.Progress, st.Summary = d.gate.queue.Progress(), d.gate.queue.Summary()
-		}
-		return st, nil
-	}); err != nil {
+	if err := workflow.SetQueryHandler(ctx, ReviewQuery, d.reviewStatus); err != nil {
 		return err
 	}
 	if err := workflow.SetQueryHandler(ctx, ReviewRecordQuery, func(id string) (RecordStatus, error) {
 		if d.gate.queue == nil {
 			return RecordStatus{}, nil
 		}
-		status, ok := d.gate.queue.Status(id)
+		v, ok := d.gate.queue.View(id)
 		if !ok {
 			return RecordStatus{}, nil
 		}
-		for i := range d.gate.queue.Items {
-			if d.gate.queue.Items[i].Record.ID == id {
-				rec := d.gate.queue.Items[i].Record
-				return RecordStatus{Record: &rec, Status: status}, nil
-			}
-		}
-		return RecordStatus{}, nil
+		return RecordStatus{Record: &v.Record, Status: v.Status, Decisions: v.Decisions}, nil
 	}); err != nil {
 		return err
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewLeaseUpdate,
-		func(ctx workflow.Context, r LeaseRequest) (LeaseResult, error) {
-			if d.progress.Phase != "review" {
-				return LeaseResult{}, nil // the review just finished: nothing left
-			}
-			rec, err := d.gate.queue.Lease(r.Reviewer, workflow.Now(ctx))
-			if errors.Is(err, review.ErrQueueEmpty) {
-				return LeaseResult{}, nil
-			}
-			return LeaseResult{Record: rec}, reviewErr(err)
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r LeaseRequest) error {
-			if d.gate.queue != nil && d.gate.queue.Done() && r.Reviewer != "" {
-				return nil // answered with an empty lease
-			}
-			return d.gateOpen(r.Reviewer)
-		}}); err != nil {
-		return err
+	updates := []struct {
+		name      string
+		handler   any
+		validator any
+	}{
+		{ReviewLeaseUpdate, d.lease, d.validateLease},
+		{ReviewDecideUpdate, func(ctx workflow.Context, r DecideRequest) (review.Outcome, error) { return d.decide(ctx, r, false) },
+			func(ctx workflow.Context, r DecideRequest) error { return d.validateDecide(ctx, r, false) }},
+		{ReviewAdjudicateUpdate, func(ctx workflow.Context, r DecideRequest) (review.Outcome, error) { return d.decide(ctx, r, true) },
+			func(ctx workflow.Context, r DecideRequest) error { return d.validateDecide(ctx, r, true) }},
+		{ReviewUndoUpdate, d.undo, d.validateUndo},
+		{ReviewReloadUpdate, d.reload, d.validateReload},
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewDecideUpdate,
-		func(ctx workflow.Context, dec review.Decision) (review.Outcome, error) {
-			dec.At = workflow.Now(ctx)
-			return d.gate.queue.Apply(dec), nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, dec review.Decision) error {
-			if d.gate.queue != nil && d.gate.queue.Applied[dec.RequestID] != "" {
-				return nil // a double submit: Apply answers with the first outcome
-			}
-			if err := d.gateOpen(dec.Reviewer); err != nil {
-				return err
-			}
-			dec.At = workflow.Now(ctx)
-			return reviewErr(d.gate.queue.Validate(dec, d.gate.check))
-		}}); err != nil {
-		return err
+	for _, u := range updates {
+		if err := workflow.SetUpdateHandlerWithOptions(ctx, u.name, u.handler,
+			workflow.UpdateHandlerOptions{Validator: u.validator}); err != nil {
+			return err
+		}
 	}
-	if err := workflow.SetUpdateHandlerWithOptions(ctx, ReviewAdjudicateUpdate,
-		func(ctx workflow.Context, dec review.Decision) (review.Outcome, error) {
-			dec.At = workflow.Now(ctx)
-			return d.gate.queue.Adjudicate(dec), nil
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, dec review.Decision) error {
-			if err := d.gateOpen(dec.Reviewer); err != nil {
-				return err
-			}
-			dec.At = workflow.Now(ctx)
-			return reviewErr(d.gate.queue.ValidateAdjudication(dec, d.gate.check))
-		}}); err != nil {
-		return err
+	return nil
+}
+
+// reviewStatus answers the review query.
+func (d *datasetImpl) reviewStatus() (ReviewStatus, error) {
+	st := ReviewStatus{Phase: d.progress.Phase, Task: d.st.Plan.Task, Policy: d.gate.opts.Policy, DeadlineAt: d.gate.deadline,
+		OnDeadline: d.gate.opts.OnDeadline, ReviewRound: d.st.ReviewRound}
+	for _, e := range d.st.EarlierReviews {
+		st.Earlier = append(st.Earlier, e.Summary)
 	}
-	return workflow.SetUpdateHandlerWithOptions(ctx, ReviewUndoUpdate,
-		func(ctx workflow.Context, r UndoRequest) error {
-			return reviewErr(d.gate.queue.Undo(r.Reviewer, r.RecordID, workflow.Now(ctx)))
-		},
-		workflow.UpdateHandlerOptions{Validator: func(ctx workflow.Context, r UndoRequest) error {
-			if err := d.gateOpen(r.Reviewer); err != nil {
-				return err
-			}
-			return reviewErr(d.gate.queue.CanUndo(r.Reviewer, r.RecordID))
-		}})
+	if d.gate.queue != nil {
+		st.Progress, st.Summary = d.gate.queue.Progress(), d.gate.queue.Summary()
+	}
+	st.Reviewers = workflow.DeterministicKeys(d.gate.keys)
+	return st, nil
 }
 
 // gateOpen refuses review calls while the workflow is not waiting for review.
@@ -156,160 +122,176 @@ func (d *datasetImpl) gateOpen(reviewer string) error {
 	if d.gate.queue == nil || d.progress.Phase != "review" {
 		return temporal.NewApplicationError(fmt.Sprintf("dataset is not waiting for review (phase %s)", d.progress.Phase), "Review409")
 	}
+	if d.gate.moving {
+		return temporal.NewApplicationError("the review gate is moving to its next run; retry in a moment", ReviewMoving)
+	}
 	if reviewer == "" {
 		return temporal.NewApplicationError("reviewer is required", "Review422")
 	}
 	return nil
 }
 
+// authorize checks a signed request of a signed gate: its bounds, the
+// reviewer's key, the signature over the request for this workflow and
+// update, and, for requests that carry one, how old it is.
+func (d *datasetImpl) authorize(ctx workflow.Context, update, reviewer string, body []byte, sig string, at *time.Time) error {
+	if !d.gate.signed {
+		return nil
+	}
+	if err := review.CheckRequestBounds(reviewer, "", ""); err != nil {
+		return reviewErr(err)
+	}
+	if len(sig) > review.MaxSignatureBytes {
+		return temporal.NewApplicationError("signature is too long", "Review413")
+	}
+	key, ok := d.gate.keys[reviewer]
+	if !ok {
+		return temporal.NewApplicationError(fmt.Sprintf("reviewer %q is not in the reviewers store this gate loaded "+
+			"(mlmforge review add-reviewer adds one; the gate reloads the store on the next try)", reviewer), ReviewUnauthorized)
+	}
+	if !review.VerifySignature(key, workflow.GetInfo(ctx).WorkflowExecution.ID, update, body, sig) {
+		return temporal.NewApplicationError(fmt.Sprintf("the request is not signed with reviewer %q's token "+
+			"(pass the token with --token or MLMFORGE_REVIEW_TOKEN)", reviewer), ReviewUnauthorized)
+	}
+	if at != nil {
+		now := workflow.Now(ctx)
+		if at.IsZero() || at.Before(now.Add(-RequestMaxAge)) || at.After(now.Add(RequestMaxAge)) {
+			return temporal.NewApplicationError(fmt.Sprintf("the request was made at %s, more than %s from the gate's clock %s",
+				at.UTC().Format(time.RFC3339), RequestMaxAge, now.UTC().Format(time.RFC3339)), ReviewUnauthorized)
+		}
+	}
+	return nil
+}
+
 // reviewErr turns a review.DecisionError into an application error whose type
-// carries the HTTP-like code ("Review404", "Review409", "Review422"), so that
-// clients can map it back.
+// carries the HTTP-like code ("Review404", "Review409", "Review413",
+// "Review422"), so that clients can map it back.
 func reviewErr(err error) error {
 	var de *review.DecisionError
 	if errors.As(err, &de) {
-		return temporal.NewApplicationError(de.Msg, fmt.Sprintf("Review%d", de.Code))
+		return temporal.NewApplicationError(de.Msg, fmt.Sprintf("%s%d", ReviewErrorPrefix, de.Code))
 	}
 	return err
 }
 
-// reviewGate stages the sample and, with policy required, waits until every
-// sampled record is decided (or the deadline passes), then decides release.
-func (d *datasetImpl) reviewGate(ctx workflow.Context) (*ReviewCommit, error) {
-	d.progress.Phase = "staging"
-	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
-	var st StageResult
-	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Fraction: d.gate.opts.Fraction,
-		Drops: d.st.Drops, ReviewRound: d.st.ReviewRound}
-	if err := workflow.ExecuteActivity(actx, StageReviewActivityName, in).Get(ctx, &st); err != nil {
-		return nil, err
+func (d *datasetImpl) validateLease(ctx workflow.Context, r LeaseRequest) error {
+	if d.gate.queue != nil && d.gate.queue.Done() && r.Reviewer != "" && !d.gate.moving {
+		// Answered with an empty lease.
+		return d.authorize(ctx, ReviewLeaseUpdate, r.Reviewer, r.SigningBytes(), r.Signature, &r.At)
 	}
-	if d.gate.opts.Policy == ReviewAuto {
-		return &ReviewCommit{Policy: ReviewAuto, SamplePath: st.SamplePath, Summary: review.Summary{Sampled: st.Sampled}}, nil
-	}
-	sample, err := d.loadSample(ctx, st)
-	if err != nil {
-		return nil, err
-	}
-	if err := d.openGate(sample); err != nil {
-		return nil, err
-	}
-	d.progress.Phase = "review"
-	timedOut := false
-	if s := d.gate.opts.DeadlineSeconds; s > 0 {
-		at := workflow.Now(ctx).Add(time.Duration(s) * time.Second)
-		d.gate.deadline = &at
-		ok, err := workflow.AwaitWithTimeout(ctx, time.Duration(s)*time.Second, d.gate.queue.Done)
-		if err != nil {
-			return nil, err
-		}
-		timedOut = !ok
-	} else if err := workflow.Await(ctx, d.gate.queue.Done); err != nil {
-		return nil, err
-	}
-	d.progress.Phase = "releasing"
-	// Let decisions that were accepted finish before the state is read.
-	if err := workflow.Await(ctx, func() bool { return workflow.AllHandlersFinished(ctx) }); err != nil {
-		return nil, err
-	}
-	sum := d.gate.queue.Summary()
-	rc := &ReviewCommit{Policy: ReviewRequired, SamplePath: st.SamplePath, Final: d.gate.queue.Final(),
-		Rows: d.gate.queue.Rows(), Summary: sum}
-	switch {
-	case timedOut && d.gate.opts.OnDeadline == "release":
-		rc.DeadlineReleased = true
-		return rc, nil
-	case timedOut:
-		return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-			"review deadline passed with %d of %d sampled records decided", sum.Decided, sum.Sampled), "ReviewDeadline", nil)
-	case !sum.Released:
-		rc.Failed = true
-	}
-	return rc, nil
-}
-
-// reviewFailed is the error that ends a run whose review fell below the threshold.
-func reviewFailed(sum review.Summary, rounds int) error {
-	again := ""
-	if rounds > 0 {
-		again = fmt.Sprintf(" after %d regeneration(s) of rejected cells", rounds)
-	}
-	return temporal.NewNonRetryableApplicationError(fmt.Sprintf(
-		"review failed%s: approval rate %.3f below threshold %.2f (error rate %.3f, 95%% CI %.3f-%.3f, %d rejected, %d edited of %d)",
-		again, sum.ApprovalRate, sum.Threshold, sum.ErrorRate, sum.WilsonLow, sum.WilsonHigh, sum.Rejected, sum.Edited, sum.Decided),
-		"ReviewFailed", nil)
-}
-
-// rejectedCells lists, in plan order, the cells with a rejected sampled record.
-func (d *datasetImpl) rejectedCells(rc *ReviewCommit) []int {
-	bad := map[string]bool{}
-	for i := range d.gate.queue.Items {
-		r := d.gate.queue.Items[i].Record
-		if f, ok := rc.Final[r.ID]; ok && f.Kind == review.Reject {
-			bad[r.Cell] = true
-		}
-	}
-	var out []int
-	for i, c := range d.st.Plan.Cells {
-		if bad[c.Key] {
-			out = append(out, i)
-		}
-	}
-	return out
-}
-
-// regenerate discards the examples of every cell with a rejected record and
-// queues the cells for generation anew; the next review samples again.
-func (d *datasetImpl) regenerate(rc *ReviewCommit) {
-	cells := d.rejectedCells(rc)
-	if len(d.st.Regenerated) < len(d.st.Plan.Cells) {
-		d.st.Regenerated = append(d.st.Regenerated, make([]int, len(d.st.Plan.Cells)-len(d.st.Regenerated))...)
-	}
-	for _, i := range cells {
-		c := d.st.Plan.Cells[i]
-		d.st.Drops = append(d.st.Drops, CellDrop{Cell: c.Key, BeforeRound: d.st.Round})
-		d.st.Regenerated[i]++
-		for _, split := range d.st.Plan.Splits {
-			if q := c.Quota[split]; q > 0 {
-				d.st.Pending = append(d.st.Pending, generator.Item{Cell: i, Split: split, Need: q})
-			}
-		}
-	}
-	prev := *rc
-	prev.Earlier = nil
-	d.st.EarlierReviews = append(d.st.EarlierReviews, prev)
-	d.st.ReviewRound++
-	d.gate.queue, d.gate.deadline = nil, nil
-}
-
-// loadSample pages the staged sample in.
-func (d *datasetImpl) loadSample(ctx workflow.Context, st StageResult) ([]datasets.Record, error) {
-	actx := d.activityCtx(ctx, TaskQueueGenerate, 2*time.Minute, 0)
-	var sample []datasets.Record
-	for off := 0; off < st.Sampled; off += samplePage {
-		var page []datasets.Record
-		in := LoadSampleInput{SamplePath: st.SamplePath, Offset: off, Limit: samplePage}
-		if err := workflow.ExecuteActivity(actx, LoadSampleActivityName, in).Get(ctx, &page); err != nil {
-			return nil, err
-		}
-		sample = append(sample, page...)
-	}
-	return sample, nil
-}
-
-// openGate builds the review queue and the edit checker (the generator's
-// validator over the embedded catalog: pure, so safe in workflow code).
-func (d *datasetImpl) openGate(sample []datasets.Record) error {
-	//workflowcheck:ignore
-	cat, err := schemas.Load()
-	if err != nil {
+	if err := d.gateOpen(r.Reviewer); err != nil {
 		return err
 	}
-	spec := d.in.Spec
-	//workflowcheck:ignore
-	v := generator.NewValidator(cat, generator.ValidationConfig{MinInputChars: spec.MinInputChars,
-		MaxInputChars: spec.MaxInputChars, CheckGrounding: true})
-	d.gate.check = review.ValidatorCheck(v)
-	d.gate.queue = review.NewQueue(review.Config{TwoReviewers: d.gate.opts.TwoReviewers, Threshold: d.gate.opts.Threshold}, sample)
-	return nil
+	return d.authorize(ctx, ReviewLeaseUpdate, r.Reviewer, r.SigningBytes(), r.Signature, &r.At)
 }
+
+func (d *datasetImpl) lease(ctx workflow.Context, r LeaseRequest) (LeaseResult, error) {
+	d.gate.updates++
+	if d.progress.Phase != "review" {
+		return LeaseResult{}, nil // the review just finished: nothing left
+	}
+	rec, err := d.gate.queue.Lease(r.Reviewer, workflow.Now(ctx))
+	if errors.Is(err, review.ErrQueueEmpty) {
+		return LeaseResult{}, nil
+	}
+	return LeaseResult{Record: rec}, reviewErr(err)
+}
+
+func (d *datasetImpl) validateDecide(ctx workflow.Context, r DecideRequest, adjudicate bool) error {
+	name := ReviewDecideUpdate
+	if adjudicate {
+		name = ReviewAdjudicateUpdate
+	}
+	if d.gate.signed && d.gate.queue != nil && !d.gate.moving && r.Reviewer != "" && d.gate.queue.IsRetry(r.Decision) {
+		// A retry of a decision already applied (the client lost the first
+		// answer) gets that answer, also once the last decision closed the
+		// gate and the dataset is releasing; the handler changes nothing.
+		return d.authorize(ctx, name, r.Reviewer, r.SigningBytes(), r.Signature, nil)
+	}
+	if err := d.gateOpen(r.Reviewer); err != nil {
+		return err
+	}
+	if err := d.authorize(ctx, name, r.Reviewer, r.SigningBytes(), r.Signature, nil); err != nil {
+		return err
+	}
+	dec := r.Decision
+	dec.At = workflow.Now(ctx)
+	check := d.legacyEditCheck()
+	if adjudicate {
+		return reviewErr(d.gate.queue.ValidateAdjudication(dec, check))
+	}
+	return reviewErr(d.gate.queue.Validate(dec, check))
+}
+
+// decide applies a decision or adjudication. A signed gate re-validates an
+// edit with the CheckEdit local activity first, and answers a decision that
+// no longer fits the state (another request won the record meanwhile) with
+// a Review409 error.
+func (d *datasetImpl) decide(ctx workflow.Context, r DecideRequest, adjudicate bool) (review.Outcome, error) {
+	d.gate.updates++
+	dec := r.Decision
+	if d.gate.signed && dec.Kind == review.Edit && !d.gate.queue.IsRetry(dec) {
+		if err := d.checkEdit(ctx, dec); err != nil {
+			return review.Outcome{}, err
+		}
+	}
+	dec.At = workflow.Now(ctx)
+	var out review.Outcome
+	if adjudicate {
+		out = d.gate.queue.Adjudicate(dec)
+	} else {
+		out = d.gate.queue.Apply(dec)
+	}
+	if out.Error != "" && d.gate.signed {
+		return out, temporal.NewApplicationError(out.Error, "Review409")
+	}
+	return out, nil
+}
+
+func (d *datasetImpl) validateUndo(ctx workflow.Context, r UndoRequest) error {
+	if err := d.gateOpen(r.Reviewer); err != nil {
+		return err
+	}
+	if err := d.authorize(ctx, ReviewUndoUpdate, r.Reviewer, r.SigningBytes(), r.Signature, &r.At); err != nil {
+		return err
+	}
+	if err := review.CheckRequestBounds(r.Reviewer, r.RecordID, r.RequestID); err != nil {
+		return reviewErr(err)
+	}
+	if r.RequestID != "" && d.gate.queue.Applied[requestKey(r.Reviewer, r.RequestID)].Status != "" {
+		return nil // a retried undo: nothing to do
+	}
+	return reviewErr(d.gate.queue.CanUndo(r.Reviewer, r.RecordID))
+}
+
+func (d *datasetImpl) undo(ctx workflow.Context, r UndoRequest) error {
+	d.gate.updates++
+	_, err := d.gate.queue.UndoRequest(r.RequestID, r.Reviewer, r.RecordID, workflow.Now(ctx))
+	return reviewErr(err)
+}
+
+func (d *datasetImpl) validateReload(ctx workflow.Context) error {
+	if !d.gate.signed {
+		return temporal.NewApplicationError("this review gate does not check signed requests", "Review409")
+	}
+	return d.gateOpen("-")
+}
+
+// reload reads the reviewers store again, at most once per reloadEvery
+// (a reload right after another answers with the keys already loaded).
+func (d *datasetImpl) reload(ctx workflow.Context) (ReloadResult, error) {
+	d.gate.updates++
+	if workflow.Now(ctx).Sub(d.gate.keysAt) >= reloadEvery {
+		if err := d.loadKeys(ctx); err != nil {
+			return ReloadResult{}, err
+		}
+	}
+	st, _ := d.reviewStatus()
+	return ReloadResult{Reviewers: st.Reviewers}, nil
+}
+
+// reloadEvery rate-limits reloads of the reviewers store.
+const reloadEvery = 2 * time.Second
+
+// requestKey is review's key of a reviewer's request id.
+func requestKey(reviewer, requestID string) string { return review.RequestKey(reviewer, requestID) }

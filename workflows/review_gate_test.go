@@ -62,8 +62,16 @@ func reviewEnv(t *testing.T, opts ReviewOptions, sample int) (*testsuite.TestWor
 	return env, f, in
 }
 
-func decision(id, reviewer string, kind review.Kind, reason string) review.Decision {
-	return review.Decision{RequestID: id + "-" + reviewer + "-" + string(kind), RecordID: id, Reviewer: reviewer, Kind: kind, Reason: reason}
+// decision is a reviewer's signed decision request.
+func decision(id, reviewer string, kind review.Kind, reason string) DecideRequest {
+	return signedDecision(review.Decision{RequestID: id + "-" + reviewer + "-" + string(kind), RecordID: id, Reviewer: reviewer,
+		Kind: kind, Reason: reason}, ReviewDecideUpdate)
+}
+
+// adjudication is an adjudicator's signed decision request.
+func adjudication(id, reviewer string, kind review.Kind, reason string) DecideRequest {
+	return signedDecision(review.Decision{RequestID: id + "-" + reviewer + "-" + string(kind), RecordID: id, Reviewer: reviewer,
+		Kind: kind, Reason: reason}, ReviewAdjudicateUpdate)
 }
 
 func TestReviewGateRequiredReleasesAfterDecisions(t *testing.T) {
@@ -71,12 +79,12 @@ func TestReviewGateRequiredReleasesAfterDecisions(t *testing.T) {
 	var early, unknown, malformed, badEdit *updateResult
 	env.RegisterDelayedCallback(func() {
 		// Before the gate opens? By now generation is done: the gate is open.
-		early = sendUpdate(env, ReviewLeaseUpdate, "lease-alice", LeaseRequest{Reviewer: "alice"})
+		early = sendUpdate(env, ReviewLeaseUpdate, "lease-alice", signedLease("alice", env.Now()))
 		unknown = sendUpdate(env, ReviewDecideUpdate, "u1", decision("nope", "alice", review.Approve, ""))
 		malformed = sendUpdate(env, ReviewDecideUpdate, "u2", decision("r00", "alice", review.Reject, ""))
-		edit := decision("r00", "alice", review.Edit, "")
-		edit.EditTarget = []byte(`{"intent":"weather_current","slots":{"city":"Paris"}}`)
-		badEdit = sendUpdate(env, ReviewDecideUpdate, "u3", edit)
+		edit := review.Decision{RequestID: "edit-1", RecordID: "r00", Reviewer: "alice", Kind: review.Edit,
+			EditTarget: []byte(`{"intent":"weather_current","slots":{"city":"Paris"}}`)}
+		badEdit = sendUpdate(env, ReviewDecideUpdate, "u3", signedDecision(edit, ReviewDecideUpdate))
 		for i, id := range []string{"r00", "r01", "r02", "r03"} {
 			kind, reason := review.Approve, ""
 			if i == 3 {
@@ -93,24 +101,21 @@ func TestReviewGateRequiredReleasesAfterDecisions(t *testing.T) {
 	if early == nil || early.rejected != nil || !early.done {
 		t.Fatalf("lease: %+v", early)
 	}
-	wantType := func(name string, r *updateResult, typ string) {
-		var appErr *temporal.ApplicationError
-		if r == nil || !errors.As(r.rejected, &appErr) || appErr.Type() != typ {
-			t.Errorf("%s: rejection %v, want type %s", name, r.rejected, typ)
-		}
-	}
-	wantType("unknown record", unknown, "Review404")
-	wantType("reject without reason", malformed, "Review422")
-	wantType("edit breaking grounding", badEdit, "Review422")
-	if badEdit != nil && badEdit.rejected != nil && !containsAny(badEdit.rejected.Error(), "Paris", "ground") {
-		t.Errorf("edit rejection %q does not say what failed", badEdit.rejected)
+	wantType("unknown record", unknown, "Review404", t)
+	wantType("reject without reason", malformed, "Review422", t)
+	// An edit is re-validated by the CheckEdit local activity in the
+	// handler: the update fails rather than being rejected.
+	wantType("edit breaking grounding", badEdit, "Review422", t)
+	if err := badEdit.err(); err != nil && !containsAny(err.Error(), "Paris", "ground") {
+		t.Errorf("edit refusal %q does not say what failed", err)
 	}
 	rc := f.committed.Review
-	if rc == nil || rc.Policy != ReviewRequired || len(rc.Final) != 4 || len(rc.Rows) != 4 {
-		t.Fatalf("commit review %+v", rc)
+	q := f.decisions(t, rc, intentSample(4))
+	if rc.Policy != ReviewRequired || len(q.Final()) != 4 || len(q.Rows()) != 4 || len(rc.Final) != 0 {
+		t.Fatalf("commit review %+v: want the 4 decisions by reference only", rc)
 	}
-	if rc.Final["r03"].Kind != review.Reject || rc.Summary.Approved != 3 || !rc.Summary.Released {
-		t.Errorf("final %+v summary %+v", rc.Final["r03"], rc.Summary)
+	if q.Final()["r03"].Kind != review.Reject || rc.Summary.Approved != 3 || !rc.Summary.Released {
+		t.Errorf("final %+v summary %+v", q.Final()["r03"], rc.Summary)
 	}
 }
 
@@ -150,7 +155,7 @@ func TestReviewGateDeadline(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			if rc := f.committed.Review; rc == nil || !rc.DeadlineReleased || len(rc.Final) != 1 {
+			if rc := f.committed.Review; rc == nil || !rc.DeadlineReleased || len(f.decisions(t, rc, intentSample(3)).Final()) != 1 {
 				t.Fatalf("released review %+v", rc)
 			}
 		})
@@ -180,18 +185,40 @@ func TestReviewGateTwoReviewers(t *testing.T) {
 	}, time.Minute)
 	env.RegisterDelayedCallback(func() {
 		// The disagreement on r00 waits for an adjudicator.
-		sendUpdate(env, ReviewAdjudicateUpdate, "c0", decision("r00", "carol", review.Approve, ""))
+		sendUpdate(env, ReviewAdjudicateUpdate, "c0", adjudication("r00", "carol", review.Approve, ""))
 	}, 2*time.Minute)
 	env.ExecuteWorkflow(DatasetWorkflowName, in)
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
 	rc := f.committed.Review
-	if rc == nil || len(rc.Rows) != 7 || rc.Summary.Kappa == nil || rc.Summary.Disagreements != 1 || rc.Summary.Adjudicated != 1 {
+	q := f.decisions(t, rc, intentSample(3))
+	if len(q.Rows()) != 7 || rc.Summary.Kappa == nil || rc.Summary.Disagreements != 1 || rc.Summary.Adjudicated != 1 {
 		t.Fatalf("two-reviewer review %+v", rc)
 	}
-	if rc.Final["r00"].Reviewer != "carol" || !rc.Final["r00"].Adjudicated || rc.Final["r02"].Kind != review.Reject {
-		t.Errorf("final %+v", rc.Final)
+	if final := q.Final(); final["r00"].Reviewer != "carol" || !final["r00"].Adjudicated || final["r02"].Kind != review.Reject {
+		t.Errorf("final %+v", final)
+	}
+}
+
+// err is the update's rejection or failure.
+func (r *updateResult) err() error {
+	if r == nil {
+		return nil
+	}
+	if r.rejected != nil {
+		return r.rejected
+	}
+	return r.failed
+}
+
+// wantType checks that an update was refused (rejected or failed) with an
+// application error of type typ.
+func wantType(name string, r *updateResult, typ string, t *testing.T) {
+	t.Helper()
+	var appErr *temporal.ApplicationError
+	if !errors.As(r.err(), &appErr) || appErr.Type() != typ {
+		t.Errorf("%s: refusal %v, want type %s", name, r.err(), typ)
 	}
 }
 
@@ -267,7 +294,7 @@ func TestReviewGateRegenerateRejected(t *testing.T) {
 		t.Errorf("status during the second review %+v", status)
 	}
 	rc := f.committed.Review
-	if rc == nil || rc.Failed || len(rc.Earlier) != 1 || rc.Earlier[0].Final["r01"].Kind != review.Reject ||
+	if rc == nil || rc.Failed || len(rc.Earlier) != 1 || f.decisions(t, &rc.Earlier[0], first).Final()["r01"].Kind != review.Reject ||
 		rc.Summary.Approved != 3 || len(f.committed.Drops) != 1 {
 		t.Fatalf("commit %+v review %+v", f.committed, rc)
 	}

@@ -87,11 +87,17 @@ func TestUserErrorsAreOneLine(t *testing.T) {
 		{"generate holdout out of range", []string{"generate", "--task", "edgeintent", "--test", "10", "--holdout-templates", "1"}, 2, "holdout_templates 1: must be in [0, 1)"},
 		{"generate holdout teacher labels", []string{"generate", "--task", "edgeintent", "--test", "10", "--holdout-templates", "0.25", "--mode", "teacher-labels"}, 2, "needs mode label-first"},
 		{"generate detach embedded", []string{"generate", "--task", "edgejson", "--test", "5", "--detach"}, 2, "--detach needs --address"},
+		{"review without token", []string{"review", "approve", "q", "r1", "--reviewer", "alice"}, 2, "--token or $MLMFORGE_REVIEW_TOKEN is required"},
+		{"review without reviewer", []string{"review", "next", "q", "--token", "t"}, 2, "--reviewer is required"},
+		{"review UI cert without key", []string{"review", "serve", "--ui-tls-cert", "c.pem"}, 2, "--ui-tls-cert and --ui-tls-key go together"},
+		{"temporal cert without key", []string{"health", "--tls-cert", "c.pem"}, 2, "--tls-cert and --tls-key go together"},
+		{"temporal CA missing", []string{"review", "ls", "--tls-ca", "/nonexistent/ca.pem"}, 2, "--tls-ca"},
 		{"generate ollama down", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "ollama:qwen2.5:7b"}, 1, "connection refused"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Setenv("OLLAMA_HOST", "127.0.0.1:1") // nothing listens there
+			t.Setenv(tokenEnv, "")
 			out, errOut, code := runCLI(t, append([]string{"--home", home}, tt.args...)...)
 			if code != tt.code {
 				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errOut)

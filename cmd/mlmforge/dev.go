@@ -19,7 +19,7 @@ type devFlags struct {
 	queues    string
 	logLevel  string
 	uiPort    int
-	reviewUI  string
+	reviewUI  reviewListen
 }
 
 func newDevCmd(a *app) *cobra.Command {
@@ -49,7 +49,7 @@ The Temporal CLI (temporal v1.5.1) works against it too:
 	cmd.Flags().IntVar(&f.port, "port", 7233, "Temporal frontend gRPC port (0 picks a free port)")
 	cmd.Flags().StringVar(&f.namespace, "namespace", workflows.DefaultNamespace, "namespace to create and serve")
 	cmd.Flags().StringVar(&f.queues, "queues", "all", "task queues the embedded worker serves: all, none, or a list of "+queueList())
-	cmd.Flags().StringVar(&f.reviewUI, "review-listen", "127.0.0.1:8234", "address of the reviewer web UI (empty disables it)")
+	f.reviewUI.register(cmd.Flags(), "review-listen", "review-", "127.0.0.1:8234", "address of the reviewer web UI (empty disables it)")
 	cmd.Flags().IntVar(&f.uiPort, "ui-port", 8233, "port of the embedded Temporal Web UI (0 picks a free port, -1 disables it)")
 	cmd.Flags().StringVar(&f.logLevel, "log-level", "warn", "Temporal server log level (debug, info, warn, error); logs go to HOME/logs/temporal.log")
 	return cmd
@@ -61,6 +61,9 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 	}
 	if f.uiPort < -1 || f.uiPort > 65535 {
 		return usageErrorf("--ui-port %d: must be from -1 to 65535", f.uiPort)
+	}
+	if err := f.reviewUI.validate("review-"); err != nil {
+		return err
 	}
 	queues, err := worker.ParseQueues(f.queues)
 	if err != nil {
@@ -80,7 +83,7 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		defer ui.Stop()
 		fmt.Fprintf(a.out, "Temporal Web UI at %s/namespaces/%s/workflows\n", ui.URL(), f.namespace)
 	}
-	if f.reviewUI != "" {
+	if f.reviewUI.addr != "" {
 		rctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		errc := make(chan error, 1)

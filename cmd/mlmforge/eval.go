@@ -55,6 +55,7 @@ the newest version of each task in --tasks is used.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster.address, "address", "", "Temporal frontend HOST:PORT; empty runs an embedded server and worker in this process")
 	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	f.cluster.tls.register(fl)
 	fl.StringSliceVar(&f.in.Models, "models", nil, "models to evaluate: ollama:<tag>, student:<checkpoint dir> (required)")
 	fl.StringSliceVar(&f.tasks, "tasks", []string{"edgejson", "edgeintent", "edgefunccall"}, "tasks whose newest dataset is evaluated (when no --dataset)")
 	fl.StringArrayVar(&f.datasets, "dataset", nil, "dataset reference TASK@VERSION (repeatable); overrides --tasks")

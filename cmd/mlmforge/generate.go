@@ -79,6 +79,7 @@ $OLLAMA_HOST, default 127.0.0.1:11434; the model must be pulled).`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster.address, "address", "", "Temporal frontend HOST:PORT; empty runs an embedded server and worker in this process")
 	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	f.cluster.tls.register(fl)
 	fl.StringVar(&f.task, "task", "", "task to generate: edgejson, edgeintent or edgefunccall (required)")
 	fl.IntVar(&f.classes, "classes", 50, "EdgeIntent: taxonomy size (50, 100 or 200)")
 	fl.StringVar(&f.complexity, "complexity", "all", "EdgeJSON: schema complexity level: simple, medium, complex or all")
@@ -203,7 +204,7 @@ func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlag
 	if f.cluster.address == "" && in.Review.Policy == workflows.ReviewRequired {
 		// The gate waits in this process: serve the reviewer UI from it too.
 		go func() {
-			if err := serveReview(ctx, a, &temporalGate{c: c}, "127.0.0.1:8234"); err != nil {
+			if err := serveReview(ctx, a, &temporalGate{c: c}, reviewListen{addr: "127.0.0.1:8234"}); err != nil {
 				fmt.Fprintf(a.err, "reviewer UI not started: %v\n", err)
 			}
 		}()

@@ -10,7 +10,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.temporal.io/sdk/client"
 
-	"github.com/cyclecore/mlmforge/worker"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -42,7 +41,7 @@ with no worker is reported after --wait.`,
 }
 
 func runHealth(ctx context.Context, a *app, cf clusterFlags, wait time.Duration) error {
-	c, err := worker.Dial(ctx, worker.DialConfig{Address: cf.address, Namespace: cf.namespace})
+	c, err := dialCluster(ctx, cf)
 	if err != nil {
 		return err
 	}

@@ -53,6 +53,7 @@ does not fall below the promoted model by more than the tolerance.`,
 	}
 	cmd.Flags().StringVar(&cf.address, "address", "", "Temporal frontend HOST:PORT; empty runs an embedded server and worker in this process")
 	cmd.Flags().StringVar(&cf.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	cf.tls.register(cmd.Flags())
 	cmd.Flags().StringVar(&specPath, "spec", "", "pipeline spec file (required)")
 	cmd.Flags().BoolVar(&detach, "detach", false, "start the workflow and print its id instead of waiting (needs --address)")
 	return cmd

@@ -21,7 +21,7 @@ import (
 )
 
 func dialCluster(ctx context.Context, cf clusterFlags) (client.Client, error) {
-	return worker.Dial(ctx, worker.DialConfig{Address: cf.address, Namespace: cf.namespace})
+	return worker.Dial(ctx, worker.DialConfig{Address: cf.address, Namespace: cf.namespace, TLS: cf.tls.TLSOptions})
 }
 
 // followDataset polls the progress query and draws a bar until the workflow ends.

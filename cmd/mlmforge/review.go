@@ -2,16 +2,19 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
 	"net/http"
+	"os"
 	"path/filepath"
 	"strconv"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/review/web"
@@ -24,11 +27,16 @@ func newReviewCmd(a *app) *cobra.Command {
 		Long: `Datasets generated with --review required wait at the review gate until every
 sampled record has a decision. Reviewers work through the web UI (review serve)
 or these commands; each decision is a Temporal update whose validator answers
-at once (unknown record, malformed or schema-breaking edit ...).`,
+at once (unknown record, malformed or schema-breaking edit ...). Every request
+is signed with the reviewer's token (--token, or MLMFORGE_REVIEW_TOKEN) and the
+gate checks the signature, so reaching the Temporal port is not enough to act
+as a reviewer. The port itself must still be protected (mTLS, see --tls-*, or a
+private network): whoever reaches it can cancel or terminate workflows.`,
 	}
 	var cf clusterFlags
 	cf.registerPersistent(cmd)
-	cmd.AddCommand(newReviewServeCmd(a, &cf), newReviewAddReviewerCmd(a), newReviewLsCmd(a, &cf),
+	cmd.AddCommand(newReviewServeCmd(a, &cf), newReviewAddReviewerCmd(a), newReviewRemoveReviewerCmd(a, &cf),
+		newReviewRotateTokenCmd(a, &cf), newReviewLsCmd(a, &cf),
 		newReviewNextCmd(a, &cf), newReviewDecideCmd(a, &cf, review.Approve), newReviewDecideCmd(a, &cf, review.Reject),
 		newReviewDecideCmd(a, &cf, review.Edit), newReviewExportCmd(a))
 	return cmd
@@ -37,6 +45,7 @@ at once (unknown record, malformed or schema-breaking edit ...).`,
 func (f *clusterFlags) registerPersistent(cmd *cobra.Command) {
 	cmd.PersistentFlags().StringVar(&f.address, "address", "127.0.0.1:7233", "Temporal frontend HOST:PORT")
 	cmd.PersistentFlags().StringVar(&f.namespace, "namespace", "default", "Temporal namespace")
+	f.tls.register(cmd.PersistentFlags())
 }
 
 // withGate dials the cluster and runs fn with a Temporal-backed gate.
@@ -52,67 +61,107 @@ func withGate(ctx context.Context, cf *clusterFlags, fn func(g *temporalGate) er
 	return fn(&temporalGate{c: c})
 }
 
-func reviewersPath(a *app) string { return filepath.Join(a.home, "review", "reviewers.json") }
+// reviewListen says where and how the reviewer UI is served.
+type reviewListen struct {
+	// addr is HOST:PORT.
+	addr string
+	// certFile and keyFile, when set, serve HTTPS (and mark the session cookie Secure).
+	certFile, keyFile string
+}
+
+// register adds the listen flag and, with tlsPrefix, the flags of the
+// UI's certificate and key (the review command's own --tls-* flags are the
+// Temporal client's).
+func (l *reviewListen) register(fs *pflag.FlagSet, listenFlag, tlsPrefix, defaultAddr, usage string) {
+	fs.StringVar(&l.addr, listenFlag, defaultAddr, usage)
+	fs.StringVar(&l.certFile, tlsPrefix+"tls-cert", "", "PEM certificate: serve the reviewer UI over HTTPS (needed beyond localhost)")
+	fs.StringVar(&l.keyFile, tlsPrefix+"tls-key", "", "PEM key of --"+tlsPrefix+"tls-cert")
+}
+
+// validate checks the TLS pair before anything starts.
+func (l reviewListen) validate(prefix string) error {
+	if (l.certFile == "") != (l.keyFile == "") {
+		return usageErrorf("--%stls-cert and --%stls-key go together", prefix, prefix)
+	}
+	if l.certFile != "" {
+		if _, err := tls.LoadX509KeyPair(l.certFile, l.keyFile); err != nil {
+			return usageErrorf("--%stls-cert/--%stls-key: %v", prefix, prefix, err)
+		}
+	}
+	return nil
+}
 
 func newReviewServeCmd(a *app, cf *clusterFlags) *cobra.Command {
-	var listen string
+	var listen reviewListen
 	cmd := &cobra.Command{
 		Use:   "serve",
 		Short: "Serve the reviewer web UI",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := listen.validate("ui-"); err != nil {
+				return err
+			}
 			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
 				return serveReview(cmd.Context(), a, g, listen)
 			})
 		},
 	}
-	cmd.Flags().StringVar(&listen, "listen", "127.0.0.1:8234", "address of the reviewer UI")
+	listen.register(cmd.Flags(), "listen", "ui-", "127.0.0.1:8234", "address of the reviewer UI")
 	return cmd
 }
 
+// Timeouts of the reviewer UI: a slow or idle client cannot hold a
+// connection (and a goroutine) open for long. Decisions are small requests
+// answered once the gate's update completes, well within writeTimeout.
+const (
+	reviewReadTimeout  = 30 * time.Second
+	reviewWriteTimeout = 60 * time.Second
+	reviewIdleTimeout  = 2 * time.Minute
+)
+
 // serveReview serves the reviewer UI until ctx ends.
-func serveReview(ctx context.Context, a *app, g web.Gate, listen string) error {
-	revs, err := web.OpenReviewers(reviewersPath(a))
+func serveReview(ctx context.Context, a *app, g web.Gate, listen reviewListen) error {
+	revs, err := review.OpenReviewers(review.StorePath(a.home))
 	if err != nil {
 		return err
 	}
-	l, err := net.Listen("tcp", listen)
+	l, err := net.Listen("tcp", listen.addr)
 	if err != nil {
-		return fmt.Errorf("--listen %s: %w", listen, err)
+		return fmt.Errorf("--listen %s: %w", listen.addr, err)
 	}
-	srv := &http.Server{Handler: web.NewServer(web.Config{Gate: g, Reviewers: revs}), ReadHeaderTimeout: 10 * time.Second}
-	fmt.Fprintf(a.out, "Reviewer UI at http://%s (add reviewers with: mlmforge review add-reviewer NAME)\n", l.Addr())
+	secure := listen.certFile != ""
+	srv := &http.Server{Handler: web.NewServer(web.Config{Gate: g, Reviewers: revs, SecureCookies: secure}),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: reviewReadTimeout, WriteTimeout: reviewWriteTimeout,
+		IdleTimeout: reviewIdleTimeout}
+	scheme := "http"
+	if secure {
+		scheme = "https"
+	} else if !isLoopback(l.Addr()) {
+		fmt.Fprintf(a.err, "warning: the reviewer UI listens on %s without TLS: tokens and session cookies cross the network "+
+			"in clear text; serve it over HTTPS with a certificate and key\n", l.Addr())
+	}
+	fmt.Fprintf(a.out, "Reviewer UI at %s://%s (add reviewers with: mlmforge review add-reviewer NAME)\n", scheme, l.Addr())
 	go func() {
 		<-ctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		_ = srv.Shutdown(sctx)
 	}()
-	if err := srv.Serve(l); err != nil && !errors.Is(err, http.ErrServerClosed) {
+	if secure {
+		err = srv.ServeTLS(l, listen.certFile, listen.keyFile)
+	} else {
+		err = srv.Serve(l)
+	}
+	if err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
 }
 
-func newReviewAddReviewerCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:   "add-reviewer NAME",
-		Short: "Add a reviewer and print the login token (stored only as a hash)",
-		Args:  exactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			revs, err := web.OpenReviewers(reviewersPath(a))
-			if err != nil {
-				return err
-			}
-			tok, err := revs.Add(args[0])
-			if err != nil {
-				return err
-			}
-			fmt.Fprintf(a.out, "%s\n", tok)
-			fmt.Fprintf(a.err, "reviewer %s added; the token is shown once, give it to them for the UI login\n", args[0])
-			return nil
-		},
-	}
+// isLoopback reports whether a listener's address is a loopback one.
+func isLoopback(addr net.Addr) bool {
+	tcp, ok := addr.(*net.TCPAddr)
+	return ok && tcp.IP.IsLoopback()
 }
 
 func newReviewLsCmd(a *app, cf *clusterFlags) *cobra.Command {
@@ -140,19 +189,20 @@ func newReviewLsCmd(a *app, cf *clusterFlags) *cobra.Command {
 }
 
 func newReviewNextCmd(a *app, cf *clusterFlags) *cobra.Command {
-	var reviewer string
+	var id reviewerFlags
 	cmd := &cobra.Command{
 		Use:   "next QUEUE",
 		Short: "Lease the next sampled record to a reviewer and print it as JSON",
 		Args:  exactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if reviewer == "" {
-				return usageErrorf("--reviewer is required")
+			who, err := id.signer()
+			if err != nil {
+				return err
 			}
 			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
-				rec, err := g.Lease(cmd.Context(), args[0], reviewer)
+				rec, err := g.Lease(cmd.Context(), args[0], who)
 				if errors.Is(err, review.ErrQueueEmpty) {
-					fmt.Fprintln(a.out, "nothing left for", reviewer)
+					fmt.Fprintln(a.out, "nothing left for", who.Reviewer)
 					return nil
 				}
 				if err != nil {
@@ -162,23 +212,25 @@ func newReviewNextCmd(a *app, cf *clusterFlags) *cobra.Command {
 			})
 		},
 	}
-	cmd.Flags().StringVar(&reviewer, "reviewer", "", "reviewer name")
+	id.register(cmd)
 	return cmd
 }
 
 func newReviewDecideCmd(a *app, cf *clusterFlags, kind review.Kind) *cobra.Command {
 	var d review.Decision
 	var target string
+	var id reviewerFlags
 	cmd := &cobra.Command{
 		Use: string(kind) + " QUEUE RECORD_ID",
 		Short: map[review.Kind]string{review.Approve: "Approve a sampled record", review.Reject: "Reject a sampled record with a reason",
 			review.Edit: "Correct a sampled record's target (--target JSON) and/or input (--input)"}[kind],
 		Args: exactArgs(2),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if d.Reviewer == "" {
-				return usageErrorf("--reviewer is required")
+			who, err := id.signer()
+			if err != nil {
+				return err
 			}
-			d.Kind, d.RecordID = kind, args[1]
+			d.Reviewer, d.Kind, d.RecordID = who.Reviewer, kind, args[1]
 			if target != "" {
 				d.EditTarget = json.RawMessage(target)
 			}
@@ -186,7 +238,7 @@ func newReviewDecideCmd(a *app, cf *clusterFlags, kind review.Kind) *cobra.Comma
 				d.RequestID = d.Reviewer + "-" + string(kind) + "-" + d.RecordID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 			}
 			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
-				out, err := g.Decide(cmd.Context(), args[0], d)
+				out, err := g.Decide(cmd.Context(), args[0], who, d)
 				if err != nil {
 					return err
 				}
@@ -195,7 +247,7 @@ func newReviewDecideCmd(a *app, cf *clusterFlags, kind review.Kind) *cobra.Comma
 			})
 		},
 	}
-	cmd.Flags().StringVar(&d.Reviewer, "reviewer", "", "reviewer name")
+	id.register(cmd)
 	cmd.Flags().StringVar(&d.RequestID, "request-id", "", "idempotency key (default: a new one per call)")
 	cmd.Flags().StringVar(&d.Note, "note", "", "free-text note")
 	if kind == review.Reject {
@@ -206,6 +258,36 @@ func newReviewDecideCmd(a *app, cf *clusterFlags, kind review.Kind) *cobra.Comma
 		cmd.Flags().StringVar(&d.EditInput, "input", "", "corrected input text")
 	}
 	return cmd
+}
+
+// tokenEnv holds a reviewer's token for the review CLI, so it need not
+// appear on a command line (and in shell history or ps).
+const tokenEnv = "MLMFORGE_REVIEW_TOKEN"
+
+// reviewerFlags identify the reviewer a CLI request is made as.
+type reviewerFlags struct {
+	name, token string
+}
+
+func (f *reviewerFlags) register(cmd *cobra.Command) {
+	cmd.Flags().StringVar(&f.name, "reviewer", "", "reviewer name")
+	cmd.Flags().StringVar(&f.token, "token", "", "the reviewer's token (default $"+tokenEnv+")")
+}
+
+// signer checks the flags and returns the reviewer's request signer.
+func (f reviewerFlags) signer() (review.Signer, error) {
+	if f.name == "" {
+		return review.Signer{}, usageErrorf("--reviewer is required")
+	}
+	tok := f.token
+	if tok == "" {
+		tok = os.Getenv(tokenEnv)
+	}
+	if tok == "" {
+		return review.Signer{}, usageErrorf("--token or $%s is required: review gates accept only requests signed "+
+			"with the reviewer's token (mlmforge review add-reviewer prints it)", tokenEnv)
+	}
+	return review.NewSigner(f.name, tok), nil
 }
 
 func newReviewExportCmd(a *app) *cobra.Command {

@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -18,13 +20,25 @@ import (
 
 // TestReviewGateEndToEnd: a dataset waits at the gate on the embedded server,
 // two reviewers work the queue in parallel through the Temporal-backed gate
-// without collisions, the dataset is released, and its manifest and
-// review.parquet agree with what they did.
+// with signed requests and without collisions, the dataset is released, and
+// its manifest and review.parquet agree with what they did.
 func TestReviewGateEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded Temporal server; skipped with -short")
 	}
 	a, c, ctx := embeddedForTest(t, 3*time.Minute)
+	revs, err := review.OpenReviewers(review.StorePath(a.home))
+	if err != nil {
+		t.Fatal(err)
+	}
+	signers := map[string]review.Signer{}
+	for _, name := range []string{"alice", "bob"} {
+		tok, err := revs.Add(name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		signers[name] = review.NewSigner(name, tok)
+	}
 	in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
 		Counts: map[string]int{"test": 100, "train": 200}, Seed: 21}.WithDefaults(),
 		Review: workflows.ReviewOptions{Policy: workflows.ReviewRequired}}
@@ -49,6 +63,42 @@ func TestReviewGateEndToEnd(t *testing.T) {
 	}
 
 	decided := map[string][]string{}
+	// Issue 14 items 3 and 4: a request signed with another token is refused;
+	// a reviewer added while the gate waits is accepted at once (the gate
+	// reloads the store on his first request), and one removed is refused
+	// once the gate reloads.
+	if _, err := g.Lease(ctx, run.GetID(), review.NewSigner("alice", "not-her-token")); !isCode(err, http.StatusUnauthorized) {
+		t.Fatalf("lease with a wrong token: %v, want a 401", err)
+	}
+	tok, err := revs.Add("carol")
+	if err != nil {
+		t.Fatal(err)
+	}
+	carol := review.NewSigner("carol", tok)
+	rec, err := g.Lease(ctx, run.GetID(), carol)
+	if err != nil {
+		t.Fatalf("lease by a reviewer added while the gate waits: %v", err)
+	}
+	if _, err := g.Decide(ctx, run.GetID(), carol, review.Decision{RequestID: "carol-0", RecordID: rec.ID, Kind: review.Approve}); err != nil {
+		t.Fatal(err)
+	}
+	decided["carol"] = []string{rec.ID}
+	if err := revs.Remove("carol"); err != nil {
+		t.Fatal(err)
+	}
+	for { // reloads are rate-limited: wait until the gate has dropped her
+		names, err := g.Reload(ctx, run.GetID())
+		if err == nil && !slices.Contains(names, "carol") {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the gate never dropped a removed reviewer: %v, %v", names, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if _, err := g.Lease(ctx, run.GetID(), carol); !isCode(err, http.StatusUnauthorized) {
+		t.Fatalf("lease by a removed reviewer: %v, want a 401", err)
+	}
 	var mu sync.Mutex
 	var wg sync.WaitGroup
 	for _, reviewer := range []string{"alice", "bob"} {
@@ -56,7 +106,7 @@ func TestReviewGateEndToEnd(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for n := 0; ; n++ {
-				rec, err := g.Lease(ctx, run.GetID(), reviewer)
+				rec, err := g.Lease(ctx, run.GetID(), signers[reviewer])
 				if errors.Is(err, review.ErrQueueEmpty) {
 					return
 				}
@@ -68,12 +118,12 @@ func TestReviewGateEndToEnd(t *testing.T) {
 				if n == 0 && reviewer == "bob" {
 					d.Kind, d.Reason = review.Reject, "unnatural_text"
 				}
-				if _, err := g.Decide(ctx, run.GetID(), d); err != nil {
+				if _, err := g.Decide(ctx, run.GetID(), signers[reviewer], d); err != nil {
 					t.Errorf("%s decide %s: %v", reviewer, rec.ID, err)
 					return
 				}
 				// A double submit changes nothing.
-				if out, err := g.Decide(ctx, run.GetID(), d); err != nil || !out.Duplicate {
+				if out, err := g.Decide(ctx, run.GetID(), signers[reviewer], d); err != nil || !out.Duplicate {
 					t.Errorf("double submit: %+v, %v", out, err)
 				}
 				mu.Lock()
@@ -97,7 +147,7 @@ func TestReviewGateEndToEnd(t *testing.T) {
 		}
 	}
 	if len(seen) != 100 || len(decided["alice"]) == 0 || len(decided["bob"]) == 0 {
-		t.Fatalf("decided %d records (alice %d, bob %d), want 100 shared by both", len(seen), len(decided["alice"]), len(decided["bob"]))
+		t.Fatalf("decided %d records (alice %d, bob %d, carol 1), want 100 shared by all", len(seen), len(decided["alice"]), len(decided["bob"]))
 	}
 	if res.Counts["test"]+res.Counts["train"] != 299 || res.Review == nil || res.Review.Rejected != 1 {
 		t.Fatalf("released %v with review %+v, want 299 rows (one rejected)", res.Counts, res.Review)
@@ -124,4 +174,10 @@ func TestReviewGateEndToEnd(t *testing.T) {
 		m.Summary.PerReviewer["alice"] != len(decided["alice"]) {
 		t.Fatalf("manifest review %s (%v)", v.Manifest().Review, err)
 	}
+}
+
+// isCode reports whether err is a review.DecisionError with code.
+func isCode(err error, code int) bool {
+	var de *review.DecisionError
+	return errors.As(err, &de) && de.Code == code
 }

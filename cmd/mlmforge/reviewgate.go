@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
@@ -73,9 +76,12 @@ func (g *temporalGate) status(ctx context.Context, queue string) (workflows.Revi
 	return st, v.Get(&st)
 }
 
-func (g *temporalGate) Lease(ctx context.Context, queue, reviewer string) (*datasets.Record, error) {
+// Lease signs a lease request for who and leases him the next record.
+func (g *temporalGate) Lease(ctx context.Context, queue string, who review.Signer) (*datasets.Record, error) {
+	req := workflows.LeaseRequest{Reviewer: who.Reviewer, At: time.Now().UTC()}
+	req.Signature = who.Sign(queue, workflows.ReviewLeaseUpdate, req.SigningBytes())
 	var res workflows.LeaseResult
-	if err := g.update(ctx, queue, workflows.ReviewLeaseUpdate, workflows.LeaseRequest{Reviewer: reviewer}, &res); err != nil {
+	if err := g.update(ctx, queue, workflows.ReviewLeaseUpdate, who.Reviewer, req, &res); err != nil {
 		// A workflow that finished between two leases has nothing left to review.
 		if d, derr := g.c.DescribeWorkflowExecution(ctx, queue, ""); derr == nil &&
 			d.WorkflowExecutionInfo.Status != enumspb.WORKFLOW_EXECUTION_STATUS_RUNNING {
@@ -89,36 +95,53 @@ func (g *temporalGate) Lease(ctx context.Context, queue, reviewer string) (*data
 	return res.Record, nil
 }
 
-func (g *temporalGate) Record(ctx context.Context, queue, id string) (*datasets.Record, string, error) {
+func (g *temporalGate) Record(ctx context.Context, queue, id string) (review.RecordView, error) {
 	v, err := g.c.QueryWorkflow(ctx, queue, "", workflows.ReviewRecordQuery, id)
 	if err != nil {
-		return nil, "", gateErr(queue, err)
+		return review.RecordView{}, gateErr(queue, err)
 	}
 	var rs workflows.RecordStatus
 	if err := v.Get(&rs); err != nil {
-		return nil, "", err
+		return review.RecordView{}, err
 	}
 	if rs.Record == nil {
-		return nil, "", &review.DecisionError{Code: review.CodeNotFound, Msg: fmt.Sprintf("record %q is not in the sample of %s", id, queue)}
+		return review.RecordView{}, &review.DecisionError{Code: review.CodeNotFound, Msg: fmt.Sprintf("record %q is not in the sample of %s", id, queue)}
 	}
-	return rs.Record, rs.Status, nil
+	return review.RecordView{Record: *rs.Record, Status: rs.Status, Decisions: rs.Decisions}, nil
 }
 
-func (g *temporalGate) Decide(ctx context.Context, queue string, d review.Decision) (review.Outcome, error) {
+// Decide signs d as who's and sends it to the gate.
+func (g *temporalGate) Decide(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
+	return g.decide(ctx, queue, workflows.ReviewDecideUpdate, who, d)
+}
+
+// Adjudicate settles a two-reviewer disagreement, signed as who's.
+func (g *temporalGate) Adjudicate(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
+	return g.decide(ctx, queue, workflows.ReviewAdjudicateUpdate, who, d)
+}
+
+func (g *temporalGate) decide(ctx context.Context, queue, update string, who review.Signer, d review.Decision) (review.Outcome, error) {
+	d.Reviewer = who.Reviewer
+	req := workflows.DecideRequest{Decision: d}
+	req.Signature = who.Sign(queue, update, req.SigningBytes())
 	var out review.Outcome
-	err := g.update(ctx, queue, workflows.ReviewDecideUpdate, d, &out)
+	err := g.update(ctx, queue, update, who.Reviewer, req, &out)
 	return out, err
 }
 
-// Adjudicate settles a two-reviewer disagreement.
-func (g *temporalGate) Adjudicate(ctx context.Context, queue string, d review.Decision) (review.Outcome, error) {
-	var out review.Outcome
-	err := g.update(ctx, queue, workflows.ReviewAdjudicateUpdate, d, &out)
-	return out, err
+// Undo withdraws who's decision on recordID; requestID makes a retry harmless.
+func (g *temporalGate) Undo(ctx context.Context, queue string, who review.Signer, recordID, requestID string) error {
+	req := workflows.UndoRequest{Reviewer: who.Reviewer, RecordID: recordID, RequestID: requestID, At: time.Now().UTC()}
+	req.Signature = who.Sign(queue, workflows.ReviewUndoUpdate, req.SigningBytes())
+	return g.update(ctx, queue, workflows.ReviewUndoUpdate, who.Reviewer, req, nil)
 }
 
-func (g *temporalGate) Undo(ctx context.Context, queue, reviewer, recordID string) error {
-	return g.update(ctx, queue, workflows.ReviewUndoUpdate, workflows.UndoRequest{Reviewer: reviewer, RecordID: recordID}, nil)
+// Reload makes the gate read the reviewers store again and returns the
+// reviewers it now accepts.
+func (g *temporalGate) Reload(ctx context.Context, queue string) ([]string, error) {
+	var res workflows.ReloadResult
+	err := g.send(ctx, queue, workflows.ReviewReloadUpdate, nil, &res)
+	return res.Reviewers, err
 }
 
 func (g *temporalGate) Progress(ctx context.Context, queue string) (review.Progress, review.Summary, error) {
@@ -126,11 +149,82 @@ func (g *temporalGate) Progress(ctx context.Context, queue string) (review.Progr
 	return st.Progress, st.Summary, err
 }
 
-// update runs an update to completion and maps the validator's typed
-// rejections ("Review404" ...) back to review.DecisionError.
-func (g *temporalGate) update(ctx context.Context, queue, name string, arg, out any) error {
+// moveRetries bounds the retries of a request the gate refused while it
+// moved to its next run (continue-as-new), which takes well under a second.
+const moveRetries = 20
+
+// reloadTries bounds the reloads asked for a reviewer the gate does not
+// know: the gate rereads the store at most every two seconds, so a reviewer
+// added just after it last did is seen by the second or third.
+const reloadTries = 4
+
+// update runs a signed update by reviewer to completion. A Review401 (a
+// reviewer added or rotated since the gate last read the store) makes the
+// gate reload the store until it knows the reviewer (or a few tries have
+// passed) and the request go once more; a Review503 (the gate is moving to
+// its next run) is retried after a short wait. The validator's typed
+// rejections map back to review.DecisionError.
+func (g *temporalGate) update(ctx context.Context, queue, name, reviewer string, arg, out any) error {
+	reloaded := false
+	for try := 0; ; try++ {
+		err := g.send(ctx, queue, name, arg, out)
+		var de *review.DecisionError
+		switch {
+		case !errors.As(err, &de):
+			return err
+		case de.Code == http.StatusUnauthorized && !reloaded:
+			reloaded = true
+			if !g.reloadFor(ctx, queue, reviewer) {
+				return err
+			}
+		case de.Code == http.StatusServiceUnavailable && try < moveRetries:
+			if !sleepCtx(ctx, 100*time.Millisecond) {
+				return err
+			}
+		default:
+			return err
+		}
+	}
+}
+
+// reloadFor has the gate reload its reviewers until it knows reviewer; it
+// reports whether it does.
+func (g *temporalGate) reloadFor(ctx context.Context, queue, reviewer string) bool {
+	for i := 0; i < reloadTries; i++ {
+		names, err := g.Reload(ctx, queue)
+		if err != nil {
+			return false
+		}
+		if slices.Contains(names, reviewer) {
+			return true
+		}
+		if !sleepCtx(ctx, time.Second) {
+			return false
+		}
+	}
+	return false
+}
+
+// sleepCtx waits d unless ctx ends first; it reports whether d passed.
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
+
+// send runs one update to completion (arg nil: no argument).
+func (g *temporalGate) send(ctx context.Context, queue, name string, arg, out any) error {
+	var args []any
+	if arg != nil {
+		args = []any{arg}
+	}
 	h, err := g.c.UpdateWorkflow(ctx, client.UpdateWorkflowOptions{WorkflowID: queue, UpdateName: name,
-		Args: []any{arg}, WaitForStage: client.WorkflowUpdateStageCompleted})
+		Args: args, WaitForStage: client.WorkflowUpdateStageCompleted})
 	if err == nil {
 		err = h.Get(ctx, out)
 	}
@@ -144,7 +238,7 @@ func gateErr(queue string, err error) error {
 	}
 	var appErr *temporal.ApplicationError
 	if errors.As(err, &appErr) {
-		if code, ok := strings.CutPrefix(appErr.Type(), "Review"); ok {
+		if code, ok := strings.CutPrefix(appErr.Type(), workflows.ReviewErrorPrefix); ok {
 			if n, convErr := strconv.Atoi(code); convErr == nil {
 				return &review.DecisionError{Code: n, Msg: appErr.Message()}
 			}

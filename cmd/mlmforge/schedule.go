@@ -91,6 +91,7 @@ previous run still works (or waits for reviewers) is skipped (--overlap skip).`,
 	cmd.PersistentFlags().StringVar(&cf.address, "address", "",
 		"Temporal frontend HOST:PORT (required: a running 'mlmforge dev', e.g. 127.0.0.1:7233, or a cluster)")
 	cmd.PersistentFlags().StringVar(&cf.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	cf.tls.register(cmd.PersistentFlags())
 	cmd.AddCommand(newScheduleCreateCmd(a, &cf), newScheduleLsCmd(a, &cf), newScheduleDescribeCmd(a, &cf),
 		newScheduleBackfillCmd(a, &cf))
 	for _, op := range scheduleOps {

@@ -74,6 +74,7 @@ Presets: ` + strings.Join(presets, ", ") + `.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.cluster.address, "address", "", "Temporal frontend HOST:PORT; empty runs an embedded server and worker in this process")
 	fl.StringVar(&f.cluster.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	f.cluster.tls.register(fl)
 	fl.StringVar(&f.in.Preset, "preset", "", "student preset (required)")
 	fl.StringVar(&f.in.Dataset, "dataset", "", "dataset reference TASK@VERSION or TASK@latest (required)")
 	fl.StringSliceVar(&f.in.Datasets, "datasets", nil, "multi-task: one dataset per task, e.g. edgejson@v2,edgeintent@v3,edgefunccall@v1")

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/cyclecore/mlmforge/activities"
 	"github.com/cyclecore/mlmforge/generator"
@@ -17,11 +18,13 @@ import (
 type clusterFlags struct {
 	address   string
 	namespace string
+	tls       tlsFlags
 }
 
 func (f *clusterFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.address, "address", "127.0.0.1:7233", "Temporal frontend HOST:PORT (an mlmforge dev server or a cluster)")
 	cmd.Flags().StringVar(&f.namespace, "namespace", workflows.DefaultNamespace, "Temporal namespace")
+	f.tls.register(cmd.Flags())
 }
 
 func (f *clusterFlags) validate() error {
@@ -31,7 +34,24 @@ func (f *clusterFlags) validate() error {
 	if strings.TrimSpace(f.namespace) == "" {
 		return usageErrorf("--namespace: must not be empty")
 	}
+	if _, err := f.tls.Config(); err != nil {
+		return &usageError{err}
+	}
 	return nil
+}
+
+// tlsFlags are the client TLS options for a Temporal frontend that requires
+// TLS or mutual TLS (a cluster reached beyond localhost).
+type tlsFlags struct {
+	worker.TLSOptions
+}
+
+func (f *tlsFlags) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&f.Enabled, "tls", false, "connect to Temporal over TLS (implied by the other --tls-* flags)")
+	fs.StringVar(&f.CAFile, "tls-ca", "", "PEM CA bundle that signs the Temporal server's certificate (default: system roots)")
+	fs.StringVar(&f.CertFile, "tls-cert", "", "PEM client certificate for mutual TLS to Temporal")
+	fs.StringVar(&f.KeyFile, "tls-key", "", "PEM key of --tls-cert")
+	fs.StringVar(&f.ServerName, "tls-server-name", "", "name to check in the Temporal server's certificate (default: the --address host)")
 }
 
 func newWorkerCmd(a *app) *cobra.Command {
@@ -72,7 +92,7 @@ on different machines. The namespace must already exist on a cluster.`,
 }
 
 func runWorker(ctx context.Context, a *app, cf clusterFlags, queues []string, maxActivities int) error {
-	c, err := worker.Dial(ctx, worker.DialConfig{Address: cf.address, Namespace: cf.namespace})
+	c, err := dialCluster(ctx, cf)
 	if err != nil {
 		return err
 	}

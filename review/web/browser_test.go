@@ -61,7 +61,7 @@ func TestBrowserReview(t *testing.T) {
 		Guidelines: "## EdgeIntent\n- **Approve** clear utterances of the intent.\n- **Reject** the rest."}, q); err != nil {
 		t.Fatal(err)
 	}
-	revs, err := OpenReviewers(filepath.Join(t.TempDir(), "reviewers.json"))
+	revs, err := review.OpenReviewers(filepath.Join(t.TempDir(), "reviewers.json"))
 	if err != nil {
 		t.Fatal(err)
 	}

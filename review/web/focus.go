@@ -31,6 +31,33 @@ type focusData struct {
 	NonceApprove, NonceReject, NonceEdit string
 	Reasons                              []string
 	Reason, Note                         string
+	// Decisions are the decisions in force, shown once the record is final
+	// or awaits adjudication (a second reviewer decides without seeing the
+	// first), or when they are the viewer's own, with what each edit changed.
+	Decisions []decisionView
+}
+
+// decisionView is a decision on the focus view, an edit with its diff.
+type decisionView struct {
+	Reviewer string          `json:"reviewer"`
+	Kind     review.Kind     `json:"kind"`
+	Reason   string          `json:"reason,omitempty"`
+	Note     string          `json:"note,omitempty"`
+	Diff     review.EditDiff `json:"diff"`
+}
+
+// shownDecisions picks the decisions a viewer may see and diffs their edits.
+func shownDecisions(view review.RecordView, viewer string) []decisionView {
+	open := view.Status == review.StatusPending || view.Status == review.StatusPendingSecond
+	var out []decisionView
+	for _, d := range view.Decisions {
+		if open && d.Reviewer != viewer {
+			continue
+		}
+		out = append(out, decisionView{Reviewer: d.Reviewer, Kind: d.Kind, Reason: d.Reason, Note: d.Note,
+			Diff: review.DiffEdit(view.Record, d)})
+	}
+	return out
 }
 
 // focusReq says what the focus view shows.
@@ -76,19 +103,23 @@ func (s *server) focus(w http.ResponseWriter, r *http.Request, sv sessionView, f
 	hist := sv.history[fr.queue]
 	pos := slices.Index(hist, fr.id)
 	var rec *datasets.Record
-	status := review.StatusPending
+	view := review.RecordView{Status: review.StatusPending}
 	if fr.id == "" {
-		rec, err = s.cfg.Gate.Lease(ctx, fr.queue, sv.reviewer)
+		rec, err = s.cfg.Gate.Lease(ctx, fr.queue, sv.signer)
 		if errors.Is(err, review.ErrQueueEmpty) {
 			rec, err = nil, nil
 		}
-	} else {
-		rec, status, err = s.cfg.Gate.Record(ctx, fr.queue, fr.id)
+		if rec != nil {
+			view.Record = *rec
+		}
+	} else if view, err = s.cfg.Gate.Record(ctx, fr.queue, fr.id); err == nil {
+		rec = &view.Record
 	}
 	if err != nil {
 		s.failErr(w, r, &sv, err)
 		return
 	}
+	status := view.Status
 	prog, sum, err := s.cfg.Gate.Progress(ctx, fr.queue)
 	if err != nil {
 		s.failErr(w, r, &sv, err)
@@ -113,13 +144,20 @@ func (s *server) focus(w http.ResponseWriter, r *http.Request, sv sessionView, f
 			p.UndoID = fr.id
 		}
 	}
+	if p.UndoID != "" {
+		p.UndoNonce = randomHex(16)
+	}
+	var shown []decisionView
 	if rec != nil {
+		shown = shownDecisions(view, sv.reviewer)
 		p.Focus = newFocus(*rec, status, pos < 0 && (status == review.StatusPending || status == review.StatusPendingSecond), fr.keep)
+		p.Focus.Decisions = shown
 	} else if fr.err == "" {
 		p.Message = "Nothing left for you in this queue right now: every record is decided, awaits adjudication, or is leased by someone else."
 	}
 	if wantsJSON(r) {
-		writeJSON(w, fr.code, map[string]any{"queue": qs[i].ID, "record": rec, "status": status, "progress": prog, "error": fr.err})
+		writeJSON(w, fr.code, map[string]any{"queue": qs[i].ID, "record": rec, "status": status, "progress": prog, "error": fr.err,
+			"decisions": shown})
 		return
 	}
 	s.render(w, "focus", fr.code, p)
@@ -193,6 +231,11 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 	queue := r.PathValue("queue")
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	req, formCSRF, err := readDecide(r)
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		s.fail(w, r, &sv, http.StatusRequestEntityTooLarge, fmt.Sprintf("the request is larger than %d bytes; %s", tooBig.Limit, review.Bounds()))
+		return
+	}
 	if !csrfOK(r, sv.csrf, formCSRF) {
 		s.fail(w, r, &sv, http.StatusForbidden, "missing or wrong CSRF token; reload the page")
 		return
@@ -203,7 +246,7 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	if req.Kind == review.Edit && req.EditInput != "" && !wantsJSON(r) {
 		// The edit form is prefilled with the input: an untouched input is no edit of it.
-		if rec, _, err := s.cfg.Gate.Record(r.Context(), queue, req.RecordID); err == nil && rec.Input == req.EditInput {
+		if v, err := s.cfg.Gate.Record(r.Context(), queue, req.RecordID); err == nil && v.Record.Input == req.EditInput {
 			req.EditInput = ""
 		}
 	}
@@ -212,7 +255,10 @@ func (s *server) decide(w http.ResponseWriter, r *http.Request) {
 	}
 	d := review.Decision{RequestID: req.RequestID, RecordID: req.RecordID, Reviewer: sv.reviewer, Kind: req.Kind,
 		Reason: req.Reason, Note: req.Note, EditInput: req.EditInput, EditTarget: req.EditTarget, At: s.cfg.Now()}
-	out, err := s.cfg.Gate.Decide(r.Context(), queue, d)
+	out, err := review.Outcome{}, d.CheckForm() // answer a malformed or oversized decision here
+	if err == nil {
+		out, err = s.cfg.Gate.Decide(r.Context(), queue, sv.signer, d)
+	}
 	if err != nil {
 		var de *review.DecisionError
 		if errors.As(err, &de) && !wantsJSON(r) {
@@ -241,14 +287,15 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request) {
 	queue := r.PathValue("queue")
 	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
 	var body struct {
-		RecordID string `json:"record_id"`
+		RecordID  string `json:"record_id"`
+		RequestID string `json:"request_id"`
 	}
 	formCSRF := ""
 	if strings.HasPrefix(r.Header.Get("Content-Type"), "application/json") {
 		_ = json.NewDecoder(r.Body).Decode(&body)
 	} else {
 		_ = r.ParseForm()
-		body.RecordID, formCSRF = r.PostForm.Get("record_id"), r.PostForm.Get("csrf")
+		body.RecordID, body.RequestID, formCSRF = r.PostForm.Get("record_id"), r.PostForm.Get("request_id"), r.PostForm.Get("csrf")
 	}
 	if !csrfOK(r, sv.csrf, formCSRF) {
 		s.fail(w, r, &sv, http.StatusForbidden, "missing or wrong CSRF token; reload the page")
@@ -262,7 +309,14 @@ func (s *server) undo(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, &sv, http.StatusNotFound, "nothing to undo")
 		return
 	}
-	if err := s.cfg.Gate.Undo(r.Context(), queue, sv.reviewer, id); err != nil {
+	if body.RequestID == "" {
+		body.RequestID = randomHex(16)
+	}
+	if err := review.CheckRequestBounds(sv.reviewer, id, body.RequestID); err != nil {
+		s.failErr(w, r, &sv, err)
+		return
+	}
+	if err := s.cfg.Gate.Undo(r.Context(), queue, sv.signer, id, body.RequestID); err != nil {
 		s.failErr(w, r, &sv, err)
 		return
 	}

@@ -23,24 +23,29 @@ import (
 )
 
 // Gate is what the UI needs from the review gates of running dataset
-// workflows. queue is a QueueInfo.ID. Errors that a reviewer should see are
-// *review.DecisionError (404, 409, 422); any other error is a server error.
+// workflows. queue is a QueueInfo.ID. Calls that act for a reviewer take his
+// review.Signer: the gate signs them and the workflow checks the signature.
+// Errors that a reviewer should see are *review.DecisionError (401, 404, 409,
+// 413, 422); any other error is a server error.
 type Gate interface {
 	// Queues lists the datasets awaiting review, sorted by ID.
 	Queues(ctx context.Context) ([]QueueInfo, error)
-	// Lease returns the next record for reviewer and reserves it (see
+	// Lease returns the next record for who and reserves it (see
 	// review.Queue.Lease; the gate's clock stamps the lease). It returns
 	// review.ErrQueueEmpty, or a nil record, when nothing is left for him.
-	Lease(ctx context.Context, queue, reviewer string) (*datasets.Record, error)
-	// Record returns a sampled record and its status (review.Status*) for
-	// the focus view of a given id, a *review.DecisionError 404 when unknown.
-	Record(ctx context.Context, queue, id string) (*datasets.Record, string, error)
-	// Decide validates and applies a decision (d.At set by the caller). A
-	// RequestID applied before returns its first outcome with Duplicate set.
-	Decide(ctx context.Context, queue string, d review.Decision) (review.Outcome, error)
-	// Undo withdraws reviewer's decision on recordID and leases the record
-	// back to him (review.Queue.Undo, at the gate's clock).
-	Undo(ctx context.Context, queue, reviewer, recordID string) error
+	Lease(ctx context.Context, queue string, who review.Signer) (*datasets.Record, error)
+	// Record returns a sampled record with its status and the decisions in
+	// force on it, for the focus view of a given id; a *review.DecisionError
+	// 404 when unknown.
+	Record(ctx context.Context, queue, id string) (review.RecordView, error)
+	// Decide validates and applies a decision made by who (d.Reviewer is
+	// set to who.Reviewer, d.At by the caller). A RequestID he applied before
+	// returns its first outcome with Duplicate set.
+	Decide(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error)
+	// Undo withdraws who's decision on recordID and leases the record back
+	// to him (review.Queue.UndoRequest, at the gate's clock); requestID makes
+	// a retried undo harmless.
+	Undo(ctx context.Context, queue string, who review.Signer, recordID, requestID string) error
 	// Progress reports a queue's progress and its release summary.
 	Progress(ctx context.Context, queue string) (review.Progress, review.Summary, error)
 }
@@ -160,46 +165,41 @@ func (g *MemoryGate) Info(queue string) (QueueInfo, error) {
 	return info, nil
 }
 
-// Lease leases the next record for reviewer at the gate's clock.
-func (g *MemoryGate) Lease(ctx context.Context, queue, reviewer string) (*datasets.Record, error) {
+// Lease leases the next record for who at the gate's clock.
+func (g *MemoryGate) Lease(ctx context.Context, queue string, who review.Signer) (*datasets.Record, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mq, err := g.get(queue)
 	if err != nil {
 		return nil, err
 	}
-	return mq.q.Lease(reviewer, g.now())
+	return mq.q.Lease(who.Reviewer, g.now())
 }
 
-// Record returns a copy of a sampled record and its status.
-func (g *MemoryGate) Record(ctx context.Context, queue, id string) (*datasets.Record, string, error) {
+// Record returns a copy of a sampled record, its status and decisions.
+func (g *MemoryGate) Record(ctx context.Context, queue, id string) (review.RecordView, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mq, err := g.get(queue)
 	if err != nil {
-		return nil, "", err
+		return review.RecordView{}, err
 	}
-	st, ok := mq.q.Status(id)
+	view, ok := mq.q.View(id)
 	if !ok {
-		return nil, "", &review.DecisionError{Code: review.CodeNotFound, Msg: fmt.Sprintf("record %q is not in this review sample", id)}
+		return review.RecordView{}, &review.DecisionError{Code: review.CodeNotFound, Msg: fmt.Sprintf("record %q is not in this review sample", id)}
 	}
-	for _, it := range mq.q.Items {
-		if it.Record.ID == id {
-			rec := it.Record
-			return &rec, st, nil
-		}
-	}
-	return nil, "", fmt.Errorf("record %q: status known but item missing", id)
+	return view, nil
 }
 
 // Decide validates d (as a workflow's update validator would) and applies it.
-func (g *MemoryGate) Decide(ctx context.Context, queue string, d review.Decision) (review.Outcome, error) {
+func (g *MemoryGate) Decide(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mq, err := g.get(queue)
 	if err != nil {
 		return review.Outcome{}, err
 	}
+	d.Reviewer = who.Reviewer
 	if err := mq.q.Validate(d, g.check); err != nil {
 		return review.Outcome{}, err
 	}
@@ -211,15 +211,16 @@ func (g *MemoryGate) Decide(ctx context.Context, queue string, d review.Decision
 	return out, nil
 }
 
-// Undo withdraws reviewer's decision on recordID at the gate's clock.
-func (g *MemoryGate) Undo(ctx context.Context, queue, reviewer, recordID string) error {
+// Undo withdraws who's decision on recordID at the gate's clock.
+func (g *MemoryGate) Undo(ctx context.Context, queue string, who review.Signer, recordID, requestID string) error {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mq, err := g.get(queue)
 	if err != nil {
 		return err
 	}
-	return mq.q.Undo(reviewer, recordID, g.now())
+	_, err = mq.q.UndoRequest(requestID, who.Reviewer, recordID, g.now())
+	return err
 }
 
 // Progress reports a queue's progress and summary.

@@ -4,11 +4,13 @@ import (
 	"embed"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"html/template"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -21,15 +23,18 @@ var templateFS embed.FS
 //go:embed static
 var staticFS embed.FS
 
-// maxBody bounds a POST body: an edited record is a few KB.
-const maxBody = 1 << 20
+// maxBody bounds a POST body: the largest decision the review package
+// accepts (review.MaxEditInputBytes + MaxEditTargetBytes + MaxNoteBytes),
+// form-encoded at up to three bytes per byte, fits in it.
+const maxBody = 3*(review.MaxEditInputBytes+review.MaxEditTargetBytes+review.MaxNoteBytes) + 4096
 
 // Config configures the server.
 type Config struct {
 	// Gate reaches the review gates of the running dataset workflows.
 	Gate Gate
-	// Reviewers checks login tokens.
-	Reviewers *Reviewers
+	// Reviewers checks login tokens (and sees reviewers added, removed or
+	// rotated while the server runs).
+	Reviewers *review.Reviewers
 	// Now is the clock of decisions and sessions (nil: time.Now).
 	Now func() time.Time
 	// SecureCookies marks the session cookie Secure; set it whenever the
@@ -43,6 +48,7 @@ type Config struct {
 type server struct {
 	cfg      Config
 	sessions sessions
+	logins   loginLimiter
 	pages    map[string]*template.Template
 }
 
@@ -126,6 +132,8 @@ type page struct {
 	PrevURL    string
 	NextURL    string
 	UndoID     string
+	// UndoNonce is the undo form's request id: a double submit undoes once.
+	UndoNonce string
 }
 
 // queueRow is a queue on the index page.
@@ -225,23 +233,59 @@ func (s *server) loginForm(w http.ResponseWriter, r *http.Request) {
 	s.render(w, "login", http.StatusOK, page{Title: "Log in"})
 }
 
-// login trades a reviewer token for a session cookie.
+// login trades a reviewer token for a session cookie. A JSON client gets
+// {"reviewer", "csrf"} back instead of a redirect. Failed logins are logged
+// with the client address and limited per address (loginLimiter).
 func (s *server) login(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxBody)
+	now, addr := s.cfg.Now(), clientAddr(r)
+	if wait := s.logins.blocked(addr, now); wait > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(wait/time.Second)+1))
+		s.loginFailed(w, r, http.StatusTooManyRequests, fmt.Sprintf("too many failed logins from %s; try again in %s", addr, wait.Round(time.Second)))
+		return
+	}
+	r.Body = http.MaxBytesReader(w, r.Body, 4096)
 	if err := r.ParseForm(); err != nil {
-		s.render(w, "login", http.StatusBadRequest, page{Title: "Log in", Error: "could not read the form"})
+		s.loginFailed(w, r, http.StatusBadRequest, "could not read the form")
 		return
 	}
-	name, ok := s.cfg.Reviewers.Check(strings.TrimSpace(r.PostForm.Get("token")))
+	token := strings.TrimSpace(r.PostForm.Get("token"))
+	name, ok := s.cfg.Reviewers.Check(token)
 	if !ok {
-		s.render(w, "login", http.StatusUnauthorized, page{Title: "Log in", Error: "unknown token"})
+		n := s.logins.fail(addr, now)
+		s.cfg.Log.Warn("review login failed", "remote", addr, "failures", n)
+		s.loginFailed(w, r, http.StatusUnauthorized, "unknown token")
 		return
 	}
-	now := s.cfg.Now()
-	id, _ := s.sessions.create(name, now)
+	s.logins.succeed(addr)
+	if !s.hasKey(name) {
+		s.loginFailed(w, r, http.StatusUnauthorized, fmt.Sprintf(
+			"reviewer %s was added before requests were signed: run mlmforge review rotate-token %s for a new token", name, name))
+		return
+	}
+	id, sess := s.sessions.create(review.NewSigner(name, token), now)
+	s.cfg.Log.Info("review login", "reviewer", name, "remote", addr)
 	http.SetCookie(w, &http.Cookie{Name: cookieName, Value: id, Path: "/", Expires: now.Add(sessionTTL),
 		MaxAge: int(sessionTTL / time.Second), HttpOnly: true, Secure: s.cfg.SecureCookies, SameSite: http.SameSiteStrictMode})
+	if wantsJSON(r) {
+		writeJSON(w, http.StatusOK, map[string]string{"reviewer": name, "csrf": sess.csrf})
+		return
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// hasKey reports whether a reviewer's entry carries a public key.
+func (s *server) hasKey(name string) bool {
+	keys, err := s.cfg.Reviewers.Keys()
+	return err == nil && slices.ContainsFunc(keys, func(k review.ReviewerKey) bool { return k.Name == name })
+}
+
+// loginFailed answers a failed login in the client's format.
+func (s *server) loginFailed(w http.ResponseWriter, r *http.Request, code int, msg string) {
+	if wantsJSON(r) {
+		writeJSON(w, code, map[string]any{"error": msg, "code": code})
+		return
+	}
+	s.render(w, "login", code, page{Title: "Log in", Error: msg})
 }
 
 // logout ends the session.

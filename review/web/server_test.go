@@ -34,6 +34,7 @@ type env struct {
 	t      *testing.T
 	h      http.Handler
 	gate   *MemoryGate
+	revs   *review.Reviewers
 	tokens map[string]string // reviewer -> token
 }
 
@@ -62,17 +63,28 @@ func rejectNoIntent(_ datasets.Record, _ string, target json.RawMessage) error {
 
 func newEnv(t *testing.T, recs []datasets.Record, guidelines string) *env {
 	t.Helper()
+	return newEnvWith(t, recs, guidelines, review.Config{})
+}
+
+// newEnvConfig is newEnv with a queue configuration.
+func newEnvConfig(t *testing.T, recs []datasets.Record, cfg review.Config) *env {
+	t.Helper()
+	return newEnvWith(t, recs, "", cfg)
+}
+
+func newEnvWith(t *testing.T, recs []datasets.Record, guidelines string, cfg review.Config) *env {
+	t.Helper()
 	clk := &clock{t: t0}
 	gate := NewMemoryGate(clk.now, rejectNoIntent)
 	info := QueueInfo{ID: "q1", Task: "edgeintent", Version: "v1", Policy: "10% stratified", Guidelines: guidelines}
-	if err := gate.Add(info, review.NewQueue(review.Config{}, recs)); err != nil {
+	if err := gate.Add(info, review.NewQueue(cfg, recs)); err != nil {
 		t.Fatal(err)
 	}
-	revs, err := OpenReviewers(filepath.Join(t.TempDir(), "reviewers.json"))
+	revs, err := review.OpenReviewers(filepath.Join(t.TempDir(), "reviewers.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, gate: gate, tokens: map[string]string{}}
+	e := &env{t: t, gate: gate, revs: revs, tokens: map[string]string{}}
 	for _, name := range []string{"alice", "bob"} {
 		if e.tokens[name], err = revs.Add(name); err != nil {
 			t.Fatal(err)

@@ -8,6 +8,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/cyclecore/mlmforge/review"
 )
 
 // Session settings.
@@ -25,8 +27,11 @@ const (
 // only its random id.
 type session struct {
 	reviewer string
-	csrf     string
-	expires  time.Time
+	// signer signs the reviewer's requests to the gates; its key derives
+	// from the token he logged in with and lives only in this process.
+	signer  review.Signer
+	csrf    string
+	expires time.Time
 	// history lists, per queue, the records this reviewer decided in this
 	// session, oldest first: what "previous" (k) walks back through.
 	history map[string][]string
@@ -48,8 +53,8 @@ func randomHex(n int) string {
 	return hex.EncodeToString(b)
 }
 
-// create starts a session for reviewer and drops expired ones.
-func (s *sessions) create(reviewer string, now time.Time) (id string, sess *session) {
+// create starts a session for signer's reviewer and drops expired ones.
+func (s *sessions) create(signer review.Signer, now time.Time) (id string, sess *session) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.m == nil {
@@ -61,7 +66,8 @@ func (s *sessions) create(reviewer string, now time.Time) (id string, sess *sess
 		}
 	}
 	id = randomHex(32)
-	sess = &session{reviewer: reviewer, csrf: randomHex(32), expires: now.Add(sessionTTL), history: map[string][]string{}}
+	sess = &session{reviewer: signer.Reviewer, signer: signer, csrf: randomHex(32), expires: now.Add(sessionTTL),
+		history: map[string][]string{}}
 	s.m[id] = sess
 	return id, sess
 }
@@ -70,6 +76,7 @@ func (s *sessions) create(reviewer string, now time.Time) (id string, sess *sess
 type sessionView struct {
 	id       string
 	reviewer string
+	signer   review.Signer
 	csrf     string
 	history  map[string][]string
 }
@@ -94,7 +101,7 @@ func (s *sessions) get(r *http.Request, now time.Time) (sessionView, bool) {
 	for k, v := range sess.history {
 		h[k] = slices.Clone(v)
 	}
-	return sessionView{id: c.Value, reviewer: sess.reviewer, csrf: sess.csrf, history: h}, true
+	return sessionView{id: c.Value, reviewer: sess.reviewer, signer: sess.signer, csrf: sess.csrf, history: h}, true
 }
 
 // delete ends a session.
