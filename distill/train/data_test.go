@@ -168,8 +168,19 @@ func TestPromptEdgeJSON(t *testing.T) {
 			t.Errorf("prompt lacks field %s: %q", name, user)
 		}
 	}
-	r.Cell = "no.such_schema"
-	if _, _, err := Prompt(cat, &r); err == nil || !strings.Contains(err.Error(), "record j1: field cell") {
+	// An imported record's own schema wins, even over a catalog schema its
+	// cell names: it is the schema the scorer and the mask judge by.
+	r.Meta = `{"schema": {"type": "object", "properties": {"zeta_field": {"type": "string"}}}}`
+	for _, cell := range []string{s.ID, "depth-3"} {
+		r.Cell = cell
+		_, user, err := Prompt(cat, &r)
+		if err != nil || !strings.Contains(user, "Schema "+cell+": {zeta_field?: string}") {
+			t.Errorf("cell %s with its own schema: prompt %q, %v", cell, user, err)
+		}
+	}
+	r.Cell, r.Meta = "no.such_schema", ""
+	if _, _, err := Prompt(cat, &r); err == nil || !strings.Contains(err.Error(), "record j1: no schema") ||
+		!strings.Contains(err.Error(), "field cell") {
 		t.Errorf("error %v, want an unknown-schema error naming the record", err)
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -29,7 +30,8 @@ const (
 
 // Prompt renders the system and user messages of a decoder example: the task
 // instruction, then the input with what the task needs to see. EdgeJSON shows the schema
-// id and its fields in a compact notation; EdgeFuncCall lists the candidate functions
+// id (the record's cell) and the fields of the record's schema (eval.RecordSchema) in a
+// compact notation; EdgeFuncCall lists the candidate functions
 // (those of the domains the gold calls touch, or one domain chosen from the record id for
 // irrelevant requests) as name(param: type, optional?: type): description; EdgeIntent
 // names the taxonomy. The reply is the record's target JSON, compacted.
@@ -40,15 +42,17 @@ func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err 
 	}
 	switch task {
 	case schemas.EdgeJSON:
-		s, err := cat.Schema(r.Cell)
+		// The record's own schema (an import's) before the catalog's, the
+		// schema the scorer and the mask judge the answer by.
+		schema, err := eval.RecordSchema(cat, r)
 		if err != nil {
-			return "", "", fmt.Errorf("record %s: field cell: %w", r.ID, err)
+			return "", "", err
 		}
-		fields, err := compactSchema(s.Schema)
+		fields, err := compactSchema(schema)
 		if err != nil {
-			return "", "", fmt.Errorf("record %s: schema %s: %w", r.ID, s.ID, err)
+			return "", "", fmt.Errorf("record %s: schema %s: %w", r.ID, r.Cell, err)
 		}
-		return instructJSON, fmt.Sprintf("Schema %s: %s\nText: %s", s.ID, fields, r.Input), nil
+		return instructJSON, fmt.Sprintf("Schema %s: %s\nText: %s", r.Cell, fields, r.Input), nil
 	case schemas.EdgeIntent:
 		return instructIntent, fmt.Sprintf("Taxonomy: %s\nRequest: %s", r.Variant, r.Input), nil
 	default:

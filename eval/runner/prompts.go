@@ -11,6 +11,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -45,7 +46,7 @@ type chat struct {
 func renderChat(cat *schemas.Catalog, r *datasets.Record, task schemas.Task, opts Options) (chat, error) {
 	switch task {
 	case schemas.EdgeJSON:
-		schema, err := recordSchema(cat, r)
+		schema, err := eval.RecordSchema(cat, r)
 		if err != nil {
 			return chat{}, err
 		}
@@ -77,21 +78,6 @@ func renderChat(cat *schemas.Catalog, r *datasets.Record, task schemas.Task, opt
 		return chat{messages: []api.Message{{Role: "system", Content: systemFuncCall}, {Role: "user", Content: user}},
 			format: json.RawMessage(`"json"`), maxTokens: maxTokensFuncCall}, nil
 	}
-}
-
-// recordSchema is the JSON schema an EdgeJSON record's answer must match: the
-// catalog schema named by its cell, or one an importer stored in Meta.schema.
-func recordSchema(cat *schemas.Catalog, r *datasets.Record) (json.RawMessage, error) {
-	if s, err := cat.Schema(r.Cell); err == nil {
-		return s.Schema, nil
-	}
-	var meta struct {
-		Schema json.RawMessage `json:"schema"`
-	}
-	if r.Meta != "" && json.Unmarshal([]byte(r.Meta), &meta) == nil && len(meta.Schema) > 0 {
-		return meta.Schema, nil
-	}
-	return nil, fmt.Errorf("record %s: no schema: cell %q is not a catalog schema and meta has no schema", r.ID, r.Cell)
 }
 
 // intentClasses lists "id: description" for the record's taxonomy, or the
