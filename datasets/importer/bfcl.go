@@ -249,14 +249,15 @@ func bfclRecord(q bfclQuestion, cat string, g *bfclGold) (datasets.Record, error
 
 // concreteGold is the gold call(s) with the first acceptable value of every
 // argument, recursively into dict arguments (whose values are again lists of
-// acceptable values), as the evaluation's BFCL checker defines them.
+// acceptable values), as the evaluation's BFCL checker defines them. Numbers
+// keep their literal (5.0 stays a float).
 func concreteGold(functions, possible json.RawMessage) ([]generator.Call, error) {
 	var funcs []eval.BFCLFunction
-	if err := json.Unmarshal(functions, &funcs); err != nil {
+	if err := eval.UnmarshalNumbers(functions, &funcs); err != nil {
 		return nil, fmt.Errorf("function: %w", err)
 	}
 	var answers []eval.BFCLAnswer
-	if err := json.Unmarshal(possible, &answers); err != nil {
+	if err := eval.UnmarshalNumbers(possible, &answers); err != nil {
 		return nil, fmt.Errorf("ground_truth: %w", err)
 	}
 	var calls []generator.Call
