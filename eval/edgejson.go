@@ -30,11 +30,14 @@ type JSONScores struct {
 	SchemaCompliance float64 `json:"schema_compliance"`
 }
 
-// JSONMetrics are the EdgeJSON metrics overall and per complexity level.
+// JSONMetrics are the EdgeJSON metrics overall, per complexity level and per cell.
 type JSONMetrics struct {
 	JSONScores
 	// ByComplexity holds the same metrics per level (simple, medium, complex).
 	ByComplexity map[string]JSONScores `json:"by_complexity"`
+	// ByCell holds them per record cell: the schema id of generated data, an
+	// import's cell column, or "depth-<N>" for an import that gave depths.
+	ByCell map[string]JSONScores `json:"by_cell,omitempty"`
 }
 
 // jsonAcc sums per-example values.
@@ -73,11 +76,12 @@ type jsonScorer struct {
 	cat      *schemas.Catalog
 	all      jsonAcc
 	level    map[string]*jsonAcc
+	cell     map[string]*jsonAcc
 	imported map[string]*jsonschema.Schema // compiled Meta.schema by its text
 }
 
 func newJSONScorer(cat *schemas.Catalog) *jsonScorer {
-	return &jsonScorer{cat: cat, level: map[string]*jsonAcc{}}
+	return &jsonScorer{cat: cat, level: map[string]*jsonAcc{}, cell: map[string]*jsonAcc{}}
 }
 
 // schema is the record's JSON schema (RecordSchema): the schema an importer
@@ -158,6 +162,12 @@ func (s *jsonScorer) score(rec *datasets.Record, res *ExampleResult) error {
 		s.level[level] = acc
 	}
 	acc.add(failed, exact, complies, m)
+	cacc := s.cell[rec.Cell]
+	if cacc == nil {
+		cacc = &jsonAcc{}
+		s.cell[rec.Cell] = cacc
+	}
+	cacc.add(failed, exact, complies, m)
 	res.Correct = exact
 	res.Metrics = map[string]float64{"json_exact": b2f(exact), "field_precision": m.p, "field_recall": m.r,
 		"field_f1": m.f, "schema_compliance": b2f(complies)}
@@ -173,6 +183,10 @@ func (s *jsonScorer) metrics() *JSONMetrics {
 	sort.Strings(levels)
 	for _, l := range levels {
 		out.ByComplexity[l] = s.level[l].scores()
+	}
+	out.ByCell = make(map[string]JSONScores, len(s.cell))
+	for c, a := range s.cell {
+		out.ByCell[c] = a.scores()
 	}
 	return out
 }

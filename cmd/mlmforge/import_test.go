@@ -51,7 +51,7 @@ func TestImportCmd(t *testing.T) {
 		{name: "csv other split default", args: []string{"csv", "--from", csvPath, "--task", "edgeintent", "--map", "input=text,label=intent",
 			"--split", "val", "--version", "all-val"}, want: []string{"edgeintent@all-val: 3 rows", "val    3"}},
 		{name: "bad file", args: []string{"jsonl", "--from", badPath, "--task", "edgeintent"},
-			err: []string{`bad.jsonl:1:52: column "split": unknown split "dev": allowed splits are train, val, test`}},
+			err: []string{`no records found: all 1 rows are bad`, `bad.jsonl:1:52: column "split": unknown split "dev": allowed splits are train, val, test`}},
 		{name: "bad file, split allowed", args: []string{"jsonl", "--from", badPath, "--task", "edgeintent", "--splits", "dev"},
 			want: []string{"imported jsonl into edgeintent@", "dev    1"}},
 		{name: "unknown source", args: []string{"parquet", "--from", csvPath}, usage: true, err: []string{`unknown source "parquet"`, "clinc150, snips, bfcl, csv, jsonl"}},
@@ -98,7 +98,7 @@ func TestImportCmd(t *testing.T) {
 		t.Fatal(err)
 	}
 	recs, err := v.Read("test")
-	if err != nil || len(recs) != 2 || recs[0].ID != "tests-3" || recs[0].Target != `{"intent":"play_music"}` {
+	if err != nil || len(recs) != 2 || !strings.HasPrefix(recs[0].ID, "tests-") || recs[0].Target != `{"intent":"play_music"}` {
 		t.Fatalf("read back %+v, %v", recs, err)
 	}
 }
@@ -130,6 +130,124 @@ func TestImportCmdExternal(t *testing.T) {
 			if !strings.Contains(out, sub) {
 				t.Errorf("import %v: output does not contain %q:\n%s", tt.args, sub, out)
 			}
+		}
+	}
+}
+
+// TestImportSplitFilesBadRowsRmScore: one file per split into one version,
+// bad rows skipped and reported on stderr (or --strict stopping at the first),
+// ambiguous --from forms refused, datasets rm refusing a version something
+// names, and mlmforge score writing eval's report for a predictions file.
+func TestImportSplitFilesBadRowsRmScore(t *testing.T) {
+	t.Setenv("MLMFORGE_EXTERNAL_DATA", "")
+	home, dir := t.TempDir(), t.TempDir()
+	write := func(name, content string) string {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return p
+	}
+	trainCSV := write("train.csv", "text,intent\nset a timer,set_timer\nplay jazz,play_music\nwhat's up,\n")
+	testCSV := write("test.csv", "text,intent\nplay rock,play_music\nwake me at 7,set_timer\nné,Set Timer.\n")
+	args := []string{"csv", "--from", "train=" + trainCSV, "--from", "test=" + testCSV, "--task", "edgeintent", "--map", "input=text,label=intent"}
+	out, err := runImport(t, home, args...)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	mustHave(t, out, "imported csv into edgeintent@v1: 5 rows", "test   3", "train  2",
+		`skipped train.csv:4:11: column "intent": empty label`, "1 bad row(s) skipped",
+		`warning: labels "set_timer", "Set Timer." are one class for the scorer`)
+	if _, err := runImport(t, home, append(args, "--strict", "--force")...); err == nil || !strings.Contains(err.Error(), "train.csv:4:11") {
+		t.Errorf("--strict: %v", err)
+	}
+	for _, bad := range [][]string{
+		{"csv", "--from", trainCSV, "--from", testCSV, "--task", "edgeintent"},
+		{"csv", "--from", "train=" + trainCSV, "--from", "train=" + testCSV, "--task", "edgeintent"},
+		{"csv", "--from", "train=" + trainCSV, "--split", "val", "--task", "edgeintent"},
+		{"bfcl", "--from", "test=" + dir},
+	} {
+		var ue *usageError
+		if _, err := runImport(t, home, bad...); !errors.As(err, &ue) {
+			t.Errorf("import %v: %v, want a usage error", bad, err)
+		}
+	}
+	checkScoreAndRm(t, home, dir)
+}
+
+// checkScoreAndRm scores a predictions file against edgeintent@v1, then
+// removes the version only once the score's report no longer names it.
+func checkScoreAndRm(t *testing.T, home, dir string) {
+	t.Helper()
+	s, err := datasets.Open(filepath.Join(home, "datasets"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := s.Version(schemas.EdgeIntent, "v1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	recs, err := v.Read("test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for i, r := range recs[:2] { // the third record has no prediction
+		raw := `{\"intent\": \"` + r.Intent + `\"}`
+		if i == 1 {
+			raw = "PLAY MUSIC"
+		}
+		lines = append(lines, `{"id": "`+r.ID+`", "output": "`+raw+`"}`)
+	}
+	preds := filepath.Join(dir, "other.jsonl")
+	if err := os.WriteFile(preds, []byte(strings.Join(lines, "\n")+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	report := filepath.Join(dir, "report")
+	out, errOut, err := runCmd(t, home, "score", "--dataset", "edgeintent@v1", "--predictions", preds, "--model", "other:sys", "--out", report)
+	if err != nil {
+		t.Fatalf("score: %v\n%s%s", err, out, errOut)
+	}
+	mustHave(t, out+errOut, "other:sys", "edgeintent@v1/test", "1 of 3 records had no prediction", "Report: "+report)
+	md, err := os.ReadFile(filepath.Join(report, "report.md"))
+	if err != nil || !strings.Contains(string(md), "| other:sys | — | unknown |") {
+		t.Fatalf("report.md: %v\n%s", err, md)
+	}
+	if err := os.MkdirAll(filepath.Join(home, "reports"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(report, filepath.Join(home, "reports", "score-x")); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := runCmd(t, home, "datasets", "rm", "edgeintent@v1"); err == nil || !strings.Contains(err.Error(), "report "+filepath.Join(home, "reports", "score-x")) {
+		t.Fatalf("rm of a reported version: %v", err)
+	}
+	if err := os.RemoveAll(filepath.Join(home, "reports")); err != nil {
+		t.Fatal(err)
+	}
+	if out, _, err := runCmd(t, home, "datasets", "rm", "edgeintent@v1"); err != nil || !strings.Contains(out, "removed edgeintent@v1 (5 rows)") {
+		t.Fatalf("rm: %v %s", err, out)
+	}
+	if _, _, err := runCmd(t, home, "score", "--dataset", "edgeintent@v1", "--predictions", preds); err == nil {
+		t.Error("score on a removed version")
+	}
+}
+
+// runCmd runs "mlmforge ARGS..." in process against home.
+func runCmd(t *testing.T, home string, args ...string) (string, string, error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	root := newRootCmd(&out, &errOut)
+	root.SetArgs(append([]string{"--home", home}, args...))
+	err := root.Execute()
+	return out.String(), errOut.String(), err
+}
+
+func mustHave(t *testing.T, text string, wants ...string) {
+	t.Helper()
+	for _, w := range wants {
+		if !strings.Contains(text, w) {
+			t.Errorf("output lacks %q:\n%s", w, text)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package importer
 
 import (
 	"encoding/json"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -161,10 +162,19 @@ func TestBFCLFixture(t *testing.T) {
 			writeFile(t, dir, "BFCL_v4_simple_python.json", tt.questions)
 			writeFile(t, dir, "BFCL_v3_simple_python.json", "older version: ignored")
 			writeFile(t, dir, "possible_answer/BFCL_v4_simple_python.json", tt.gold)
-			d, err := ImportBFCL(dir, BFCLOptions{Categories: []string{"simple_python"}})
+			d, err := ImportBFCL(dir, BFCLOptions{Categories: []string{"simple_python"}, Strict: tt.err != ""})
 			if tt.err != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.err) {
-					t.Fatalf("error %v, want %q", err, tt.err)
+					t.Fatalf("strict: error %v, want %q", err, tt.err)
+				}
+				// Without Strict the line is skipped and reported the same way.
+				d, err := ImportBFCL(dir, BFCLOptions{Categories: []string{"simple_python"}})
+				msg := fmt.Sprint(err)
+				if err == nil && len(d.BadRows) > 0 {
+					msg = d.BadRows[0].String()
+				}
+				if !strings.Contains(msg, tt.err) {
+					t.Fatalf("skipped line %q, want %q", msg, tt.err)
 				}
 				return
 			}

@@ -118,7 +118,7 @@ func (b *builder) clinc150Split(raw json.RawMessage, file int, key string, oos b
 		}
 		r := datasets.Record{ID: fmt.Sprintf("clinc150-%s-%05d", key, i), Split: key, Input: text, Target: target,
 			Cell: intent, Variant: CLINC150Variant, Intent: intent, Validation: validation("json", "label"), Meta: meta}
-		if err := b.add(r, file, loc); err != nil {
+		if err := b.add(r, file, 0, loc); err != nil {
 			return err
 		}
 	}

@@ -33,7 +33,7 @@ import (
 
 // ImporterVersion changes whenever an importer maps the same source to different
 // records; it is part of the spec hash, so a new mapping writes a new version.
-const ImporterVersion = "2"
+const ImporterVersion = "3"
 
 // ModeImported is the provenance mode of imported records (generated records say
 // "label-first" or "teacher-labels").
@@ -70,6 +70,12 @@ type Dataset struct {
 	Options json.RawMessage
 	// Records are the rows, in source order; each carries its provenance.
 	Records []datasets.Record
+	// BadRows are the rows skipped (not imported), in reading order; an
+	// import with Strict set stops at the first one instead.
+	BadRows []BadRow
+	// Warnings are things about the imported rows a user should check (intent
+	// labels that only differ by case or punctuation, BFCL categories left out).
+	Warnings []string
 }
 
 // Provenance is the manifest's provenance block of an imported version.
@@ -87,6 +93,10 @@ type Provenance struct {
 	ImporterVersion string `json:"importer_version"`
 	// Options are the import options.
 	Options json.RawMessage `json:"options,omitempty"`
+	// BadRows are the rows skipped, each with file:line:column and reason.
+	BadRows []BadRow `json:"bad_rows,omitempty"`
+	// Warnings repeat Dataset.Warnings.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // RecordProvenance is every imported record's provenance column. Its teacher
@@ -155,15 +165,16 @@ func (d *Dataset) Counts() map[string]int {
 // provenance returns the manifest provenance block.
 func (d *Dataset) provenance() Provenance {
 	return Provenance{ImportedFrom: d.Source, Description: d.Description(), SourceSHA256: d.SourceSHA256(),
-		Files: d.Files, ImporterVersion: ImporterVersion, Options: d.Options}
+		Files: d.Files, ImporterVersion: ImporterVersion, Options: d.Options, BadRows: d.BadRows, Warnings: d.Warnings}
 }
 
 // builder collects records with where each came from, and fills in the
 // provenance columns once every file (hence the spec hash) is known.
 type builder struct {
-	d    *Dataset
-	locs []rowLoc
-	ids  map[string]string // id -> locator, for duplicate errors
+	d      *Dataset
+	locs   []rowLoc
+	ids    map[string]string // id -> locator, for duplicate errors
+	strict bool              // stop at the first bad row (see skip)
 }
 
 type rowLoc struct {
@@ -193,11 +204,15 @@ func (b *builder) readFile(path, name string) ([]byte, int, error) {
 	return data, len(b.d.Files) - 1, nil
 }
 
-// add appends r, read from file at locator. Task and review status are filled
-// here; an id seen before is an error naming both places.
-func (b *builder) add(r datasets.Record, file int, locator string) error {
+// add appends r, read from file at locator (line: its 1-based line, 0 when
+// the file has no line structure). Task and review status are filled here;
+// an id seen before is a *RowError naming both places.
+func (b *builder) add(r datasets.Record, file, line int, locator string) error {
 	if prev, dup := b.ids[r.ID]; dup {
-		return fmt.Errorf("%s: %s: duplicate id %q (also at %s)", b.d.Files[file].Name, locator, r.ID, prev)
+		if line > 0 {
+			return rowErr(b.d.Files[file].Name, line, 0, "duplicate id %q (also at %s)", r.ID, prev)
+		}
+		return rowErr(b.d.Files[file].Name, 0, 0, "%s: duplicate id %q (also at %s)", locator, r.ID, prev)
 	}
 	b.ids[r.ID] = b.d.Files[file].Name + ": " + locator
 	r.Task = string(b.d.Task)
@@ -209,6 +224,9 @@ func (b *builder) add(r datasets.Record, file int, locator string) error {
 
 // finish sets every record's provenance column and returns the dataset.
 func (b *builder) finish() (*Dataset, error) {
+	if len(b.d.Records) == 0 && len(b.d.BadRows) > 0 {
+		return nil, fmt.Errorf("import %s: no records found: all %d rows are bad, the first: %s", b.d.Source, len(b.d.BadRows), b.d.BadRows[0])
+	}
 	if len(b.d.Records) == 0 {
 		return nil, fmt.Errorf("import %s: no records found", b.d.Source)
 	}

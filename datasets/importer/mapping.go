@@ -148,9 +148,11 @@ type TableOptions struct {
 	DefaultSplit string `json:"default_split,omitempty"`
 	// Variant is the variant of rows without a variant column; "" means "imported".
 	Variant string `json:"variant,omitempty"`
-	// IDPrefix starts the ids of rows without an id column, "<prefix>-<line>";
-	// "" means the file's base name without extension.
+	// IDPrefix starts the ids of rows without an id column,
+	// "<prefix>-<content hash>"; "" means the file's base name without extension.
 	IDPrefix string `json:"id_prefix,omitempty"`
+	// Strict stops at the first bad row instead of skipping it.
+	Strict bool `json:"-"`
 }
 
 // DefaultSplits are the split names a table import allows unless told otherwise.

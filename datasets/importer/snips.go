@@ -261,7 +261,7 @@ func (b *builder) addSNIPS(u snipsUtterance, sch *snipsSchema) error {
 		return fmt.Errorf("%s: %s: %w", b.d.Files[u.file].Name, loc, err)
 	}
 	r.Validation = validation(checks...)
-	return b.add(r, u.file, loc)
+	return b.add(r, u.file, 0, loc)
 }
 
 // snakeCase turns "SearchScreeningEvent" into "search_screening_event".

@@ -2,9 +2,13 @@ package importer
 
 import (
 	"bytes"
+	"cmp"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
@@ -36,40 +40,43 @@ type tableMeta struct {
 	Columns map[string]json.RawMessage `json:"columns,omitempty"`
 }
 
-// tableImporter turns rows into records.
+// tableImporter turns the rows of one file into records.
 type tableImporter struct {
 	b       *builder
 	file    int
-	name    string // the file name errors start with
+	name    string     // the file name errors start with
+	lines   *lineIndex // the file's text, for columns in characters
+	split   string     // the split the file was given as ("" if none)
 	opts    TableOptions
 	m       Mapping
 	mapped  map[string]bool // columns some field is mapped to
 	schemas map[string]*jsonschema.Schema
+	cat     *schemas.Catalog // for EdgeJSON rows without a schema of their own
 }
 
-func newTableImporter(b *builder, file int, name string, opts TableOptions, m Mapping) *tableImporter {
-	t := &tableImporter{b: b, file: file, name: name, opts: opts, m: m, mapped: map[string]bool{},
-		schemas: map[string]*jsonschema.Schema{}}
+func newTableImporter(b *builder, file int, name string, data []byte, opts TableOptions, m Mapping) *tableImporter {
+	t := &tableImporter{b: b, file: file, name: name, lines: &lineIndex{data: data}, opts: opts, m: m,
+		mapped: map[string]bool{}, schemas: map[string]*jsonschema.Schema{}}
 	for _, fc := range m.columns() {
 		t.mapped[fc[1]] = true
 	}
-	opts.Mapping = m
-	b.d.Options, _ = json.Marshal(opts) // the resolved mapping is what the spec hash must cover
 	return t
 }
 
-// errAt formats an error at a row's column: "file:line:col: column "c": ...".
+// errAt is a *RowError at a row's column: "file:line:col: column "c": ...",
+// the column counted in characters.
 func (t *tableImporter) errAt(row tableRow, col, format string, args ...any) error {
-	msg := fmt.Sprintf(format, args...)
+	msg := fmt.Sprintf("column %q: %s", col, fmt.Sprintf(format, args...))
 	if v, ok := row.vals[col]; ok && v.col > 0 {
-		return fmt.Errorf("%s:%d:%d: column %q: %s", t.name, max(v.line, row.line), v.col, col, msg)
+		line := max(v.line, row.line)
+		return rowErr(t.name, line, charColumn(t.lines.line(line), v.col), "%s", msg)
 	}
-	return fmt.Errorf("%s:%d: column %q: %s", t.name, row.line, col, msg)
+	return rowErr(t.name, row.line, 0, "%s", msg)
 }
 
-// str returns a mapped field's value as text: "" when the field is unmapped or
-// the row lacks the column (or has null), an error when it is not a string or
-// number.
+// str returns a mapped field's value as trimmed text: "" when the field is
+// unmapped or the row lacks the column (or has null), an error when it is not
+// a string or number.
 func (t *tableImporter) str(row tableRow, field string) (string, error) {
 	col := *t.m.field(field)
 	v, ok := row.vals[col]
@@ -99,9 +106,9 @@ func (t *tableImporter) required(row tableRow, field string) (string, error) {
 	return s, err
 }
 
-// add converts one row into a record.
+// add converts one row into a record; a bad row is a *RowError.
 func (t *tableImporter) add(row tableRow) error {
-	r := datasets.Record{Variant: t.opts.Variant, Split: t.opts.DefaultSplit}
+	r := datasets.Record{Variant: t.opts.Variant, Split: cmp.Or(t.split, t.opts.DefaultSplit)}
 	var err error
 	if r.Input, err = t.input(row); err != nil {
 		return err
@@ -129,9 +136,10 @@ func (t *tableImporter) add(row tableRow) error {
 	}
 	checks := []string{"json", info.check}
 	meta := tableMeta{Columns: map[string]json.RawMessage{}}
-	if meta.Schema, err = t.schema(row, target); err != nil {
+	if meta.Schema, err = t.schema(row, &r, target); err != nil {
 		return err
-	} else if meta.Schema != nil {
+	}
+	if meta.Schema != nil || t.opts.Task == schemas.EdgeJSON {
 		checks = append(checks, "schema")
 	}
 	for col, v := range row.vals {
@@ -144,26 +152,35 @@ func (t *tableImporter) add(row tableRow) error {
 	}
 	if len(meta.Columns) > 0 || meta.Schema != nil {
 		if r.Meta, err = mustJSON(meta); err != nil {
-			return fmt.Errorf("%s:%d: meta: %w", t.name, row.line, err)
+			return rowErr(t.name, row.line, 0, "meta: %v", err)
 		}
 	}
 	r.Validation = validation(checks...)
-	return t.b.add(r, t.file, fmt.Sprintf("line %d", row.line))
+	return t.b.add(r, t.file, row.line, fmt.Sprintf("line %d", row.line))
 }
 
-// input returns the input: text, or in JSON Lines an array of strings (the
-// user turns of a multi-turn EdgeFuncCall example) as compact JSON.
+// input returns the input as written (not trimmed: leading and trailing
+// spaces are part of what a model reads), or in JSON Lines an array of
+// strings (the user turns of a multi-turn EdgeFuncCall example) as compact
+// JSON. Blank input is an error.
 func (t *tableImporter) input(row tableRow) (string, error) {
 	v, ok := row.vals[t.m.Input]
-	if ok && v.raw != nil && v.raw[0] == '[' {
+	switch {
+	case !ok:
+		return "", t.errAt(row, t.m.Input, "missing (input column)")
+	case v.raw != nil && v.raw[0] == '[':
 		var turns []string
 		if err := json.Unmarshal(v.raw, &turns); err != nil || len(turns) == 0 {
 			return "", t.errAt(row, t.m.Input, "want a string or a non-empty array of strings")
 		}
 		b, _ := json.Marshal(turns)
 		return string(b), nil
+	case v.raw != nil && v.raw[0] != '"':
+		return "", t.errAt(row, t.m.Input, "want a string, got %.40s", v.raw)
+	case strings.TrimSpace(v.text) == "":
+		return "", t.errAt(row, t.m.Input, "empty input")
 	}
-	return t.required(row, "input")
+	return v.text, nil
 }
 
 // checkFields checks the split and fills the task's defaults from the target.
@@ -171,11 +188,16 @@ func (t *tableImporter) checkFields(row tableRow, r *datasets.Record, info targe
 	if !slices.Contains(t.opts.Splits, r.Split) {
 		return t.errAt(row, t.m.Split, "unknown split %q: allowed splits are %s", r.Split, strings.Join(t.opts.Splits, ", "))
 	}
-	if r.ID == "" {
-		r.ID = fmt.Sprintf("%s-%d", t.opts.IDPrefix, row.line)
+	if t.split != "" && r.Split != t.split {
+		return t.errAt(row, t.m.Split, "split %q, but the file was given as split %s", r.Split, t.split)
 	}
-	if r.Complexity != "" && t.opts.Task == schemas.EdgeJSON && !slices.Contains(schemas.Complexities, schemas.Complexity(r.Complexity)) {
-		return t.errAt(row, t.m.Complexity, "unknown complexity %q: want simple, medium or complex", r.Complexity)
+	if r.ID == "" {
+		// A content hash: ids do not shift when rows are added, removed or skipped.
+		h := sha256.Sum256([]byte(r.Split + "\x00" + r.Input + "\x00" + r.Target))
+		r.ID = t.opts.IDPrefix + "-" + hex.EncodeToString(h[:6])
+	}
+	if err := t.complexity(row, r); err != nil {
+		return err
 	}
 	r.Intent = info.intent
 	if r.Function == "" {
@@ -193,12 +215,70 @@ func (t *tableImporter) checkFields(row tableRow, r *datasets.Record, info targe
 	return nil
 }
 
-// schema compiles the row's schema column, if any, and validates target with it.
-func (t *tableImporter) schema(row tableRow, target json.RawMessage) (json.RawMessage, error) {
+// complexity checks an EdgeJSON row's complexity: a level name, or a nesting
+// depth mapped to a level (DepthLevel); a row given a depth and no cell goes
+// to cell "depth-<N>", so the report scores each depth.
+func (t *tableImporter) complexity(row tableRow, r *datasets.Record) error {
+	if r.Complexity == "" || t.opts.Task != schemas.EdgeJSON || slices.Contains(schemas.Complexities, schemas.Complexity(r.Complexity)) {
+		return nil
+	}
+	n, err := strconv.Atoi(r.Complexity)
+	if err != nil || n < 0 {
+		return t.errAt(row, t.m.Complexity, "unknown complexity %q: want simple, medium, complex or a nesting depth (0, 1, 2, ...)", r.Complexity)
+	}
+	if r.Cell == "" {
+		r.Cell = fmt.Sprintf("depth-%d", n)
+	}
+	r.Complexity = string(DepthLevel(n))
+	return nil
+}
+
+// DepthLevel maps a schema's nesting depth (object levels below the root, as
+// the catalog measures it) to a complexity level with the catalog's bounds:
+// 0 simple, 1-2 medium, 3 and more complex.
+func DepthLevel(depth int) schemas.Complexity {
+	switch {
+	case depth <= 0:
+		return schemas.Simple
+	case depth <= 2:
+		return schemas.Medium
+	}
+	return schemas.Complex
+}
+
+// schema returns the row's own JSON Schema (its schema column), checking
+// the target against it. An EdgeJSON row without one must name a catalog
+// schema in its cell and match it; a null or empty schema is a bad row.
+func (t *tableImporter) schema(row tableRow, r *datasets.Record, target json.RawMessage) (json.RawMessage, error) {
 	col := t.m.Schema
 	v, ok := row.vals[col]
-	if col == "" || !ok || string(v.raw) == "null" || (v.raw == nil && strings.TrimSpace(v.text) == "") {
-		return nil, nil
+	if !ok && !t.mapped["meta"] {
+		// A file from `mlmforge datasets export` keeps the schema in its meta.
+		if mv, has := row.vals["meta"]; has && mv.raw != nil {
+			var m struct {
+				Schema json.RawMessage `json:"schema"`
+			}
+			text := []byte(mv.raw)
+			if mv.raw[0] == '"' {
+				text = []byte(mv.text) // the record's meta column: JSON text in a string
+			}
+			if json.Unmarshal(text, &m) == nil && len(m.Schema) > 0 {
+				col, v, ok = "meta", value{raw: m.Schema, col: mv.col}, true
+			}
+		}
+	}
+	if col != "" && ok && (string(v.raw) == "null" || (v.raw == nil || v.raw[0] == '"') && strings.TrimSpace(v.text) == "") {
+		return nil, t.errAt(row, col, "empty schema: give the row's JSON Schema, or leave the column out and name a catalog schema in its cell")
+	}
+	inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(target))
+	if err != nil {
+		return nil, t.errAt(row, t.m.Target, "%v", err)
+	}
+	if col == "" || !ok {
+		if t.opts.Task != schemas.EdgeJSON {
+			return nil, nil
+		}
+		return nil, t.catalogSchema(row, r, inst)
 	}
 	raw, err := jsonValue(v)
 	if err != nil {
@@ -211,14 +291,30 @@ func (t *tableImporter) schema(row tableRow, target json.RawMessage) (json.RawMe
 		}
 		t.schemas[string(raw)] = sch
 	}
-	var inst any
-	if err := json.Unmarshal(target, &inst); err != nil {
-		return nil, t.errAt(row, t.m.Target, "%v", err)
-	}
-	if err := validateJSON(sch, inst); err != nil {
+	if err := sch.Validate(inst); err != nil {
 		return nil, t.errAt(row, t.m.Target, "does not match the schema column: %v", err)
 	}
 	return raw, nil
+}
+
+// catalogSchema checks an EdgeJSON row without a schema of its own: its
+// cell must name a catalog schema, which its target must match.
+func (t *tableImporter) catalogSchema(row tableRow, r *datasets.Record, inst any) error {
+	if t.cat == nil {
+		cat, err := schemas.Load()
+		if err != nil {
+			return fmt.Errorf("load the schema catalog: %w", err)
+		}
+		t.cat = cat
+	}
+	sch, err := t.cat.CompiledSchema(r.Cell)
+	if err != nil {
+		return t.errAt(row, cmp.Or(t.m.Schema, "schema"), "no schema: the row has none and its cell %q is not a catalog schema", r.Cell)
+	}
+	if err := sch.Validate(inst); err != nil {
+		return t.errAt(row, t.m.Target, "does not match catalog schema %s: %v", r.Cell, err)
+	}
+	return nil
 }
 
 // targetInfo is what a target says about the record's fields.
@@ -252,15 +348,17 @@ func (t *tableImporter) target(row tableRow) (json.RawMessage, targetInfo, error
 	return raw, info, nil
 }
 
-// jsonValue returns a cell as compact JSON: a JSON Lines value as is, or the
-// JSON text held by a string (CSV cells, and JSON Lines strings).
+// jsonValue returns a cell as compact JSON with its object keys in the
+// order written (a schema's property order is the order a decoder writes the
+// fields) and numbers as written: a JSON Lines value as is, or the JSON text
+// held by a string (CSV cells, and JSON Lines strings).
 func jsonValue(v value) (json.RawMessage, error) {
 	text := []byte(v.text)
 	if v.raw != nil && v.raw[0] != '"' {
 		text = v.raw
 	}
 	dec := json.NewDecoder(bytes.NewReader(text))
-	dec.UseNumber() // keep 12345678901234567890 as written
+	dec.UseNumber()
 	var x any
 	if err := dec.Decode(&x); err != nil {
 		return nil, fmt.Errorf("not valid JSON: %v: %.60q", err, text)
@@ -268,11 +366,9 @@ func jsonValue(v value) (json.RawMessage, error) {
 	if dec.More() {
 		return nil, fmt.Errorf("not valid JSON: text after the value: %.60q", text)
 	}
-	var buf strings.Builder
-	enc := json.NewEncoder(&buf)
-	enc.SetEscapeHTML(false)
-	if err := enc.Encode(x); err != nil {
-		return nil, err
+	var buf bytes.Buffer
+	if err := json.Compact(&buf, bytes.TrimSpace(text)); err != nil {
+		return nil, fmt.Errorf("not valid JSON: %v: %.60q", err, text)
 	}
-	return json.RawMessage(strings.TrimSuffix(buf.String(), "\n")), nil
+	return json.RawMessage(buf.Bytes()), nil
 }

@@ -49,7 +49,7 @@ func TestImportTableErrors(t *testing.T) {
 		{"csv empty input", "bad.csv", "text,intent\n ,b\n", schemas.EdgeIntent, intentMap,
 			[]string{"bad.csv:2:1:", `column "text": empty input`}},
 		{"csv duplicate id", "bad.csv", "id,text,intent\nx1,a,b\nx1,c,d\n", schemas.EdgeIntent, intentMap,
-			[]string{"bad.csv: line 3: duplicate id \"x1\" (also at bad.csv: line 2)"}},
+			[]string{"bad.csv:3: duplicate id \"x1\" (also at bad.csv: line 2)"}},
 		{"csv error after a quoted newline", "bad.csv", "text,intent,split\n\"two\nlines\",x,dev\n", schemas.EdgeIntent, intentMap,
 			[]string{"bad.csv:3:10:", `column "split": unknown split "dev"`}},
 		{"csv duplicate header", "bad.csv", "text,intent, text\na,b,c\n", schemas.EdgeIntent, intentMap,
@@ -85,19 +85,38 @@ func TestImportTableErrors(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writeFile(t, t.TempDir(), tt.file, tt.content)
-			opts := TableOptions{Task: tt.task, Mapping: tt.m}
-			var err error
-			if strings.HasSuffix(tt.file, ".csv") {
-				_, err = ImportCSV(path, opts)
-			} else {
-				_, err = ImportJSONL(path, opts)
+			imp := func(strict bool) (*Dataset, error) {
+				opts := TableOptions{Task: tt.task, Mapping: tt.m, Strict: strict}
+				if strings.HasSuffix(tt.file, ".csv") {
+					return ImportCSV(path, opts)
+				}
+				return ImportJSONL(path, opts)
 			}
+			// Strict: the first bad row stops the import, with its place and reason.
+			_, err := imp(true)
 			if err == nil {
-				t.Fatalf("no error, want %q", tt.want)
+				t.Fatalf("strict: no error, want %q", tt.want)
 			}
 			for _, w := range tt.want {
 				if !strings.Contains(err.Error(), w) {
-					t.Errorf("error %q does not contain %q", err, w)
+					t.Errorf("strict: error %q does not contain %q", err, w)
+				}
+			}
+			// Default: a bad row is skipped and reported the same way; a bad
+			// file still stops the import.
+			d, err := imp(false)
+			var msg string
+			switch {
+			case err != nil:
+				msg = err.Error()
+			case len(d.BadRows) > 0:
+				msg = d.BadRows[0].String()
+			default:
+				t.Fatalf("no error and no bad row, want %q", tt.want)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("skipped row %q does not contain %q", msg, w)
 				}
 			}
 		})
@@ -118,15 +137,15 @@ func TestImportCSV(t *testing.T) {
 	}
 	checkCounts(t, "split", d.Counts(), map[string]int{"train": 1, "test": 2})
 	r := d.Records[1]
-	want := datasets.Record{ID: "my_tests-3", Task: "edgeintent", Split: "test", Input: "play \"Blue\"\non two lines",
+	want := datasets.Record{ID: "my_tests-42169f0f5df9", Task: "edgeintent", Split: "test", Input: "play \"Blue\"\non two lines",
 		Target: `{"intent":"play_music"}`, Cell: "play_music", Variant: "assistant-50", Intent: "play_music",
 		Validation: `{"checks":["json","label"]}`, ReviewStatus: "unsampled", Meta: `{"columns":{"source":"crowd"}}`}
 	r.Provenance = ""
 	if !reflect.DeepEqual(r, want) {
 		t.Errorf("record\n%+v, want\n%+v", r, want)
 	}
-	if d.Records[2].ID != "my_tests-5" {
-		t.Errorf("third id %q: the quoted field spans lines 3-4", d.Records[2].ID)
+	if loc := d.Records[2].Provenance; !strings.Contains(loc, `"locator":"line 5"`) {
+		t.Errorf("third record's provenance %s: the quoted field spans lines 3-4", loc)
 	}
 	again, err := ImportCSV(path, opts)
 	if err != nil || !reflect.DeepEqual(again, d) {
@@ -137,9 +156,10 @@ func TestImportCSV(t *testing.T) {
 	if err != nil || other.SpecHash() == d.SpecHash() || other.Counts()["test"] != 3 {
 		t.Fatalf("without the split column: %v, counts %v", err, other.Counts())
 	}
-	tsv := writeFile(t, dir, "t.tsv", "input\ttarget\tcomplexity\nname: Ann\t{\"name\": \"Ann\"}\tsimple\n")
+	tsv := writeFile(t, dir, "t.tsv", "input\ttarget\tcomplexity\tschema\nname: Ann \t{\"name\": \"Ann\", \"age\": 3}\tsimple\t{\"type\": \"object\"}\n")
 	d, err = ImportCSV(tsv, TableOptions{Task: schemas.EdgeJSON, Variant: "people"})
-	if err != nil || d.Records[0].Target != `{"name":"Ann"}` || d.Records[0].Complexity != "simple" || d.Records[0].Cell != "people" {
+	if err != nil || d.Records[0].Target != `{"name":"Ann","age":3}` || d.Records[0].Complexity != "simple" ||
+		d.Records[0].Cell != "people" || d.Records[0].Input != "name: Ann " {
 		t.Fatalf("tsv: %v %+v", err, d)
 	}
 }
@@ -171,12 +191,12 @@ func TestJSONLRoundTrip(t *testing.T) {
 	dir := t.TempDir()
 	src := writeFile(t, dir, "people.jsonl",
 		`{"input": "Ann, 31", "target": {"name": "Ann", "age": 31}, "schema": {"type": "object", "required": ["name"]}, "complexity": "simple", "split": "train"}`+"\n"+
-			`{"input": "Bob", "target": {"name": "Bob"}, "cell": "people.basic"}`)
+			`{"input": "Bob", "target": {"name": "Bob"}, "cell": "people.basic", "schema": {"type": "object"}}`)
 	d, err := ImportJSONL(src, TableOptions{Task: schemas.EdgeJSON})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if raw, ok := RecordSchema(d.Records[0]); !ok || string(raw) != `{"required":["name"],"type":"object"}` {
+	if raw, ok := RecordSchema(d.Records[0]); !ok || string(raw) != `{"type":"object","required":["name"]}` {
 		t.Fatalf("schema %s %v", raw, ok)
 	}
 	store, m := commitAndReadBack(t, d)
