@@ -121,3 +121,43 @@ func gemmU8S8Go(m, n, k int, xq []uint8, xs []float32, w []int8, ws []float32, c
 		}
 	}
 }
+
+// QuantizeResidual quantizes, row by row like QuantizeActs, what QuantizeActs' codes q
+// and scales s leave of x: r = x - s*(q-128), |r| <= s/2. A second GemmU8S8 pass over
+// (dst, scales) added to the first makes the activations ~15-bit (x = s*(q-128) +
+// scales*(dst-128) to within scales/2), for twice the integer work.
+func QuantizeResidual(dst []uint8, scales []float32, x []float32, q []uint8, s []float32, m, k int) {
+	dst, scales, x, q, s = dst[:m*k], scales[:m], x[:m*k], q[:m*k], s[:m]
+	for i := 0; i < m; i++ {
+		row, qr, d := x[i*k:(i+1)*k], q[i*k:(i+1)*k], dst[i*k:(i+1)*k]
+		si := s[i]
+		n := 0
+		var amax float32
+		if i8VNNI && k >= 16 {
+			n = k &^ 15
+			amax = resAmaxAVX512(&row[0], &qr[0], n, si)
+		}
+		for p := n; p < k; p++ {
+			r := row[p] - si*(float32(qr[p])-128)
+			amax = max(amax, float32(math.Abs(float64(r))))
+		}
+		if amax == 0 {
+			for p := range d {
+				d[p] = 128
+			}
+			scales[i] = 0
+			continue
+		}
+		scales[i] = amax / 127
+		inv := 127 / amax
+		n = 0
+		if i8VNNI && k >= 16 {
+			n = k &^ 15
+			resQuantAVX512(&d[0], &row[0], &qr[0], n, si, inv)
+		}
+		for p := n; p < k; p++ {
+			r := row[p] - si*(float32(qr[p])-128)
+			d[p] = uint8(int8(max(-127, min(127, math.RoundToEven(float64(r*inv)))))) ^ 0x80
+		}
+	}
+}

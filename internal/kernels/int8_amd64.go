@@ -36,3 +36,9 @@ func amaxAVX512(x *float32, n int) float32
 
 //go:noescape
 func quantU8AVX512(dst *uint8, x *float32, n int, inv float32)
+
+//go:noescape
+func resAmaxAVX512(x *float32, q *uint8, n int, s float32) float32
+
+//go:noescape
+func resQuantAVX512(dst *uint8, x *float32, q *uint8, n int, s, inv float32)

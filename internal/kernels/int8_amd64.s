@@ -390,3 +390,76 @@ quant_loop:
 	JNZ quant_loop
 	VZEROUPPER
 	RET
+
+// RESID16 loads 16 floats of x at (SI) and 16 codes at (DX) into Z1 = x - s*(q-128),
+// s broadcast in Z6 and 128.0 in Z7 (VMULPS then VSUBPS: the rounding of the Go loop).
+#define RESID16 \
+	VPMOVZXBD (DX), Z1; \
+	VCVTDQ2PS Z1, Z1; \
+	VSUBPS Z7, Z1, Z1; \
+	VMULPS Z6, Z1, Z1; \
+	VMOVUPS (SI), Z4; \
+	VSUBPS Z1, Z4, Z1
+
+// func resAmaxAVX512(x *float32, q *uint8, n int, s float32) float32
+//
+// max |x[i] - s*(q[i]-128)| over n values, n a positive multiple of 16.
+TEXT ·resAmaxAVX512(SB), NOSPLIT, $0-36
+	MOVQ x+0(FP), SI
+	MOVQ q+8(FP), DX
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z6
+	MOVL $0x43000000, AX
+	VPBROADCASTD AX, Z7
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z5
+	VPXORD Z0, Z0, Z0
+ramax_loop:
+	RESID16
+	VPANDD Z1, Z5, Z1
+	VMAXPS Z1, Z0, Z0
+	ADDQ $64, SI
+	ADDQ $16, DX
+	SUBQ $16, CX
+	JNZ ramax_loop
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VMAXPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func resQuantAVX512(dst *uint8, x *float32, q *uint8, n int, s, inv float32)
+//
+// dst[i] = round-to-even((x[i] - s*(q[i]-128))*inv) + 128; n a positive multiple of 16.
+TEXT ·resQuantAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ q+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS s+32(FP), Z6
+	VBROADCASTSS inv+36(FP), Z2
+	MOVL $0x43000000, AX
+	VPBROADCASTD AX, Z7
+	MOVL $0x80808080, AX
+	VMOVD AX, X3
+	VPBROADCASTD X3, X3
+rquant_loop:
+	RESID16
+	VMULPS Z2, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVSDB Z1, X1
+	VPXOR X3, X1, X1
+	VMOVDQU X1, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DX
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNZ rquant_loop
+	VZEROUPPER
+	RET

@@ -21,3 +21,9 @@ func amaxAVX512(x *float32, n int) float32 { panic("kernels: no AVX-512 in this 
 func quantU8AVX512(dst *uint8, x *float32, n int, inv float32) {
 	panic("kernels: no AVX-512 in this build")
 }
+func resAmaxAVX512(x *float32, q *uint8, n int, s float32) float32 {
+	panic("kernels: no AVX-512 in this build")
+}
+func resQuantAVX512(dst *uint8, x *float32, q *uint8, n int, s, inv float32) {
+	panic("kernels: no AVX-512 in this build")
+}

@@ -196,3 +196,43 @@ func BenchmarkGemmU8S8(b *testing.B) {
 		})
 	}
 }
+
+// TestQuantizeResidual checks the second activation pass: the two codes rebuild x to
+// within half a residual step, and the SIMD quantizers give the pure-Go codes exactly.
+func TestQuantizeResidual(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	for _, k := range []int{1, 15, 16, 17, 100, 576, 1376} {
+		m := 3
+		x := make([]float32, m*k)
+		for i := range x {
+			x[i] = float32(rng.NormFloat64() * math.Exp(3*rng.NormFloat64()))
+		}
+		clear(x[k : 2*k])
+		type out struct {
+			q1, q2 []uint8
+			s1, s2 []float32
+		}
+		var got []out
+		int8Sets(t, func(set string) {
+			o := out{make([]uint8, m*k), make([]uint8, m*k), make([]float32, m), make([]float32, m)}
+			QuantizeActs(o.q1, o.s1, x, m, k)
+			QuantizeResidual(o.q2, o.s2, x, o.q1, o.s1, m, k)
+			for i := 0; i < m; i++ {
+				for p := 0; p < k; p++ {
+					j := i*k + p
+					back := float64(o.s1[i])*float64(int(o.q1[j])-128) + float64(o.s2[i])*float64(int(o.q2[j])-128)
+					if e := math.Abs(back - float64(x[j])); e > float64(o.s2[i])*0.5001+1e-7*math.Abs(float64(x[j])) {
+						t.Fatalf("%s k=%d: x[%d][%d] = %v rebuilt as %v (steps %v, %v)", set, k, i, p, x[j], back, o.s1[i], o.s2[i])
+					}
+				}
+			}
+			got = append(got, o)
+		})
+		for _, o := range got[1:] {
+			if string(o.q1) != string(got[0].q1) || string(o.q2) != string(got[0].q2) ||
+				fmt.Sprint(o.s1, o.s2) != fmt.Sprint(got[0].s1, got[0].s2) {
+				t.Fatalf("k=%d: SIMD and Go quantizers differ", k)
+			}
+		}
+	}
+}
