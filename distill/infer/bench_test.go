@@ -37,12 +37,10 @@ func presetFor(b *testing.B, name string) (model.Config, model.Weights) {
 // BenchmarkDecode135M generates 64 tokens after a 32-token prompt with the mlm-135m-json
 // preset (SmolLM2-135M's shape) and reports decode and prefill throughput.
 func BenchmarkDecode135M(b *testing.B) {
-	for _, quant := range []bool{false, true} {
-		name := "float32"
-		if quant {
-			name = "int8"
-		}
+	for _, name := range int8Modes {
+		quant := name != "float32"
 		b.Run(name, func(b *testing.B) {
+			defer setInt8Mode(b, name)()
 			c, w := presetFor(b, "mlm-135m-json")
 			d, err := NewDecoder(c, w)
 			if quant {
@@ -80,12 +78,10 @@ func BenchmarkDecode135M(b *testing.B) {
 // BenchmarkClassify60M classifies batches of 16 inputs of 32 tokens with the
 // mlm-60m-intent preset and reports classifications per second.
 func BenchmarkClassify60M(b *testing.B) {
-	for _, quant := range []bool{false, true} {
-		name := "float32"
-		if quant {
-			name = "int8"
-		}
+	for _, name := range int8Modes {
+		quant := name != "float32"
 		b.Run(name, func(b *testing.B) {
+			defer setInt8Mode(b, name)()
 			c, w := presetFor(b, "mlm-60m-intent")
 			cl, err := NewClassifier(c, w)
 			if quant {
@@ -107,6 +103,26 @@ func BenchmarkClassify60M(b *testing.B) {
 			b.ReportMetric(float64(b.N*len(batch))/b.Elapsed().Seconds(), "classifications/s")
 		})
 	}
+}
+
+// int8Modes are the benchmarks' variants: float32 weights; INT8 weights on this CPU's
+// default path (integer kernels with two activation passes where they have SIMD, else
+// weight-only); one 8-bit activation pass; weight-only INT8 (float32 activations).
+var int8Modes = []string{"float32", "int8", "int8-a8", "int8-weightonly"}
+
+// setInt8Mode sets intActs and actPasses for a mode and returns what restores them.
+func setInt8Mode(b *testing.B, mode string) func() {
+	oldActs, oldPasses := intActs, actPasses
+	switch mode {
+	case "int8-a8":
+		if !intActs {
+			b.Skip("no SIMD integer kernels on this CPU")
+		}
+		actPasses = 1
+	case "int8-weightonly":
+		intActs = false
+	}
+	return func() { intActs, actPasses = oldActs, oldPasses }
 }
 
 // maxLogitError is the largest |quantized - float| logit over every position of prompt.

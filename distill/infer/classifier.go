@@ -128,8 +128,8 @@ func (st *encState) run(seqs [][]int, out [][]float32) {
 		b := &s.blocks[l]
 		s.normRows(st.xn, st.x, b.attnNorm, n)
 		st.e.matmul(b.q, st.xn, n, st.q, qd, false)
-		st.e.matmul(b.k, st.xn, n, st.k, kvd, false)
-		st.e.matmul(b.v, st.xn, n, st.v, kvd, false)
+		st.e.matmulAgain(b.k, st.k, kvd, false)
+		st.e.matmulAgain(b.v, st.v, kvd, false)
 		for r := 0; r < n; r++ {
 			pos := r - st.start[st.seqOf[r]]
 			s.rope.apply(st.q[r*qd:(r+1)*qd], cfg.Heads, pos)

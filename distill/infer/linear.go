@@ -20,7 +20,23 @@ type linear struct {
 	// q is the int8 matrix [out*in] and scale its per-row scale [out].
 	q     []int8
 	scale []float32
+	// corr is 128 * the sum of each int8 row, the zero-point correction of the integer
+	// kernels (kernels.Int8Corr); nil for float layers.
+	corr []int32
+	// floatActs keeps this quantized layer on float32 activations even with intActs.
+	floatActs bool
 }
+
+// intActs says whether quantized layers run the integer kernels: activations quantized
+// per row to 8 bits, u8 x s8 products summed in int32 (kernels.GemmU8S8). It is on where
+// those kernels have SIMD (AVX-512 VNNI); elsewhere a quantized layer keeps float32
+// activations (one-row steps dot int8 rows widened in registers, more rows dequantize a
+// tile for the float SGEMM), which is faster there and exact to the dequantized
+// weights. Tests switch it to check both paths.
+var intActs = kernels.Int8Fast()
+
+// actPasses is 1 (activations in 8 bits) or 2 (a second pass over the 8-bit residual).
+var actPasses = 2
 
 // row writes row r of W (an embedding lookup) into dst [in].
 func (l *linear) row(r int, dst []float32) {
@@ -88,6 +104,15 @@ type engine struct {
 
 	mm     matmulJob
 	mmBody func(worker, i int)
+
+	// The last matmul's input, for matmulAgain; with intActs, qx [m, in] and qs [m] hold
+	// it quantized (kernels.QuantizeActs), filled in parallel by quantBody.
+	lastX        []float32
+	lastM, lastK int
+	qValid       bool
+	qx, qx2      []uint8
+	qs, qs2      []float32
+	qBody        func(worker, i int)
 }
 
 // matmulJob is the product being computed by the engine.
@@ -111,6 +136,7 @@ func newEngine(workers, maxIn int) *engine {
 	}
 	e.runFn = e.loop
 	e.mmBody = e.matmulTile
+	e.qBody = e.quantTile
 	return e
 }
 
@@ -143,8 +169,30 @@ func (e *engine) loop(worker int) {
 //
 // A float layer with several rows is one multithreaded SGEMM (kernels.SgemmN packs W
 // once for all rows). Otherwise the work is tiles of tileOut features over all rows: a
-// decode step's dot products, or a quantized layer's dequantized tile times every row.
+// quantized layer's integer products against x quantized once (intActs), a decode
+// step's dot products, or a quantized layer's dequantized tile times every row.
 func (e *engine) matmul(l *linear, x []float32, m int, y []float32, ldy int, acc bool) {
+	e.lastX, e.lastM, e.lastK, e.qValid = x, m, l.in, false
+	if l.q != nil && intActs && !l.floatActs {
+		e.quantize(x, m, l.in)
+	}
+	e.product(l, x, m, y, ldy, acc)
+}
+
+// matmulAgain is matmul with the input of the previous matmul call, unchanged since
+// (q, k and v of one normalized input, gate and up): a quantized layer reuses its
+// quantized rows.
+func (e *engine) matmulAgain(l *linear, y []float32, ldy int, acc bool) {
+	if l.in != e.lastK {
+		panic("infer: matmulAgain with another input width")
+	}
+	if l.q != nil && intActs && !l.floatActs && !e.qValid {
+		e.quantize(e.lastX, e.lastM, l.in)
+	}
+	e.product(l, e.lastX, e.lastM, y, ldy, acc)
+}
+
+func (e *engine) product(l *linear, x []float32, m int, y []float32, ldy int, acc bool) {
 	if l.w != nil && m > 1 {
 		var beta float32
 		if acc {
@@ -159,14 +207,60 @@ func (e *engine) matmul(l *linear, x []float32, m int, y []float32, ldy int, acc
 	e.mm = matmulJob{}
 }
 
+// quantRows is the number of rows of one quantization task.
+const quantRows = 16
+
+// quantize fills e.qx and e.qs with x [m, k] quantized per row.
+func (e *engine) quantize(x []float32, m, k int) {
+	if cap(e.qx) < m*k {
+		e.qx = make([]uint8, m*k)
+	}
+	if cap(e.qs) < m {
+		e.qs = make([]float32, m)
+	}
+	e.qx, e.qs = e.qx[:m*k], e.qs[:m]
+	if actPasses > 1 {
+		if cap(e.qx2) < m*k {
+			e.qx2 = make([]uint8, m*k)
+		}
+		if cap(e.qs2) < m {
+			e.qs2 = make([]float32, m)
+		}
+		e.qx2, e.qs2 = e.qx2[:m*k], e.qs2[:m]
+	}
+	e.lastX, e.lastM, e.lastK = x, m, k
+	e.forEach((m+quantRows-1)/quantRows, e.qBody)
+	e.qValid = true
+}
+
+func (e *engine) quantTile(_, i int) {
+	k := e.lastK
+	r0, r1 := i*quantRows, min((i+1)*quantRows, e.lastM)
+	kernels.QuantizeActs(e.qx[r0*k:r1*k], e.qs[r0:r1], e.lastX[r0*k:r1*k], r1-r0, k)
+	if actPasses > 1 {
+		kernels.QuantizeResidual(e.qx2[r0*k:r1*k], e.qs2[r0:r1], e.lastX[r0*k:r1*k], e.qx[r0*k:r1*k], e.qs[r0:r1], r1-r0, k)
+	}
+}
+
 func (e *engine) matmulTile(worker, i int) {
 	j := &e.mm
 	r0 := i * tileOut
+	r1 := min(r0+tileOut, j.l.out)
+	if l := j.l; l.q != nil && intActs && !l.floatActs {
+		in := l.in
+		kernels.GemmU8S8(j.m, r1-r0, in, e.qx, e.qs, l.q[r0*in:r1*in], l.scale[r0:r1], l.corr[r0:r1],
+			j.y[r0:], j.ldy, j.acc)
+		if actPasses > 1 {
+			kernels.GemmU8S8(j.m, r1-r0, in, e.qx2, e.qs2, l.q[r0*in:r1*in], l.scale[r0:r1], l.corr[r0:r1],
+				j.y[r0:], j.ldy, true)
+		}
+		return
+	}
 	var buf []float32
 	if e.bufs != nil {
 		buf = e.bufs[worker]
 	}
-	j.l.tile(j.x, 0, j.m, j.y, j.ldy, r0, min(r0+tileOut, j.l.out), j.acc, buf)
+	j.l.tile(j.x, 0, j.m, j.y, j.ldy, r0, r1, j.acc, buf)
 }
 
 // close stops the engine's workers.

@@ -153,8 +153,9 @@ func SizeBytes(w model.Weights) int64 {
 }
 
 // NewDecoderQuantized checks cfg and q and builds a decoder that computes from the INT8
-// weights (one-row steps use int8 dot products, prompts dequantize a tile of weight rows
-// at a time).
+// weights (integer products on quantized activations where the CPU has AVX-512 VNNI;
+// elsewhere one-row steps use int8 dot products and prompts dequantize a tile of weight
+// rows at a time; see the package comment).
 func NewDecoderQuantized(cfg model.Config, q QuantizedWeights) (*Decoder, error) {
 	if err := checkArch(cfg, model.ArchDecoder); err != nil {
 		return nil, fmt.Errorf("new quantized decoder: %w", err)

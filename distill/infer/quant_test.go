@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 )
 
 func TestQuantizeTensor(t *testing.T) {
@@ -83,12 +84,19 @@ func TestQuantizedDecoder(t *testing.T) {
 		t.Fatal(err)
 	}
 	tokens := randTokens(rand.New(rand.NewPCG(8, 8)), 70, c.Vocab)
-	got := qd.Forward(tokens)
-	// Exactness of the int8 kernels: the quantized model is the float model of the
-	// dequantized weights.
-	if diff, _ := maxDiff(got, refLogits(c, q.Dequantize(), tokens)); diff > 1e-4 {
-		t.Errorf("quantized Forward differs from the reference on dequantized weights by %.2e", diff)
-	}
+	// Exactness of the int8 kernels: with float32 activations the quantized model is the
+	// float model of the dequantized weights; the integer path quantizes activations too
+	// (two 8-bit passes, ~15 bits), a few 1e-4 of the logits' range away.
+	want := refLogits(c, q.Dequantize(), tokens)
+	forEachInt8Path(t, func(path string, intPath bool) {
+		tol := 1e-4
+		if intPath {
+			tol = 2e-3
+		}
+		if diff, _ := maxDiff(qd.Forward(tokens), want); diff > tol {
+			t.Errorf("%s: quantized Forward differs from the reference on dequantized weights by %.2e", path, diff)
+		}
+	})
 	// Against float: gain 1 is model.Init as is, gain 8 the sharp test model.
 	for _, gain := range []float32{1, 8} {
 		w := testWeights(c, 31, gain)
@@ -126,6 +134,23 @@ func TestQuantizedClassifier(t *testing.T) {
 		t.Fatal(err)
 	}
 	batch := raggedBatch(rand.New(rand.NewPCG(9, 9)), 12, c.MaxSeq, c.Vocab)
+	exact := make([][]float64, len(batch))
+	for i, seq := range batch {
+		exact[i] = refClassify(c, q.Dequantize(), seq)
+	}
+	forEachInt8Path(t, func(path string, intPath bool) {
+		tol := 1e-5
+		if intPath {
+			tol = 2e-4
+		}
+		got, err := qc.Classify(batch)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if d := maxProbDiff(got, exact); d > tol {
+			t.Errorf("%s: quantized Classify differs from the reference on dequantized weights by %.2e", path, d)
+		}
+	})
 	got, err := qc.Classify(batch)
 	if err != nil {
 		t.Fatal(err)
@@ -134,16 +159,11 @@ func TestQuantizedClassifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exact := make([][]float64, len(batch))
 	var diff float64
-	for i, seq := range batch {
-		exact[i] = refClassify(c, q.Dequantize(), seq)
+	for i := range batch {
 		for j := range got[i] {
 			diff = math.Max(diff, math.Abs(float64(got[i][j]-float[i][j])))
 		}
-	}
-	if d := maxProbDiff(got, exact); d > 1e-5 {
-		t.Errorf("quantized Classify differs from the reference on dequantized weights by %.2e", d)
 	}
 	t.Logf("INT8 vs float classifier: max |probability error| %.3e", diff)
 	if diff > 0.02 {
@@ -152,4 +172,20 @@ func TestQuantizedClassifier(t *testing.T) {
 	if _, err := NewClassifierQuantized(tinyDecoder(true), Quantize(model.Init(tinyDecoder(true), 1))); err == nil {
 		t.Error("decoder config: no error")
 	}
+}
+
+// forEachInt8Path runs f on the quantized layers' paths this build has: the integer
+// kernels (where kernels.Int8Fast) with two and with one activation pass, their pure-Go
+// twin, and float32 activations (weight-only), restoring the default after.
+func forEachInt8Path(t *testing.T, f func(path string, intPath bool)) {
+	t.Helper()
+	oldActs, oldPasses := intActs, actPasses
+	defer func() { intActs, actPasses = oldActs, oldPasses }()
+	intActs = false
+	f("weight-only", false)
+	intActs = true
+	f("integer", true)
+	oldSIMD := kernels.SetInt8SIMD(!kernels.Int8Fast())
+	f("integer, other kernel", true)
+	kernels.SetInt8SIMD(oldSIMD)
 }

@@ -134,8 +134,8 @@ func (s *Session) blocks(chunk []int) {
 		b := &st.blocks[l]
 		st.normRows(s.xn, s.x, b.attnNorm, m)
 		s.e.matmul(b.q, s.xn, m, s.q, qd, false)
-		s.e.matmul(b.k, s.xn, m, s.kc[l][pos0*kvd:], kvd, false)
-		s.e.matmul(b.v, s.xn, m, s.vc[l][pos0*kvd:], kvd, false)
+		s.e.matmulAgain(b.k, s.kc[l][pos0*kvd:], kvd, false)
+		s.e.matmulAgain(b.v, s.vc[l][pos0*kvd:], kvd, false)
 		for i := 0; i < m; i++ {
 			st.rope.apply(s.q[i*qd:(i+1)*qd], cfg.Heads, pos0+i)
 			st.rope.apply(s.kc[l][(pos0+i)*kvd:(pos0+i+1)*kvd], cfg.KVHeads, pos0+i)

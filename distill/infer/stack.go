@@ -5,6 +5,7 @@ import (
 	"math"
 
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 )
 
 // block is one transformer block.
@@ -48,7 +49,8 @@ type quantSource QuantizedWeights
 
 func (s quantSource) linear(name string) *linear {
 	t := s.Int8[name]
-	return &linear{out: t.Shape[0], in: t.Shape[1], q: t.Data, scale: t.Scales}
+	return &linear{out: t.Shape[0], in: t.Shape[1], q: t.Data, scale: t.Scales,
+		corr: kernels.Int8Corr(t.Data, t.Shape[0], t.Shape[1])}
 }
 func (s quantSource) vector(name string) []float32 { return s.Float[name].Data }
 func (quantSource) isQuantized() bool              { return true }
@@ -132,7 +134,7 @@ func (s *stack) mlp(e *engine, b *block, x, xn, gate, up []float32, m int) {
 	d, I := s.cfg.Hidden, s.cfg.Intermediate
 	s.normRows(xn, x, b.mlpNorm, m)
 	e.matmul(b.gate, xn, m, gate, I, false)
-	e.matmul(b.up, xn, m, up, I, false)
+	e.matmulAgain(b.up, up, I, false)
 	siluMul(gate[:m*I], up[:m*I])
 	e.matmul(b.down, gate, m, x, d, true)
 }

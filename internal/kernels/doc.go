@@ -4,7 +4,8 @@
 // element-wise operations of a training step. No cgo, no build tag, no GOEXPERIMENT:
 // it is the default in every build. On a CPU without AVX2 and FMA it falls back to
 // gonum's SGEMM, and under the purego tag or off amd64 it runs a pure-Go micro-kernel
-// through the same packing code.
+// through the same packing code. INT8 inference has integer kernels too (int8.go):
+// u8 x s8 products summed in int32 with AVX-512 VNNI, a pure-Go loop elsewhere.
 //
 // All matrices are row-major with leading dimensions, as in CBLAS with CblasRowMajor.
 package kernels

@@ -1,0 +1,465 @@
+// Integer kernels of INT8 inference (AVX-512 VNNI): activations quantized per row to
+// uint8 with zero point 128, weights int8 in [-127, 127], products accumulated in int32
+// by VPDPBUSD (u8 x s8, four products per int32 lane, no saturation), then
+//
+//	y[i][j] = float32(sum_p x[i][p]*w[j][p] - corr[j]) * ws[j] * xs[i]   (+ y[i][j])
+//
+// where corr[j] = 128 * sum_p w[j][p] removes the zero point. The last k%64 bytes of
+// every row are read with a zeroing mask (no read past a row, no padding needed).
+// Hand-written: two register tiles and a quantizer; int8.go has the pure-Go twin.
+
+//go:build amd64 && !purego
+
+#include "textflag.h"
+
+// REDUCE16 sums the 16 lanes of each of Z0..Z15 into Z24, element 4L+e of Z24 being
+// the sum of Z(4L+e). Clobbers Z25-Z31.
+
+#define REDUCE16 \
+	VSHUFI64X2 $0x44, Z4, Z0, Z28; \
+	VSHUFI64X2 $0xEE, Z4, Z0, Z29; \
+	VPADDD Z29, Z28, Z28; \
+	VSHUFI64X2 $0x44, Z12, Z8, Z29; \
+	VSHUFI64X2 $0xEE, Z12, Z8, Z30; \
+	VPADDD Z30, Z29, Z29; \
+	VSHUFI64X2 $0x88, Z29, Z28, Z30; \
+	VSHUFI64X2 $0xDD, Z29, Z28, Z24; \
+	VPADDD Z30, Z24, Z24; \
+	VSHUFI64X2 $0x44, Z5, Z1, Z28; \
+	VSHUFI64X2 $0xEE, Z5, Z1, Z29; \
+	VPADDD Z29, Z28, Z28; \
+	VSHUFI64X2 $0x44, Z13, Z9, Z29; \
+	VSHUFI64X2 $0xEE, Z13, Z9, Z30; \
+	VPADDD Z30, Z29, Z29; \
+	VSHUFI64X2 $0x88, Z29, Z28, Z30; \
+	VSHUFI64X2 $0xDD, Z29, Z28, Z25; \
+	VPADDD Z30, Z25, Z25; \
+	VSHUFI64X2 $0x44, Z6, Z2, Z28; \
+	VSHUFI64X2 $0xEE, Z6, Z2, Z29; \
+	VPADDD Z29, Z28, Z28; \
+	VSHUFI64X2 $0x44, Z14, Z10, Z29; \
+	VSHUFI64X2 $0xEE, Z14, Z10, Z30; \
+	VPADDD Z30, Z29, Z29; \
+	VSHUFI64X2 $0x88, Z29, Z28, Z30; \
+	VSHUFI64X2 $0xDD, Z29, Z28, Z26; \
+	VPADDD Z30, Z26, Z26; \
+	VSHUFI64X2 $0x44, Z7, Z3, Z28; \
+	VSHUFI64X2 $0xEE, Z7, Z3, Z29; \
+	VPADDD Z29, Z28, Z28; \
+	VSHUFI64X2 $0x44, Z15, Z11, Z29; \
+	VSHUFI64X2 $0xEE, Z15, Z11, Z30; \
+	VPADDD Z30, Z29, Z29; \
+	VSHUFI64X2 $0x88, Z29, Z28, Z30; \
+	VSHUFI64X2 $0xDD, Z29, Z28, Z27; \
+	VPADDD Z30, Z27, Z27; \
+	VPUNPCKLDQ Z25, Z24, Z28; \
+	VPUNPCKHDQ Z25, Z24, Z29; \
+	VPADDD Z29, Z28, Z28; \
+	VPUNPCKLDQ Z27, Z26, Z29; \
+	VPUNPCKHDQ Z27, Z26, Z30; \
+	VPADDD Z30, Z29, Z29; \
+	VPUNPCKLQDQ Z29, Z28, Z30; \
+	VPUNPCKHQDQ Z29, Z28, Z31; \
+	VPADDD Z31, Z30, Z24
+
+#define ZERO16 \
+	VPXORD Z0, Z0, Z0; \
+	VPXORD Z1, Z1, Z1; \
+	VPXORD Z2, Z2, Z2; \
+	VPXORD Z3, Z3, Z3; \
+	VPXORD Z4, Z4, Z4; \
+	VPXORD Z5, Z5, Z5; \
+	VPXORD Z6, Z6, Z6; \
+	VPXORD Z7, Z7, Z7; \
+	VPXORD Z8, Z8, Z8; \
+	VPXORD Z9, Z9, Z9; \
+	VPXORD Z10, Z10, Z10; \
+	VPXORD Z11, Z11, Z11; \
+	VPXORD Z12, Z12, Z12; \
+	VPXORD Z13, Z13, Z13; \
+	VPXORD Z14, Z14, Z14; \
+	VPXORD Z15, Z15, Z15
+
+#define DOT4X4 \
+	VPDPBUSD Z20, Z16, Z0; \
+	VPDPBUSD Z21, Z16, Z1; \
+	VPDPBUSD Z22, Z16, Z2; \
+	VPDPBUSD Z23, Z16, Z3; \
+	VPDPBUSD Z20, Z17, Z4; \
+	VPDPBUSD Z21, Z17, Z5; \
+	VPDPBUSD Z22, Z17, Z6; \
+	VPDPBUSD Z23, Z17, Z7; \
+	VPDPBUSD Z20, Z18, Z8; \
+	VPDPBUSD Z21, Z18, Z9; \
+	VPDPBUSD Z22, Z18, Z10; \
+	VPDPBUSD Z23, Z18, Z11; \
+	VPDPBUSD Z20, Z19, Z12; \
+	VPDPBUSD Z21, Z19, Z13; \
+	VPDPBUSD Z22, Z19, Z14; \
+	VPDPBUSD Z23, Z19, Z15
+
+// func i8x4VNNI(x *uint8, w *int8, k, nb int, corr *int32, ws, xs, y *float32, ldy int, acc bool)
+//
+// 4 rows of x (stride k) against nb blocks of 4 rows of w (stride k): y[i][4b+j] for
+// i < 4, b < nb, j < 4, y's rows ldy floats apart.
+TEXT ·i8x4VNNI(SB), NOSPLIT, $0-73
+	MOVQ k+16(FP), CX
+	ANDQ $63, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVQ AX, K1
+	MOVQ k+16(FP), R10
+	ANDQ $-64, R10
+	MOVQ k+16(FP), AX
+	MOVQ x+0(FP), SI
+	LEAQ (SI)(AX*1), BX
+	LEAQ (BX)(AX*1), CX
+	LEAQ (CX)(AX*1), DX
+	MOVQ w+8(FP), DI
+	LEAQ (DI)(AX*1), R8
+	LEAQ (R8)(AX*1), R9
+	LEAQ (R9)(AX*1), R12
+	CMPQ nb+24(FP), $0
+	JEQ x4_done
+x4_block:
+	ZERO16
+	XORQ AX, AX
+	CMPQ R10, $0
+	JEQ x4_tail
+x4_loop:
+	VMOVDQU64 (SI)(AX*1), Z16
+	VMOVDQU64 (BX)(AX*1), Z17
+	VMOVDQU64 (CX)(AX*1), Z18
+	VMOVDQU64 (DX)(AX*1), Z19
+	VMOVDQU64 (DI)(AX*1), Z20
+	VMOVDQU64 (R8)(AX*1), Z21
+	VMOVDQU64 (R9)(AX*1), Z22
+	VMOVDQU64 (R12)(AX*1), Z23
+	DOT4X4
+	ADDQ $64, AX
+	CMPQ AX, R10
+	JLT x4_loop
+x4_tail:
+	KORTESTQ K1, K1
+	JZ x4_reduce
+	VMOVDQU8.Z (SI)(AX*1), K1, Z16
+	VMOVDQU8.Z (BX)(AX*1), K1, Z17
+	VMOVDQU8.Z (CX)(AX*1), K1, Z18
+	VMOVDQU8.Z (DX)(AX*1), K1, Z19
+	VMOVDQU8.Z (DI)(AX*1), K1, Z20
+	VMOVDQU8.Z (R8)(AX*1), K1, Z21
+	VMOVDQU8.Z (R9)(AX*1), K1, Z22
+	VMOVDQU8.Z (R12)(AX*1), K1, Z23
+	DOT4X4
+x4_reduce:
+	REDUCE16
+	MOVQ corr+32(FP), AX
+	VBROADCASTI32X4 (AX), Z25
+	VPSUBD Z25, Z24, Z24
+	VCVTDQ2PS Z24, Z24
+	MOVQ ws+40(FP), AX
+	VBROADCASTF32X4 (AX), Z25
+	VMULPS Z25, Z24, Z24
+	MOVQ xs+48(FP), AX
+	MOVQ y+56(FP), R11
+	MOVQ ldy+64(FP), R13
+	SHLQ $2, R13
+	CMPB acc+72(FP), $0
+	JNE x4_accum
+	VEXTRACTF32X4 $0, Z24, X0
+	VBROADCASTSS 0(AX), X1
+	VMULPS X1, X0, X0
+	VMOVUPS X0, (R11)
+	ADDQ R13, R11
+	VEXTRACTF32X4 $1, Z24, X0
+	VBROADCASTSS 4(AX), X1
+	VMULPS X1, X0, X0
+	VMOVUPS X0, (R11)
+	ADDQ R13, R11
+	VEXTRACTF32X4 $2, Z24, X0
+	VBROADCASTSS 8(AX), X1
+	VMULPS X1, X0, X0
+	VMOVUPS X0, (R11)
+	ADDQ R13, R11
+	VEXTRACTF32X4 $3, Z24, X0
+	VBROADCASTSS 12(AX), X1
+	VMULPS X1, X0, X0
+	VMOVUPS X0, (R11)
+	JMP x4_next
+x4_accum:
+	VEXTRACTF32X4 $0, Z24, X0
+	VBROADCASTSS 0(AX), X1
+	VMULPS X1, X0, X0
+	VADDPS (R11), X0, X0
+	VMOVUPS X0, (R11)
+	ADDQ R13, R11
+	VEXTRACTF32X4 $1, Z24, X0
+	VBROADCASTSS 4(AX), X1
+	VMULPS X1, X0, X0
+	VADDPS (R11), X0, X0
+	VMOVUPS X0, (R11)
+	ADDQ R13, R11
+	VEXTRACTF32X4 $2, Z24, X0
+	VBROADCASTSS 8(AX), X1
+	VMULPS X1, X0, X0
+	VADDPS (R11), X0, X0
+	VMOVUPS X0, (R11)
+	ADDQ R13, R11
+	VEXTRACTF32X4 $3, Z24, X0
+	VBROADCASTSS 12(AX), X1
+	VMULPS X1, X0, X0
+	VADDPS (R11), X0, X0
+	VMOVUPS X0, (R11)
+x4_next:
+	ADDQ $16, corr+32(FP)
+	ADDQ $16, ws+40(FP)
+	ADDQ $16, y+56(FP)
+	MOVQ k+16(FP), AX
+	SHLQ $2, AX
+	ADDQ AX, DI
+	ADDQ AX, R8
+	ADDQ AX, R9
+	ADDQ AX, R12
+	DECQ nb+24(FP)
+	JNZ x4_block
+x4_done:
+	VZEROUPPER
+	RET
+
+// func i8x1VNNI(x *uint8, w *int8, k, nb int, corr *int32, ws *float32, xs float32, y *float32, acc bool)
+//
+// One row of x against nb blocks of 16 rows of w (stride k): y[16b+j] for b < nb, j < 16.
+TEXT ·i8x1VNNI(SB), NOSPLIT, $0-65
+	MOVQ k+16(FP), CX
+	ANDQ $63, CX
+	MOVQ $1, AX
+	SHLQ CX, AX
+	DECQ AX
+	KMOVQ AX, K1
+	MOVQ k+16(FP), R8
+	LEAQ (R8)(R8*2), R9
+	CMPQ nb+24(FP), $0
+	JEQ x1_done
+x1_block:
+	ZERO16
+	MOVQ x+0(FP), SI
+	MOVQ w+8(FP), DI
+	LEAQ (DI)(R8*4), BX
+	LEAQ (BX)(R8*4), CX
+	LEAQ (CX)(R8*4), DX
+	MOVQ R8, AX
+	ANDQ $-64, AX
+	JZ x1_tail
+x1_loop:
+	VMOVDQU64 (SI), Z16
+	VPDPBUSD (DI), Z16, Z0
+	VPDPBUSD (DI)(R8*1), Z16, Z1
+	VPDPBUSD (DI)(R8*2), Z16, Z2
+	VPDPBUSD (DI)(R9*1), Z16, Z3
+	VPDPBUSD (BX), Z16, Z4
+	VPDPBUSD (BX)(R8*1), Z16, Z5
+	VPDPBUSD (BX)(R8*2), Z16, Z6
+	VPDPBUSD (BX)(R9*1), Z16, Z7
+	VPDPBUSD (CX), Z16, Z8
+	VPDPBUSD (CX)(R8*1), Z16, Z9
+	VPDPBUSD (CX)(R8*2), Z16, Z10
+	VPDPBUSD (CX)(R9*1), Z16, Z11
+	VPDPBUSD (DX), Z16, Z12
+	VPDPBUSD (DX)(R8*1), Z16, Z13
+	VPDPBUSD (DX)(R8*2), Z16, Z14
+	VPDPBUSD (DX)(R9*1), Z16, Z15
+	ADDQ $64, SI
+	ADDQ $64, DI
+	ADDQ $64, BX
+	ADDQ $64, CX
+	ADDQ $64, DX
+	SUBQ $64, AX
+	JNZ x1_loop
+x1_tail:
+	KORTESTQ K1, K1
+	JZ x1_reduce
+	VMOVDQU8.Z (SI), K1, Z16
+	VMOVDQU8.Z (DI), K1, Z17
+	VMOVDQU8.Z (DI)(R8*1), K1, Z18
+	VMOVDQU8.Z (DI)(R8*2), K1, Z19
+	VMOVDQU8.Z (DI)(R9*1), K1, Z20
+	VPDPBUSD Z17, Z16, Z0
+	VPDPBUSD Z18, Z16, Z1
+	VPDPBUSD Z19, Z16, Z2
+	VPDPBUSD Z20, Z16, Z3
+	VMOVDQU8.Z (BX), K1, Z17
+	VMOVDQU8.Z (BX)(R8*1), K1, Z18
+	VMOVDQU8.Z (BX)(R8*2), K1, Z19
+	VMOVDQU8.Z (BX)(R9*1), K1, Z20
+	VPDPBUSD Z17, Z16, Z4
+	VPDPBUSD Z18, Z16, Z5
+	VPDPBUSD Z19, Z16, Z6
+	VPDPBUSD Z20, Z16, Z7
+	VMOVDQU8.Z (CX), K1, Z17
+	VMOVDQU8.Z (CX)(R8*1), K1, Z18
+	VMOVDQU8.Z (CX)(R8*2), K1, Z19
+	VMOVDQU8.Z (CX)(R9*1), K1, Z20
+	VPDPBUSD Z17, Z16, Z8
+	VPDPBUSD Z18, Z16, Z9
+	VPDPBUSD Z19, Z16, Z10
+	VPDPBUSD Z20, Z16, Z11
+	VMOVDQU8.Z (DX), K1, Z17
+	VMOVDQU8.Z (DX)(R8*1), K1, Z18
+	VMOVDQU8.Z (DX)(R8*2), K1, Z19
+	VMOVDQU8.Z (DX)(R9*1), K1, Z20
+	VPDPBUSD Z17, Z16, Z12
+	VPDPBUSD Z18, Z16, Z13
+	VPDPBUSD Z19, Z16, Z14
+	VPDPBUSD Z20, Z16, Z15
+x1_reduce:
+	REDUCE16
+	MOVQ corr+32(FP), AX
+	VPSUBD (AX), Z24, Z24
+	VCVTDQ2PS Z24, Z24
+	MOVQ ws+40(FP), AX
+	VMULPS (AX), Z24, Z24
+	VBROADCASTSS xs+48(FP), Z25
+	VMULPS Z25, Z24, Z24
+	MOVQ y+56(FP), AX
+	CMPB acc+64(FP), $0
+	JEQ x1_store
+	VADDPS (AX), Z24, Z24
+x1_store:
+	VMOVUPS Z24, (AX)
+	ADDQ $64, corr+32(FP)
+	ADDQ $64, ws+40(FP)
+	ADDQ $64, y+56(FP)
+	MOVQ R8, AX
+	SHLQ $4, AX
+	ADDQ AX, w+8(FP)
+	DECQ nb+24(FP)
+	JNZ x1_block
+x1_done:
+	VZEROUPPER
+	RET
+
+// func amaxAVX512(x *float32, n int) float32
+//
+// max |x[i]| over n values, n a positive multiple of 16.
+TEXT ·amaxAVX512(SB), NOSPLIT, $0-20
+	MOVQ x+0(FP), SI
+	MOVQ n+8(FP), CX
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z5
+	VPXORD Z0, Z0, Z0
+amax_loop:
+	VPANDD (SI), Z5, Z1
+	VMAXPS Z1, Z0, Z0
+	ADDQ $64, SI
+	SUBQ $16, CX
+	JNZ amax_loop
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VMAXPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+16(FP)
+	RET
+
+// func quantU8AVX512(dst *uint8, x *float32, n int, inv float32)
+//
+// dst[i] = round-to-even(x[i]*inv) + 128, saturated to int8 first; n a positive
+// multiple of 16.
+TEXT ·quantU8AVX512(SB), NOSPLIT, $0-28
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ n+16(FP), CX
+	VBROADCASTSS inv+24(FP), Z2
+	MOVL $0x80808080, AX
+	VMOVD AX, X3
+	VPBROADCASTD X3, X3
+quant_loop:
+	VMULPS (SI), Z2, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVSDB Z1, X1
+	VPXOR X3, X1, X1
+	VMOVDQU X1, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNZ quant_loop
+	VZEROUPPER
+	RET
+
+// RESID16 loads 16 floats of x at (SI) and 16 codes at (DX) into Z1 = x - s*(q-128),
+// s broadcast in Z6 and 128.0 in Z7 (VMULPS then VSUBPS: the rounding of the Go loop).
+#define RESID16 \
+	VPMOVZXBD (DX), Z1; \
+	VCVTDQ2PS Z1, Z1; \
+	VSUBPS Z7, Z1, Z1; \
+	VMULPS Z6, Z1, Z1; \
+	VMOVUPS (SI), Z4; \
+	VSUBPS Z1, Z4, Z1
+
+// func resAmaxAVX512(x *float32, q *uint8, n int, s float32) float32
+//
+// max |x[i] - s*(q[i]-128)| over n values, n a positive multiple of 16.
+TEXT ·resAmaxAVX512(SB), NOSPLIT, $0-36
+	MOVQ x+0(FP), SI
+	MOVQ q+8(FP), DX
+	MOVQ n+16(FP), CX
+	VBROADCASTSS s+24(FP), Z6
+	MOVL $0x43000000, AX
+	VPBROADCASTD AX, Z7
+	MOVL $0x7fffffff, AX
+	VPBROADCASTD AX, Z5
+	VPXORD Z0, Z0, Z0
+ramax_loop:
+	RESID16
+	VPANDD Z1, Z5, Z1
+	VMAXPS Z1, Z0, Z0
+	ADDQ $64, SI
+	ADDQ $16, DX
+	SUBQ $16, CX
+	JNZ ramax_loop
+	VEXTRACTF64X4 $1, Z0, Y1
+	VMAXPS Y1, Y0, Y0
+	VEXTRACTF128 $1, Y0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0x4E, X0, X1
+	VMAXPS X1, X0, X0
+	VPERMILPS $0xB1, X0, X1
+	VMAXPS X1, X0, X0
+	VZEROUPPER
+	MOVSS X0, ret+32(FP)
+	RET
+
+// func resQuantAVX512(dst *uint8, x *float32, q *uint8, n int, s, inv float32)
+//
+// dst[i] = round-to-even((x[i] - s*(q[i]-128))*inv) + 128; n a positive multiple of 16.
+TEXT ·resQuantAVX512(SB), NOSPLIT, $0-40
+	MOVQ dst+0(FP), DI
+	MOVQ x+8(FP), SI
+	MOVQ q+16(FP), DX
+	MOVQ n+24(FP), CX
+	VBROADCASTSS s+32(FP), Z6
+	VBROADCASTSS inv+36(FP), Z2
+	MOVL $0x43000000, AX
+	VPBROADCASTD AX, Z7
+	MOVL $0x80808080, AX
+	VMOVD AX, X3
+	VPBROADCASTD X3, X3
+rquant_loop:
+	RESID16
+	VMULPS Z2, Z1, Z1
+	VCVTPS2DQ Z1, Z1
+	VPMOVSDB Z1, X1
+	VPXOR X3, X1, X1
+	VMOVDQU X1, (DI)
+	ADDQ $64, SI
+	ADDQ $16, DX
+	ADDQ $16, DI
+	SUBQ $16, CX
+	JNZ rquant_loop
+	VZEROUPPER
+	RET
