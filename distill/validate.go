@@ -40,6 +40,18 @@ func HeadlineMetric(task schemas.Task) string {
 	return MetricExampleAccuracy
 }
 
+// tiebreakMetric names the metric that decides between checkpoints with equal
+// headlines: the task's partial-credit score.
+func tiebreakMetric(task schemas.Task) string {
+	switch task {
+	case schemas.EdgeJSON:
+		return "edgejson.field_f1"
+	case schemas.EdgeIntent:
+		return "edgeintent.macro_f1"
+	}
+	return "edgefunccall.param_f1"
+}
+
 // Headline reads a report's headline value for task and the other metrics worth
 // tracking beside it, by name. It fails when the report has no scores for task.
 func Headline(rep *eval.Report, task schemas.Task) (float64, map[string]float64, error) {
@@ -164,6 +176,7 @@ func (v *taskValidator) Validate(ctx context.Context, cfg model.Config, w model.
 			out.Scores[k] = x
 		}
 		sum += value
+		out.Tiebreak += others[tiebreakMetric(set.task)] / float64(len(v.sets))
 		out.N += len(set.recs)
 	}
 	if len(v.sets) == 0 {

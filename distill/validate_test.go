@@ -31,7 +31,7 @@ func TestTrainStudentValidates(t *testing.T) {
 	}{
 		{"tiny-json", schemas.EdgeJSON, "simple", MetricJSONExact, []string{"edgejson.field_f1", "edgejson.schema_compliance"}},
 		{"tiny-funccall", schemas.EdgeFuncCall, "20", MetricExampleAccuracy, []string{"edgefunccall.function_exact", "edgefunccall.param_f1"}},
-		{"tiny-intent", schemas.EdgeIntent, "assistant-50", MetricIntentTop1, []string{"edgeintent.top5"}},
+		{"tiny-intent", schemas.EdgeIntent, "assistant-50", MetricIntentTop1, []string{"edgeintent.top5", "edgeintent.macro_f1"}},
 	} {
 		t.Run(tc.preset, func(t *testing.T) {
 			store, err := datasets.Open(t.TempDir())
@@ -60,6 +60,9 @@ func TestTrainStudentValidates(t *testing.T) {
 			for _, val := range m.Validations {
 				if val.Metric != tc.metric || val.N == 0 || val.N > validationCap || val.Scores[tc.metric] != val.Value {
 					t.Errorf("validation %+v", val)
+				}
+				if tie := tiebreakMetric(tc.task); val.Tiebreak != val.Scores[tie] {
+					t.Errorf("validation at %d: tiebreak %v, want %s %v", val.Step, val.Tiebreak, tie, val.Scores[tie])
 				}
 				for _, o := range tc.others {
 					if _, ok := val.Scores[o]; !ok {

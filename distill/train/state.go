@@ -71,6 +71,8 @@ type State struct {
 	// BestMetric is the best validation value so far (Job.Validator; nil before the
 	// first validation or without a validator).
 	BestMetric *float64 `json:"best_metric,omitempty"`
+	// BestTiebreak is the Validation.Tiebreak of that best validation.
+	BestTiebreak float64 `json:"best_tiebreak,omitempty"`
 	// BestStep is the step of the best checkpoint: the best validation when the run
 	// validates, else the lowest eval loss.
 	BestStep int `json:"best_step,omitempty"`

@@ -27,6 +27,10 @@ type Validation struct {
 	Metric string `json:"metric"`
 	// Value is the metric, higher is better (a share in [0, 1]).
 	Value float64 `json:"value"`
+	// Tiebreak is a finer-grained score of the same answers (field-F1,
+	// param-F1, macro-F1; a share in [0, 1]) that decides between checkpoints
+	// whose Values are equal, e.g. a strict metric still at 0 early on.
+	Tiebreak float64 `json:"tiebreak,omitempty"`
 	// Scores are the other metrics of the same examples, by name.
 	Scores map[string]float64 `json:"scores,omitempty"`
 	// N is the number of examples scored.
@@ -43,7 +47,8 @@ type ValidationMetrics struct {
 }
 
 // maybeValidate runs Job.Validator when one is due, records it and reports
-// whether it is a new best (strictly higher; ties keep the earlier checkpoint).
+// whether it is a new best: a strictly higher value, or an equal one with a
+// strictly higher Tiebreak (other ties keep the earlier checkpoint).
 // It returns NaN when none ran.
 func (r *run) maybeValidate(ctx context.Context) (value float64, improved bool, err error) {
 	s := r.st.Step
@@ -64,8 +69,9 @@ func (r *run) maybeValidate(ctx context.Context) (value float64, improved bool, 
 		return 0, false, fmt.Errorf("validate at step %d: %s is %g", s, v.Metric, v.Value)
 	}
 	r.st.Validations = append(r.st.Validations, ValidationMetrics{Step: s, Validation: v, Seconds: time.Since(t0).Seconds()})
-	if r.st.BestMetric == nil || v.Value > *r.st.BestMetric {
+	if best := r.st.BestMetric; best == nil || v.Value > *best || v.Value == *best && v.Tiebreak > r.st.BestTiebreak {
 		r.st.BestMetric = &v.Value
+		r.st.BestTiebreak = v.Tiebreak
 		r.markBest(s)
 		return v.Value, true, nil
 	}

@@ -16,6 +16,7 @@ import (
 // weights it saw (their first embedding value) to prove it sees the live model.
 type scriptValidator struct {
 	values []float64
+	ties   []float64 // Tiebreak per call, if set
 	calls  int
 	seen   []float32
 }
@@ -27,7 +28,40 @@ func (v *scriptValidator) Validate(ctx context.Context, cfg model.Config, w mode
 	x := v.values[v.calls]
 	v.calls++
 	v.seen = append(v.seen, w["model.embed_tokens.weight"].Data[0])
-	return Validation{Metric: "test.accuracy", Value: x, N: 7, Scores: map[string]float64{"test.other": 1 - x}}, nil
+	val := Validation{Metric: "test.accuracy", Value: x, N: 7, Scores: map[string]float64{"test.other": 1 - x}}
+	if v.ties != nil {
+		val.Tiebreak = v.ties[v.calls-1]
+	}
+	return val, nil
+}
+
+// TestValidationTiebreak checks that among equal headline values (a strict
+// metric still at 0) the finer score picks the checkpoint, and that a tie on
+// both keeps the earlier one.
+func TestValidationTiebreak(t *testing.T) {
+	job := encoderJob(t, 5)
+	v := &scriptValidator{values: []float64{0, 0, 0, 0, 0.1}, ties: []float64{0.1, 0.3, 0.2, 0.3, 0}}
+	job.Validator = v
+	c := testConfig(20, 64)
+	c.EvalEvery, c.ValidateEvery, c.Patience = 2, 4, 10
+	res, err := Run(context.Background(), c, job)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.BestStep != 20 || *res.BestMetric != 0.1 {
+		t.Fatalf("best at step %d (%v), want 20: a higher value beats any tiebreak", res.BestStep, *res.BestMetric)
+	}
+	job = encoderJob(t, 5)
+	v = &scriptValidator{values: []float64{0, 0, 0, 0}, ties: []float64{0.1, 0.3, 0.2, 0.3}}
+	job.Validator = v
+	c = testConfig(16, 64)
+	c.EvalEvery, c.ValidateEvery, c.Patience = 2, 4, 10
+	if res, err = Run(context.Background(), c, job); err != nil {
+		t.Fatal(err)
+	}
+	if res.BestStep != 8 {
+		t.Fatalf("best at step %d, want 8: the higher tiebreak among zeros, the earlier of two equal ones", res.BestStep)
+	}
 }
 
 // TestValidationSelects checks that with a validator the task metric, not the eval
