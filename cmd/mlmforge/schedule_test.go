@@ -219,7 +219,7 @@ func TestScheduleCommands(t *testing.T) {
 	}
 
 	// ls reads the visibility store, which the server fills asynchronously.
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(2 * time.Minute)
 	for out = mustSchedule(t, "ls", "--address", addr); !strings.Contains(out, "weekly"); out = mustSchedule(t, "ls", "--address", addr) {
 		if time.Now().After(deadline) {
 			t.Fatalf("ls does not list the schedule:\n%s", out)
@@ -246,7 +246,7 @@ func TestScheduleCommands(t *testing.T) {
 	if out := mustSchedule(t, "trigger", "weekly", "--address", addr); !strings.Contains(out, "Schedule weekly triggered") {
 		t.Errorf("trigger output %q", out)
 	}
-	v = waitDescribe(t, addr, "weekly", 30*time.Second, "triggered action", func(v scheduleView) bool { return v.Actions == 1 && len(v.Running) == 1 })
+	v = waitDescribe(t, addr, "weekly", 2*time.Minute, "triggered action", func(v scheduleView) bool { return v.Actions == 1 && len(v.Running) == 1 })
 	if !strings.HasPrefix(v.Running[0], "pipeline-weekly-") || len(v.Recent) != 1 {
 		t.Errorf("after trigger: %+v", v)
 	}
@@ -256,7 +256,7 @@ func TestScheduleCommands(t *testing.T) {
 	if !strings.Contains(out, "Backfilling schedule weekly from 2024-01-01 00:00:00Z to 2024-01-09 00:00:00Z") {
 		t.Errorf("backfill output %q", out)
 	}
-	v = waitDescribe(t, addr, "weekly", 30*time.Second, "backfilled firings", func(v scheduleView) bool { return v.OverlapSkipped == 2 })
+	v = waitDescribe(t, addr, "weekly", 2*time.Minute, "backfilled firings", func(v scheduleView) bool { return v.OverlapSkipped == 2 })
 	if v.Actions != 1 {
 		t.Errorf("backfill with overlap skip started runs: %+v", v)
 	}
