@@ -348,7 +348,14 @@ func TestOllamaWriteCancelStopsAStalledStream(t *testing.T) {
 		c.RequestTimeout = time.Hour
 	})
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	// Cancel once the server has the request, not after a fixed delay: on a
+	// busy machine 100ms may pass before the request is even sent.
+	go func() {
+		for srv.Requests() == 0 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	start := time.Now()
 	_, err := teacher.Write(ctx, intentRequest(t, LabelFirst))
 	if !errors.Is(err, context.Canceled) {
