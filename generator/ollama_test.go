@@ -144,16 +144,18 @@ func TestOllamaWriteRetriesTransientFaults(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := ollamatest.New(t, ollamatest.WithFaults(tc.faults...))
-			teacher := newTestTeacher(t, srv.URL)
+			// The request timeout is out of reach, and the fake holds a
+			// stalled stream for minutes: only the stall clock (200ms) ends
+			// a stall within the bound below, however slow the machine.
+			teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.RequestTimeout = time.Hour })
 			req := intentRequest(t, LabelFirst)
 			start := time.Now()
 			resp, err := teacher.Write(context.Background(), req)
 			if err != nil {
 				t.Fatalf("Write: %v", err)
 			}
-			// Well under RequestTimeout: a stall is caught by the stall clock.
-			if d := time.Since(start); d > 5*time.Second {
-				t.Errorf("Write took %v", d)
+			if d := time.Since(start); d > time.Minute {
+				t.Errorf("Write took %v: a stall was not caught by the stall clock", d)
 			}
 			if want := inputOf(t, defaultAnswer(t, req)); resp.Input != want {
 				t.Errorf("Input = %q, want %q", resp.Input, want)
@@ -339,15 +341,27 @@ func TestOllamaWriteReturnsBadAnswersForTheValidators(t *testing.T) {
 
 func TestOllamaWriteCancelStopsAStalledStream(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultStall))
-	teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.StallTimeout = time.Minute })
+	// Neither the stall clock nor the request timeout can end the attempt
+	// within the bound below: only the cancel can.
+	teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) {
+		c.StallTimeout = time.Hour
+		c.RequestTimeout = time.Hour
+	})
 	ctx, cancel := context.WithCancel(context.Background())
-	time.AfterFunc(100*time.Millisecond, cancel)
+	// Cancel once the server has the request, not after a fixed delay: on a
+	// busy machine 100ms may pass before the request is even sent.
+	go func() {
+		for srv.Requests() == 0 && ctx.Err() == nil {
+			time.Sleep(5 * time.Millisecond)
+		}
+		cancel()
+	}()
 	start := time.Now()
 	_, err := teacher.Write(ctx, intentRequest(t, LabelFirst))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > time.Minute {
 		t.Errorf("Write returned %v after the cancel", d)
 	}
 	if srv.Requests() != 1 {

@@ -174,7 +174,7 @@ func TestDevServerHistorySurvivesKill9(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer c2.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	desc, err := c2.DescribeWorkflowExecution(ctx, "health-before-kill", "")
 	if err != nil {

@@ -274,6 +274,7 @@ func TestReviewGateRegenerateRejected(t *testing.T) {
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
+	env.AssertExpectations(t)
 	if len(stageInputs) != 2 || len(stageInputs[1].Drops) != 1 || stageInputs[1].Drops[0].Cell != "c1" {
 		t.Fatalf("stage inputs %+v, want a second staging that drops c1", stageInputs)
 	}

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -296,4 +297,19 @@ func checkWebUI(t *testing.T, devOut []string, workflowType string) {
 	if resp.StatusCode != 200 || !strings.Contains(string(api), `"name": "`+workflowType+`"`) {
 		t.Fatalf("web UI API: status %d, body %.300s", resp.StatusCode, api)
 	}
+}
+
+// serverLog is the tail of the embedded server's log under home, for failure
+// messages: the server reports a fatal error (a port it could not bind, say)
+// there and exits 1 without a word on stderr.
+func serverLog(home string) string {
+	b, err := os.ReadFile(filepath.Join(home, "logs", "temporal.log"))
+	if err != nil {
+		return ""
+	}
+	const tail = 4 << 10
+	if len(b) > tail {
+		b = b[len(b)-tail:]
+	}
+	return "\nembedded server log (tail):\n" + string(b)
 }

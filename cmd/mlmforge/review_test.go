@@ -26,7 +26,7 @@ func TestReviewGateEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded Temporal server; skipped with -short")
 	}
-	a, c, ctx := embeddedForTest(t, 3*time.Minute)
+	a, c, ctx := embeddedForTest(t, 8*time.Minute)
 	revs, err := review.OpenReviewers(review.StorePath(a.home))
 	if err != nil {
 		t.Fatal(err)
