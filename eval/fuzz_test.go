@@ -5,7 +5,6 @@ import (
 	"math"
 	"reflect"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -112,12 +111,6 @@ func FuzzCheckAST(f *testing.F) {
 	})
 }
 
-var fuzzScoreOnce struct {
-	sync.Once
-	s    *Scorer
-	recs []datasets.Record
-}
-
 // FuzzScore scores arbitrary output against one record of each task (and
 // each function-calling scenario). Scoring must not fail or panic on any
 // output, every metric is a finite number in [0, 1], and a record's own
@@ -129,21 +122,16 @@ func FuzzScore(f *testing.F) {
 	f.Add(`{"intent": "set_timer"}`, false)
 	f.Add(`{"order_id": 1, "customer": "Zoë", "items": [{"name": "x", "qty": 2}]}`, true)
 	f.Add(`[lights_turn_on(room="kitchen")]`, true)
+	// Built before fuzzing: in a worker's first call it takes longer than
+	// the fuzzer waits for a call on a busy machine.
+	s := testScorer(f)
+	recs := append([]datasets.Record{}, genRecords(f, schemas.EdgeJSON, "", 120)[:2]...)
+	recs = append(recs, genRecords(f, schemas.EdgeIntent, "50", 250)[:2]...)
+	fc := genRecords(f, schemas.EdgeFuncCall, "20", 300)
+	for _, sc := range []schemas.Scenario{schemas.SingleTurn, schemas.MultiTurn, schemas.MissingParam} {
+		recs = append(recs, firstRecord(f, fc, func(r datasets.Record) bool { return r.Scenario == string(sc) }))
+	}
 	f.Fuzz(func(t *testing.T, raw string, turns bool) {
-		fuzzScoreOnce.Do(func() {
-			fuzzScoreOnce.s = testScorer(t)
-			recs := append([]datasets.Record{}, genRecords(t, schemas.EdgeJSON, "", 120)[:2]...)
-			recs = append(recs, genRecords(t, schemas.EdgeIntent, "50", 250)[:2]...)
-			fc := genRecords(t, schemas.EdgeFuncCall, "20", 300)
-			for _, sc := range []schemas.Scenario{schemas.SingleTurn, schemas.MultiTurn, schemas.MissingParam} {
-				recs = append(recs, firstRecord(t, fc, func(r datasets.Record) bool { return r.Scenario == string(sc) }))
-			}
-			fuzzScoreOnce.recs = recs
-		})
-		s, recs := fuzzScoreOnce.s, fuzzScoreOnce.recs
-		if s == nil {
-			t.Fatal("no scorer")
-		}
 		preds := make([]Prediction, len(recs))
 		for j, r := range recs {
 			preds[j] = Prediction{ID: r.ID, Raw: raw}
