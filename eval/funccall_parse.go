@@ -76,7 +76,8 @@ func parseOutput(raw string) ([]Turn, error) {
 	}
 	switch x := v.(type) {
 	case string:
-		return []Turn{inferAction(Turn{Message: x})}, nil
+		// Trimmed as plain text and a turn's "message" are.
+		return []Turn{inferAction(Turn{Message: strings.TrimSpace(x)})}, nil
 	case []any:
 		if len(x) == 1 {
 			if m, ok := x[0].(map[string]any); ok && len(m) == 0 {

@@ -84,6 +84,8 @@ func TestUserErrorsAreOneLine(t *testing.T) {
 		{"generate bad classes", []string{"generate", "--task", "edgeintent", "--classes", "70", "--test", "5"}, 2, "--classes 70: want 50, 100 or 200"},
 		{"generate too many functions", []string{"generate", "--task", "edgefunccall", "--functions", "500", "--test", "5"}, 2, "--functions: "},
 		{"generate bad teacher", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "gpt"}, 2, `--teacher "gpt"`},
+		{"generate bad version", []string{"generate", "--task", "edgejson", "--test", "5", "--version", "../../etc"}, 2, `--version: invalid version name "../../etc"`},
+		{"generate bad parallel", []string{"generate", "--task", "edgejson", "--test", "5", "--parallel", "-3"}, 2, "--parallel -3: want 1 to 256"},
 		{"generate holdout without test", []string{"generate", "--task", "edgeintent", "--train", "10", "--holdout-templates", "0.25"}, 2, "holdout_templates 0.25: the spec has no test split"},
 		{"generate holdout out of range", []string{"generate", "--task", "edgeintent", "--test", "10", "--holdout-templates", "1"}, 2, "holdout_templates 1: must be in [0, 1)"},
 		{"generate holdout teacher labels", []string{"generate", "--task", "edgeintent", "--test", "10", "--holdout-templates", "0.25", "--mode", "teacher-labels"}, 2, "needs mode label-first"},
@@ -93,7 +95,7 @@ func TestUserErrorsAreOneLine(t *testing.T) {
 		{"review UI cert without key", []string{"review", "serve", "--ui-tls-cert", "c.pem"}, 2, "--ui-tls-cert and --ui-tls-key go together"},
 		{"temporal cert without key", []string{"health", "--tls-cert", "c.pem"}, 2, "--tls-cert and --tls-key go together"},
 		{"temporal CA missing", []string{"review", "ls", "--tls-ca", "/nonexistent/ca.pem"}, 2, "--tls-ca"},
-		{"generate ollama down", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "ollama:qwen2.5:7b"}, 1, "connection refused"},
+		{"generate ollama down", []string{"generate", "--task", "edgejson", "--test", "5", "--teacher", "ollama:qwen2.5:7b"}, 1, "no Ollama at OLLAMA_HOST=http://127.0.0.1:1: "},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

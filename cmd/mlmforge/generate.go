@@ -3,8 +3,12 @@ package main
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/url"
 	"os"
 	"slices"
 	"strconv"
@@ -16,6 +20,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -157,6 +162,19 @@ func (f *generateFlags) input() (workflows.DatasetInput, error) {
 	if f.teacher != "builtin" && !strings.HasPrefix(f.teacher, "ollama:") {
 		return workflows.DatasetInput{}, fmt.Errorf("--teacher %q: want builtin or ollama:<model>", f.teacher)
 	}
+	// These would otherwise fail only inside the workflow: a bad version name
+	// after the whole generation, at commit.
+	if f.version != "" {
+		if err := datasets.ValidateVersion(f.version); err != nil {
+			return workflows.DatasetInput{}, fmt.Errorf("--version: %w", err)
+		}
+	}
+	if f.batchSize < 1 || f.batchSize > workflows.MaxBatchSize {
+		return workflows.DatasetInput{}, fmt.Errorf("--batch-size %d: want 1 to %d", f.batchSize, workflows.MaxBatchSize)
+	}
+	if f.parallel < 1 || f.parallel > workflows.MaxParallelBatches {
+		return workflows.DatasetInput{}, fmt.Errorf("--parallel %d: want 1 to %d", f.parallel, workflows.MaxParallelBatches)
+	}
 	spec := generator.Spec{Task: task, Variant: variant, Counts: map[string]int{}, Teacher: f.teacher, Seed: f.seed,
 		Mode: generator.Mode(f.mode), Temperature: f.temperature, NearDupThreshold: f.nearDup, RoundTrip: f.roundTrip,
 		HoldoutTemplates: f.holdout}
@@ -232,24 +250,58 @@ func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlag
 }
 
 // checkTeacher fails fast when an Ollama teacher cannot be reached or lacks the
-// model, before any workflow starts. With --address the workers may reach
-// another Ollama than this machine, so the check only warns there.
+// model, before any workflow starts: one GET /api/version, then the model's
+// /api/tags and /api/show, within 5 seconds in all. The error names the
+// OLLAMA_HOST it tried. With --address the workers may reach another Ollama
+// than this machine, so the check passes there.
 func checkTeacher(ctx context.Context, ref string, remote bool) error {
 	model, ok := strings.CutPrefix(ref, "ollama:")
-	if !ok {
+	if !ok || remote {
 		return nil
 	}
-	t, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: envOllamaHost(), Model: model, MaxRetries: -1})
+	host := envOllamaHost()
+	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	if err := probeOllama(cctx, host); err != nil {
+		return fmt.Errorf("teacher %s: no Ollama at OLLAMA_HOST=%s: %w (start it with 'ollama serve', or set OLLAMA_HOST to where it runs)", ref, host, err)
+	}
+	t, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: host, Model: model, MaxRetries: -1})
+	if err != nil {
+		return fmt.Errorf("teacher %s: %w", ref, err)
+	}
+	if _, err := t.Info(cctx); err != nil {
+		var oe *generator.OllamaError
+		if errors.As(err, &oe) && oe.Err != nil {
+			err = oe.Err // its own message repeats the host and the cause
+		}
+		if errors.Is(err, generator.ErrModelNotFound) {
+			return fmt.Errorf("teacher %s: %w", ref, err)
+		}
+		return fmt.Errorf("teacher %s: Ollama at OLLAMA_HOST=%s: %w", ref, host, err)
+	}
+	return nil
+}
+
+// probeOllama checks that host answers GET /api/version as Ollama does.
+func probeOllama(ctx context.Context, host string) error {
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, strings.TrimRight(host, "/")+"/api/version", nil)
 	if err != nil {
 		return err
 	}
-	cctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	if _, err := t.Info(cctx); err != nil {
-		if remote {
-			return nil
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL is in the message already
 		}
-		return fmt.Errorf("teacher %s: %w (set OLLAMA_HOST if Ollama runs elsewhere)", ref, err)
+		return err
+	}
+	defer resp.Body.Close()
+	var v struct {
+		Version string `json:"version"`
+	}
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(io.LimitReader(resp.Body, 1<<16)).Decode(&v) != nil || v.Version == "" {
+		return fmt.Errorf("GET /api/version answered %s, not an Ollama version", resp.Status)
 	}
 	return nil
 }

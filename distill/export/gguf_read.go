@@ -22,6 +22,16 @@ func ReadGGUF(path string) (*Model, error) {
 		return nil, fmt.Errorf("read gguf: %w", err)
 	}
 	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read gguf: %w", err)
+	}
+	if err := checkGGUFBounds(f, st.Size()); err != nil {
+		return nil, fmt.Errorf("read gguf %s: %w", path, err)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read gguf: %w", err)
+	}
 	g, err := ggml.Decode(f, -1)
 	if err != nil {
 		return nil, fmt.Errorf("read gguf %s: %w", path, err)
