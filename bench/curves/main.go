@@ -106,9 +106,11 @@ func drawCurves(path, title string, curves []curve) error {
 	p.Y.Label.Text = "metric (%)"
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Add(plotter.NewGrid())
-	p.Legend.Left = false
-	p.Legend.Top = true
-	p.Legend.XOffs = vg.Points(-4)
+	// The legend is drawn on its own, in a column right of the axes: p.Draw
+	// would draw a legend of p's inside the data.
+	leg := plot.NewLegend()
+	leg.Left, leg.Top = true, true
+	leg.XOffs = vg.Points(8)
 	for i, c := range curves {
 		l, s, err := plotter.NewLinePoints(c.pts)
 		if err != nil {
@@ -118,16 +120,18 @@ func drawCurves(path, title string, curves []curve) error {
 		l.Color, s.Color, s.Shape = col, col, draw.CircleGlyph{}
 		l.Width = vg.Points(1.5)
 		p.Add(l, s)
-		p.Legend.Add(fmt.Sprintf("%s (%s)", c.name, c.metric), l)
+		leg.Add(fmt.Sprintf("%s (%s)", c.name, c.metric), l)
 	}
-	// The legend goes in a column of its own, right of the axes.
-	const w, h = 10 * vg.Inch, 5 * vg.Inch
+	// The column is as wide as the longest entry.
+	legendW := vg.Inch
+	for _, c := range curves {
+		legendW = max(legendW, leg.TextStyle.Width(fmt.Sprintf("%s (%s)", c.name, c.metric))+leg.ThumbnailWidth+vg.Points(24))
+	}
+	w, h := 7*vg.Inch+legendW, 5*vg.Inch
 	img := vgimgCanvas(w, h)
 	dc := draw.New(img)
-	legendW := 3.2 * vg.Inch
 	p.Draw(draw.Crop(dc, 0, -legendW, 0, 0))
-	lc := draw.Crop(dc, w-legendW, 0, 0, 0)
-	p.Legend.Draw(lc)
+	leg.Draw(draw.Crop(dc, w-legendW, 0, 0, 0))
 	return savePNG(path, img)
 }
 
