@@ -21,7 +21,7 @@ const samplePage = 100
 
 // Journal pages: what one SaveReviewOps or LoadReviewOps call carries.
 const (
-	opsPageOps   = 500
+	opsPageOps   = 100
 	opsPageBytes = 512 << 10
 )
 
