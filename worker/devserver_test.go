@@ -42,7 +42,7 @@ func runChild(spec string) int {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 3
 	}
-	c, err := Dial(ctx, DialConfig{Address: srv.Address()})
+	c, err := Dial(ctx, DialConfig{Address: srv.Address(), Timeout: 5 * time.Minute})
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "child:", err)
 		return 4

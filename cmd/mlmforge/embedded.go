@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"go.temporal.io/sdk/client"
 
@@ -47,7 +48,11 @@ func startEmbedded(ctx context.Context, a *app, o embeddedOptions) (*embedded, e
 	// In one process, pollers racing the server's own shutdown log warnings
 	// that mean nothing to the user: keep only errors.
 	quiet := slog.New(slog.NewTextHandler(a.err, &slog.HandlerOptions{Level: slog.LevelError}))
-	c, err := worker.Dial(ctx, worker.DialConfig{Address: srv.Address(), Namespace: o.namespace, Logger: quiet})
+	// The server is this process's own and already listening: on a busy
+	// machine its first answer can take longer than a remote cluster's
+	// 10-second bound, so wait for it (Ctrl+C still ends the wait).
+	c, err := worker.Dial(ctx, worker.DialConfig{Address: srv.Address(), Namespace: o.namespace, Logger: quiet,
+		Timeout: 5 * time.Minute})
 	if err != nil {
 		e.stop()
 		return nil, err
