@@ -140,10 +140,16 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	spec.Preset, spec.Method, spec.Base, spec.Catalog, spec.OutDir, spec.Train = in.Preset, in.Method, in.Base, cat, plan.RunDir, tc
 	spec.KDAlpha, spec.KDTemperature = in.KDAlpha, in.KDTemperature
 	spec.Lineage = map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": plan.DatasetDir}
+	// The heartbeat carries the latest validation between validations (a
+	// step without one reports NaN), so the progress bar does not read 0%.
+	lastMetric := 0.0
 	spec.Progress = func(p train.Progress) {
+		if !math.IsNaN(p.MetricValue) {
+			lastMetric = finite(p.MetricValue)
+		}
 		activity.RecordHeartbeat(ctx, workflows.TrainHeartbeat{Step: p.Step, TotalSteps: p.TotalSteps, Loss: p.Loss,
 			EvalLoss: finite(p.EvalLoss), LR: p.LR, TokensPerS: p.TokensPerSec, ETASeconds: p.ETA.Seconds(),
-			Metric: p.Metric, MetricValue: finite(p.MetricValue), BestMetric: finite(p.BestMetric),
+			Metric: p.Metric, MetricValue: lastMetric, BestMetric: finite(p.BestMetric),
 			Checkpoint: p.Checkpoint, Worker: a.Identity})
 	}
 	res, err := distill.TrainStudent(ctx, spec)
