@@ -72,8 +72,8 @@ func TestTrainAndEvalEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{"qwen2.5:0.5b", "student", "EdgeIntent", "NLM", "Test splits: standard (assistant-50@v1/test)",
-		"| EdgeIntent | assistant-50 | v1 | test | standard | 60 |"} {
+	for _, want := range []string{"qwen2.5:0.5b", "student", "EdgeIntent", "NLM", "Test splits: standard (edgeintent@v1/test)",
+		"| EdgeIntent | edgeintent | v1 | test | standard | 60 | assistant-50 |"} {
 		if !strings.Contains(string(md), want) {
 			t.Errorf("report.md lacks %q", want)
 		}
