@@ -102,7 +102,16 @@ func ImportTable(source string, files []TableFile, opts TableOptions) (*Dataset,
 		return nil, fmt.Errorf("import %s: options: %w", source, err)
 	}
 	checkLabels(b)
-	return b.finish()
+	d, err := b.finish()
+	if err != nil && len(b.d.Records) == 0 && len(b.d.BadRows) == 0 {
+		// Nothing but headers or blank lines: say which files.
+		names := make([]string, len(files))
+		for i, f := range files {
+			names[i] = f.Path
+		}
+		return nil, fmt.Errorf("%w in %s", err, strings.Join(names, ", "))
+	}
+	return d, err
 }
 
 // checkTableFiles refuses ambiguous file lists: several files need a split
