@@ -282,6 +282,11 @@ func syncTree(root string) error {
 	})
 }
 
+// SyncDir fsyncs the directory dir, so that the names created, renamed or removed in
+// it survive a crash. It is for callers with a rename protocol of their own, such as
+// the datasets store's commit of a version directory.
+func SyncDir(dir string) error { return syncPath(dir) }
+
 // syncPath fsyncs a file or directory, so that its content (for a directory: the
 // names created or renamed in it) survives a crash.
 func syncPath(path string) error {
