@@ -5,12 +5,12 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"slices"
 
 	"github.com/ollama/ollama/fs/ggml"
 
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Storage types WriteGGUF can write for the matrices (GGUFOptions.Type).
@@ -171,30 +171,7 @@ func (tw *tensorWriter) WriteTo(w io.Writer) (int64, error) {
 	return int64(n), err
 }
 
-// writeGGUFFile writes the GGUF to a temp file next to path, fsyncs it and renames
-// it into place.
-func writeGGUFFile(path string, kv ggml.KV, ts []*ggml.Tensor) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return err
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name()) // best effort: err says what failed
-		}
-	}()
-	if err := ggml.WriteGGUF(f, kv, slices.Clone(ts)); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("fsync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(f.Name(), path)
+// writeGGUFFile writes the GGUF to path atomically (atomicfile.Write).
+func writeGGUFFile(path string, kv ggml.KV, ts []*ggml.Tensor) error {
+	return atomicfile.Write(path, 0o644, func(f *os.File) error { return ggml.WriteGGUF(f, kv, slices.Clone(ts)) })
 }

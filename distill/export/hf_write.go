@@ -3,14 +3,13 @@ package export
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strconv"
 
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // ChatTemplate is the Jinja chat template of our students' ChatML prompt format
@@ -30,35 +29,12 @@ const EncoderArchitecture = "MLMForgeLlamaEncoderForSequenceClassification"
 // mlmforge's format_version and arch so that model.LoadCheckpoint reads it too),
 // model.safetensors (F32), tokenizer.json, tokenizer_config.json (ChatML template)
 // and, for decoders, generation_config.json (greedy, stop on EOS). The directory is
-// written next to dir and renamed into place, replacing an existing dir.
-func WriteHF(dir string, m *Model) (err error) {
+// replaced atomically (atomicfile.ReplaceDir): a crash leaves the old or the new one.
+func WriteHF(dir string, m *Model) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("write hf %s: %w", dir, err)
 	}
-	dir = filepath.Clean(dir)
-	parent, base := filepath.Split(dir)
-	if parent == "" {
-		parent = "."
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("write hf %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("write hf %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp) // best effort: err says what failed
-		}
-	}()
-	if err := writeHFFiles(tmp, m); err != nil {
-		return fmt.Errorf("write hf %s: %w", dir, err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700 directories
-		return fmt.Errorf("write hf %s: %w", dir, err)
-	}
-	if err := replaceDir(tmp, dir); err != nil {
+	if err := atomicfile.ReplaceDir(dir, func(tmp string) error { return writeHFFiles(tmp, m) }); err != nil {
 		return fmt.Errorf("write hf %s: %w", dir, err)
 	}
 	return nil
@@ -142,7 +118,7 @@ func putRoles(out map[string]any, r tokenizer.Roles) {
 	}
 }
 
-// writeJSONFile writes v as indented JSON, keeping "<|im_end|>" readable, and fsyncs it.
+// writeJSONFile writes v as indented JSON, keeping "<|im_end|>" readable.
 func writeJSONFile(path string, v any) error {
 	var b bytes.Buffer
 	enc := json.NewEncoder(&b)
@@ -151,44 +127,5 @@ func writeJSONFile(path string, v any) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(b.Bytes()); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	return f.Close()
-}
-
-// replaceDir renames the complete directory tmp to dir, moving an existing dir aside
-// first (rename(2) cannot replace a non-empty directory) and removing it afterwards.
-func replaceDir(tmp, dir string) error {
-	var old string
-	switch fi, err := os.Stat(dir); {
-	case err == nil && !fi.IsDir():
-		return fmt.Errorf("%s exists and is not a directory", dir)
-	case err == nil:
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			err = errors.Join(err, os.Rename(old, dir))
-		}
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }

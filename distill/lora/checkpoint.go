@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // FormatVersion is the version of the adapter checkpoint layout this build writes and
@@ -97,46 +98,23 @@ func IsCheckpoint(dir string) bool {
 	return err == nil
 }
 
-// Save writes ck to dir: every file into a temp directory next to dir, fsynced, then
-// renamed to dir (an existing dir is moved aside first and removed after). saveTokenizer,
-// if not nil, writes tokenizer.json to the path it is given.
-func Save(dir string, ck *Checkpoint, saveTokenizer func(path string) error) (err error) {
+// Save writes ck to dir atomically (atomicfile.ReplaceDir): a crash leaves either the
+// old or the new adapter under dir, never a mix. saveTokenizer, if not nil, writes
+// tokenizer.json to the path it is given.
+func Save(dir string, ck *Checkpoint, saveTokenizer func(path string) error) error {
 	if err := ck.LoRA.Validate(); err != nil {
 		return fmt.Errorf("save adapter %s: %w", dir, err)
 	}
 	if err := ck.LoRA.Check(ck.Base.Config, ck.Adapters); err != nil {
 		return fmt.Errorf("save adapter %s: %w", dir, err)
 	}
-	dir = filepath.Clean(dir)
-	parent, name := filepath.Split(dir)
-	if parent == "" {
-		parent = "."
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("save adapter %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+name+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("save adapter %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp) // best effort: err says what failed
-		}
-	}()
-	if err := writeFiles(tmp, ck, saveTokenizer); err != nil {
-		return fmt.Errorf("save adapter %s: %w", dir, err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil {
-		return fmt.Errorf("save adapter %s: %w", dir, err)
-	}
-	if err := swapDir(tmp, dir); err != nil {
+	if err := atomicfile.ReplaceDir(dir, func(tmp string) error { return writeFiles(tmp, ck, saveTokenizer) }); err != nil {
 		return fmt.Errorf("save adapter %s: %w", dir, err)
 	}
 	return nil
 }
 
-// writeFiles writes every file of ck into dir (model.WriteSafetensors fsyncs each).
+// writeFiles writes every file of ck into dir.
 func writeFiles(dir string, ck *Checkpoint, saveTokenizer func(path string) error) error {
 	cf := configFile{Config: ck.LoRA, PEFTType: "LORA", TaskType: "CAUSAL_LM", Bias: "none",
 		InferenceMode: true, InitLoRAWeights: true, BasePath: ck.Base.Path, FormatVersion: FormatVersion,
@@ -145,7 +123,7 @@ func writeFiles(dir string, ck *Checkpoint, saveTokenizer func(path string) erro
 	if err != nil {
 		return fmt.Errorf("encode %s: %w", ConfigFile, err)
 	}
-	if err := writeSynced(filepath.Join(dir, ConfigFile), append(data, '\n')); err != nil {
+	if err := atomicfile.WriteFile(filepath.Join(dir, ConfigFile), append(data, '\n'), 0o644); err != nil {
 		return err
 	}
 	if err := model.WriteSafetensors(filepath.Join(dir, WeightsFile), ck.Adapters, map[string]string{"format": "pt"}); err != nil {
@@ -155,9 +133,6 @@ func writeFiles(dir string, ck *Checkpoint, saveTokenizer func(path string) erro
 		p := filepath.Join(dir, model.TokenizerFile)
 		if err := saveTokenizer(p); err != nil {
 			return fmt.Errorf("save %s: %w", model.TokenizerFile, err)
-		}
-		if err := syncPath(p); err != nil {
-			return err
 		}
 	}
 	if ck.OptimM != nil || ck.OptimV != nil {
@@ -173,7 +148,7 @@ func writeFiles(dir string, ck *Checkpoint, saveTokenizer func(path string) erro
 		}
 	}
 	if ck.TrainerState != nil {
-		if err := writeSynced(filepath.Join(dir, model.TrainerStateFile), ck.TrainerState); err != nil {
+		if err := atomicfile.WriteFile(filepath.Join(dir, model.TrainerStateFile), ck.TrainerState, 0o644); err != nil {
 			return err
 		}
 	}
@@ -283,68 +258,4 @@ func LoadModel(dir string) (*model.Checkpoint, error) {
 		return nil, fmt.Errorf("adapter %s: %w", dir, err)
 	}
 	return &model.Checkpoint{Config: base.Config, Preset: ck.Preset, Lineage: ck.Lineage, Weights: merged, Dir: dir}, nil
-}
-
-// writeSynced writes data to a new file at path and fsyncs it.
-func writeSynced(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
-}
-
-// swapDir fsyncs the complete directory tmp and renames it to dir, moving an existing
-// dir aside first (rename(2) cannot replace a non-empty directory).
-func swapDir(tmp, dir string) error {
-	if err := syncPath(tmp); err != nil {
-		return err
-	}
-	old := ""
-	if fi, err := os.Stat(dir); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("%s exists and is not a directory", dir)
-		}
-		old = tmp + ".old"
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			err = errors.Join(err, os.Rename(old, dir))
-		}
-		return err
-	}
-	if err := syncPath(filepath.Dir(dir)); err != nil {
-		return err
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
-}
-
-// syncPath fsyncs a file or directory.
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("fsync %s: %w", path, err)
-	}
-	return f.Close()
 }

@@ -1,16 +1,16 @@
 package model
 
 import (
-	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"maps"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // CheckpointFormatVersion is the version of the checkpoint directory layout this build
@@ -80,53 +80,24 @@ func (c *Checkpoint) TokenizerPath() string {
 	return p
 }
 
-// SaveCheckpoint writes ck to dir atomically: every file goes into a temp directory
-// next to dir and is fsynced, the temp directory is fsynced and renamed to dir, and the
-// parent directory is fsynced. An existing dir is replaced: it is first renamed aside
-// and removed after the new one is in place, so a crash leaves either the old or the new
-// checkpoint under dir (or, in the instant between the renames, the old one under a
-// ".<name>.old-*" sibling). saveTokenizer, if not nil, writes tokenizer.json to the path
-// it is given.
-func SaveCheckpoint(dir string, ck *Checkpoint, saveTokenizer func(path string) error) (err error) {
+// SaveCheckpoint writes ck to dir atomically (atomicfile.ReplaceDir): a crash leaves
+// either the old or the new checkpoint under dir, never a mix. saveTokenizer, if not
+// nil, writes tokenizer.json to the path it is given.
+func SaveCheckpoint(dir string, ck *Checkpoint, saveTokenizer func(path string) error) error {
 	if err := ck.Config.Validate(); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", dir, err)
 	}
 	if err := ck.Weights.Check(ck.Config); err != nil {
 		return fmt.Errorf("save checkpoint %s: weights: %w", dir, err)
 	}
-	dir = filepath.Clean(dir)
-	parent, base := filepath.Split(dir)
-	if parent == "" {
-		parent = "."
-	}
-	if err := os.MkdirAll(parent, 0o755); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", dir, err)
-	}
-	tmp, err := os.MkdirTemp(parent, "."+base+".tmp-*")
+	err := atomicfile.ReplaceDir(dir, func(tmp string) error { return writeCheckpointFiles(tmp, ck, saveTokenizer) })
 	if err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", dir, err)
-	}
-	defer func() {
-		if err != nil {
-			os.RemoveAll(tmp) // best effort: the error that matters is err
-		}
-	}()
-	if err := writeCheckpointFiles(tmp, ck, saveTokenizer); err != nil {
-		return fmt.Errorf("save checkpoint %s: %w", dir, err)
-	}
-	if err := os.Chmod(tmp, 0o755); err != nil { // MkdirTemp makes 0700 directories
-		return fmt.Errorf("save checkpoint %s: %w", dir, err)
-	}
-	if err := syncPath(tmp); err != nil {
-		return fmt.Errorf("save checkpoint %s: fsync: %w", dir, err)
-	}
-	if err := replaceDir(tmp, dir); err != nil {
 		return fmt.Errorf("save checkpoint %s: %w", dir, err)
 	}
 	return nil
 }
 
-// writeCheckpointFiles writes every file of ck into dir, each fsynced.
+// writeCheckpointFiles writes every file of ck into dir.
 func writeCheckpointFiles(dir string, ck *Checkpoint, saveTokenizer func(path string) error) error {
 	cfg := configFile{Config: ck.Config, FormatVersion: CheckpointFormatVersion,
 		Preset: ck.Preset, Lineage: ck.Lineage, Labels: ck.Labels}
@@ -141,9 +112,6 @@ func writeCheckpointFiles(dir string, ck *Checkpoint, saveTokenizer func(path st
 		p := filepath.Join(dir, TokenizerFile)
 		if err := saveTokenizer(p); err != nil {
 			return fmt.Errorf("save %s: %w", TokenizerFile, err)
-		}
-		if err := syncPath(p); err != nil {
-			return fmt.Errorf("fsync %s: %w", TokenizerFile, err)
 		}
 	}
 	if ck.OptimM != nil || ck.OptimV != nil {
@@ -160,8 +128,7 @@ func writeCheckpointFiles(dir string, ck *Checkpoint, saveTokenizer func(path st
 	}
 	if ck.TrainerState != nil {
 		p := filepath.Join(dir, TrainerStateFile)
-		err := writeFileAtomic(p, func(w io.Writer) error { _, err := w.Write(ck.TrainerState); return err })
-		if err != nil {
+		if err := atomicfile.WriteFile(p, ck.TrainerState, 0o644); err != nil {
 			return fmt.Errorf("write %s: %w", p, err)
 		}
 	}
@@ -283,48 +250,6 @@ func loadOptimizer(ck *Checkpoint) error {
 	return nil
 }
 
-// replaceDir renames the complete directory tmp to dir, moving an existing dir aside
-// first (rename(2) cannot replace a non-empty directory), then fsyncs the parent.
-func replaceDir(tmp, dir string) error {
-	parent, base := filepath.Split(dir)
-	if parent == "" {
-		parent = "."
-	}
-	var old string
-	switch fi, err := os.Stat(dir); {
-	case err == nil && !fi.IsDir():
-		return fmt.Errorf("%s exists and is not a directory", dir)
-	case err == nil:
-		f, err := os.CreateTemp(parent, "."+base+".old-*")
-		if err != nil {
-			return err
-		}
-		old = f.Name()
-		f.Close()
-		if err := os.Remove(old); err != nil {
-			return err
-		}
-		if err := os.Rename(dir, old); err != nil {
-			return err
-		}
-	case !errors.Is(err, os.ErrNotExist):
-		return err
-	}
-	if err := os.Rename(tmp, dir); err != nil {
-		if old != "" {
-			err = errors.Join(err, os.Rename(old, dir))
-		}
-		return err
-	}
-	if err := syncPath(parent); err != nil {
-		return fmt.Errorf("fsync %s: %w", parent, err)
-	}
-	if old != "" {
-		return os.RemoveAll(old)
-	}
-	return nil
-}
-
 // writeJSON writes v as indented JSON to path atomically.
 func writeJSON(path string, v any) error {
 	data, err := json.MarshalIndent(v, "", "  ")
@@ -332,65 +257,8 @@ func writeJSON(path string, v any) error {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
 	data = append(data, '\n')
-	err = writeFileAtomic(path, func(w io.Writer) error { _, err := w.Write(data); return err })
-	if err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
-}
-
-// writeFileAtomic fills a temp file next to path through a buffer, fsyncs it, renames
-// it over path and fsyncs the directory; a failure leaves no temp file behind. It is
-// the same protocol as datasets.WriteFileAtomic, which this low-level package does not
-// import.
-func writeFileAtomic(path string, write func(w io.Writer) error) (err error) {
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	f, err := os.CreateTemp(dir, "."+base+".tmp-*")
-	if err != nil {
-		return err
-	}
-	done := false
-	defer func() {
-		if !done {
-			f.Close()
-			os.Remove(f.Name()) // best effort: err already says what failed
-		}
-	}()
-	if err := f.Chmod(0o644); err != nil {
-		return err
-	}
-	bw := bufio.NewWriterSize(f, 1<<20)
-	if err := write(bw); err != nil {
-		return err
-	}
-	if err := bw.Flush(); err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("fsync: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return err
-	}
-	done = true
-	return syncPath(dir)
-}
-
-// syncPath fsyncs a file or directory.
-func syncPath(path string) error {
-	f, err := os.Open(path)
-	if err != nil {
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
 }

@@ -10,6 +10,8 @@ import (
 	"os"
 	"slices"
 	"sort"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Safetensors dtypes this package reads. Writing is always F32: training keeps float32
@@ -251,10 +253,10 @@ func ReadSafetensors(path string) (Weights, map[string]string, error) {
 	return w, meta, nil
 }
 
-// WriteSafetensors writes tensors as F32 to path atomically (temp file, fsync, rename).
+// WriteSafetensors writes tensors as F32 to path atomically (atomicfile.Write).
 func WriteSafetensors(path string, tensors Weights, metadata map[string]string) error {
-	err := writeFileAtomic(path, func(w io.Writer) error {
-		return EncodeSafetensors(w, tensors, metadata)
+	err := atomicfile.Write(path, 0o644, func(f *os.File) error {
+		return EncodeSafetensors(f, tensors, metadata)
 	})
 	if err != nil {
 		return fmt.Errorf("write safetensors %s: %w", path, err)

@@ -6,8 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // hfExtras holds what a tokenizer.json carries beyond what this package
@@ -313,31 +314,13 @@ func unkID(t *Tokenizer, raw json.RawMessage) (int32, error) {
 	return int32(id), nil
 }
 
-// Save writes t as a Hugging Face tokenizer.json, atomically (a temporary file
-// renamed over path).
+// Save writes t as a Hugging Face tokenizer.json, atomically (atomicfile.WriteFile).
 func (t *Tokenizer) Save(path string) error {
 	data, err := t.MarshalJSON()
 	if err != nil {
 		return fmt.Errorf("save tokenizer %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), ".tokenizer-*.json")
-	if err != nil {
-		return fmt.Errorf("save tokenizer %s: %w", path, err)
-	}
-	defer os.Remove(tmp.Name())
-	// CreateTemp makes the file private; a tokenizer is shared like any model file.
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save tokenizer %s: %w", path, err)
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return fmt.Errorf("save tokenizer %s: write: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("save tokenizer %s: close: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("save tokenizer %s: %w", path, err)
 	}
 	return nil

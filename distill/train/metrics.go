@@ -15,7 +15,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 
-	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Metrics is metrics.json: the run's per-step training metrics and its evaluations.
@@ -62,10 +62,7 @@ func writeMetrics(outDir string, st *State) error {
 		return fmt.Errorf("encode %s: %w", metricsFile, err)
 	}
 	path := filepath.Join(outDir, metricsFile)
-	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
-		_, err := f.Write(append(data, '\n'))
-		return err
-	})
+	err = atomicfile.WriteFile(path, append(data, '\n'), 0o644)
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
@@ -91,7 +88,7 @@ func writeLossPlot(path string, st *State) error {
 	if err != nil {
 		return fmt.Errorf("plot %s: %w", path, err)
 	}
-	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+	err = atomicfile.Write(path, 0o644, func(f *os.File) error {
 		_, err := wt.WriteTo(f)
 		return err
 	})

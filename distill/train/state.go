@@ -9,8 +9,8 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // StateFormatVersion is the version of trainer_state.json.
@@ -129,10 +129,7 @@ func (r *run) saveCheckpoint() (string, error) {
 		return "", err
 	}
 	latest := filepath.Join(r.job.OutDir, checkpointsDir, latestFile)
-	err = datasets.WriteFileAtomic(latest, func(f *os.File) error {
-		_, err := f.WriteString(name + "\n")
-		return err
-	})
+	err = atomicfile.WriteFile(latest, []byte(name+"\n"), 0o644)
 	if err != nil {
 		return "", fmt.Errorf("write %s: %w", latest, err)
 	}
