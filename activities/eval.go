@@ -15,9 +15,9 @@ import (
 	"github.com/parquet-go/parquet-go"
 	"go.temporal.io/sdk/activity"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -255,7 +255,7 @@ func (a *Activities) EvalShard(ctx context.Context, in workflows.EvalShardInput)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return workflows.EvalShardResult{}, err
 	}
-	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+	err = atomicfile.Write(path, 0o644, func(f *os.File) error {
 		return parquet.Write(f, rows, parquet.Compression(&parquet.Zstd))
 	})
 	return workflows.EvalShardResult{Path: path, Records: len(rows)}, err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -269,7 +270,7 @@ func loadPlan(path string) (*schemas.Catalog, *generator.Plan, error) {
 	return cat, &p, nil
 }
 
-// writeJSONAtomic writes v as indented JSON through a temp file and rename.
+// writeJSONAtomic writes v as indented JSON to path atomically (atomicfile.WriteFile).
 func writeJSONAtomic(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
@@ -278,11 +279,7 @@ func writeJSONAtomic(path string, v any) error {
 	if err != nil {
 		return err
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	return os.Rename(tmp, path)
+	return atomicfile.WriteFile(path, b, 0o644)
 }
 
 // safeName keeps a workflow id usable as one path element.

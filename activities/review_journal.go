@@ -10,6 +10,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -57,10 +58,7 @@ func (a *Activities) SaveReviewOps(ctx context.Context, in workflows.SaveReviewO
 		return fmt.Errorf("save review journal: %w", err)
 	}
 	path := workflows.ReviewOpsPath(in.Dir, in.Segment, in.Part)
-	return datasets.WriteFileAtomic(path, func(f *os.File) error {
-		_, err := f.Write(b)
-		return err
-	})
+	return atomicfile.WriteFile(path, b, 0o644)
 }
 
 // readJournal reads every op of a journal, in order. A missing or corrupt

@@ -17,6 +17,7 @@ import (
 	"github.com/cyclecore/mlmforge/distill"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -229,8 +230,5 @@ func writeJSON(path string, v any) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return err
 	}
-	return datasets.WriteFileAtomic(path, func(f *os.File) error {
-		_, err := f.Write(append(b, '\n'))
-		return err
-	})
+	return atomicfile.WriteFile(path, append(b, '\n'), 0o644)
 }

@@ -3,15 +3,15 @@ package datasets
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // FormatVersion is the manifest format this package writes. Readers refuse manifests
@@ -129,23 +129,6 @@ func readManifest(path string) (*Manifest, error) {
 	return &m, nil
 }
 
-// writeFileSync writes data to path (which must not exist unless replace) and fsyncs it.
-func writeFileSync(path string, data []byte) error {
-	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
-}
-
 func marshalManifest(m *Manifest) ([]byte, error) {
 	var buf bytes.Buffer
 	enc := json.NewEncoder(&buf)
@@ -190,17 +173,8 @@ func replaceManifest(dir string, m *Manifest) error {
 		return err
 	}
 	path := filepath.Join(dir, ManifestFile)
-	tmp := path + ".tmp"
-	// A leftover from a crashed replace; the real manifest is intact.
-	if err := os.Remove(tmp); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("remove %s: %w", tmp, err)
-	}
-	if err := writeFileSync(tmp, data); err != nil {
-		return fmt.Errorf("write %s: %w", tmp, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
+	if err := atomicfile.WriteFile(path, data, 0o644); err != nil {
 		return fmt.Errorf("replace %s: %w", path, err)
 	}
-	return syncDir(dir)
+	return nil
 }

@@ -12,6 +12,8 @@ import (
 	"os"
 
 	"github.com/parquet-go/parquet-go"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Row groups are cut at whichever limit comes first. parquet-go keeps a row group's
@@ -251,7 +253,7 @@ func WriteShard(path string, records []Record) (err error) {
 		}
 		seen[recs[i].ID] = struct{}{}
 	}
-	err = WriteFileAtomic(path, func(f *os.File) error {
+	err = atomicfile.Write(path, 0o644, func(f *os.File) error {
 		fw := newFileWriter(f)
 		if err := fw.write(recs); err != nil {
 			return err
@@ -272,17 +274,4 @@ func ReadShard(path string) ([]Record, error) {
 	var out []Record
 	_, err := scanFile(path, func(r Record) error { out = append(out, r); return nil })
 	return out, err
-}
-
-// syncDir fsyncs a directory so that a rename or create inside it is durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil {
-		return fmt.Errorf("fsync dir %s: %w", dir, err)
-	}
-	return nil
 }

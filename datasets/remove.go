@@ -9,6 +9,8 @@ import (
 	"strings"
 
 	"github.com/cyclecore/mlmforge/schemas"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // ErrReferenced is returned (wrapped) by Remove for a version something
@@ -57,7 +59,7 @@ func (s *Store) Remove(task schemas.Task, version string) error {
 		}
 		return fmt.Errorf("remove dataset %s@%s: %w", task, version, err)
 	}
-	if err := syncDir(taskDir); err != nil {
+	if err := atomicfile.SyncDir(taskDir); err != nil {
 		return fmt.Errorf("remove dataset %s@%s: %w", task, version, err)
 	}
 	if err := os.RemoveAll(tmp); err != nil {

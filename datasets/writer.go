@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cyclecore/mlmforge/schemas"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Writer streams the records of a new version into a temp directory. Nothing is
@@ -176,11 +178,9 @@ func (w *Writer) commit(info CommitInfo) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := writeFileSync(filepath.Join(w.tmp, ManifestFile), data); err != nil {
+	// WriteFile also fsyncs w.tmp, where the split files were created.
+	if err := atomicfile.WriteFile(filepath.Join(w.tmp, ManifestFile), data, 0o644); err != nil {
 		return nil, fmt.Errorf("write manifest: %w", err)
-	}
-	if err := syncDir(w.tmp); err != nil {
-		return nil, err
 	}
 	if err := renameNoReplace(w.tmp, w.final); errors.Is(err, errTargetExists) {
 		return nil, fmt.Errorf("%w: %s appeared while writing", ErrVersionExists, w.final)
@@ -194,7 +194,7 @@ func (w *Writer) commit(info CommitInfo) (*Manifest, error) {
 	}
 	// The version is in place; a failed parent fsync only risks durability, and the
 	// caller must know about it.
-	return m, errors.Join(syncDir(filepath.Dir(w.final)), closeErr)
+	return m, errors.Join(atomicfile.SyncDir(filepath.Dir(w.final)), closeErr)
 }
 
 // Abort discards everything written and removes the temp directory. It is a no-op

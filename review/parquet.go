@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/parquet-go/parquet-go"
 )
 
@@ -101,7 +102,7 @@ func editDiffText(rec datasets.Record, d Decision) string {
 // directory, which is fsynced and renamed over path, so a reader never sees a
 // half-written log.
 func WriteDecisions(path string, rows []DecisionRow) (err error) {
-	err = datasets.WriteFileAtomic(path, func(f *os.File) error {
+	err = atomicfile.Write(path, 0o644, func(f *os.File) error {
 		w := parquet.NewGenericWriter[DecisionRow](f, parquet.Compression(&parquet.Zstd),
 			parquet.CreatedBy("mlmforge", "review", "1"))
 		return safely(func() error {

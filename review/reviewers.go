@@ -14,6 +14,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Reviewers is a file-backed store of the people allowed to review. The file
@@ -249,38 +251,17 @@ func (r *Reviewers) Check(token string) (name string, ok bool) {
 	return name, ok
 }
 
-// save writes list atomically (a temporary file in the same directory,
-// renamed over the store) and makes it the current list; the caller holds r.mu.
+// save writes list atomically (atomicfile.WriteFile) and makes it the current list;
+// the caller holds r.mu.
 func (r *Reviewers) save(list []reviewerEntry) error {
 	data, err := json.MarshalIndent(reviewersFile{Reviewers: list}, "", "  ")
 	if err != nil {
 		return err
 	}
-	dir := filepath.Dir(r.path)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
+	if err := os.MkdirAll(filepath.Dir(r.path), 0o700); err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(dir, ".reviewers-*.json")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after a successful rename
-	if err := tmp.Chmod(0o600); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), r.path); err != nil {
+	if err := atomicfile.WriteFile(r.path, append(data, '\n'), 0o600); err != nil {
 		return err
 	}
 	r.list, r.stamp = list, fileStamp{}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -274,29 +275,11 @@ the file appears only once complete.`,
 	return cmd
 }
 
-// exportToFile writes the export next to path and renames it into place, so that a
+// exportToFile writes the export to path atomically (atomicfile.Write), so that a
 // failed export never leaves a truncated file that looks complete.
-func exportToFile(v *datasets.Version, split, path string) (err error) {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+func exportToFile(v *datasets.Version, split, path string) error {
+	err := atomicfile.Write(path, 0o644, func(f *os.File) error { return v.ExportJSONL(f, split) })
 	if err != nil {
-		return fmt.Errorf("export to %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			f.Close()
-			os.Remove(f.Name())
-		}
-	}()
-	if err := v.ExportJSONL(f, split); err != nil {
-		return err
-	}
-	if err := f.Chmod(0o644); err != nil {
-		return fmt.Errorf("export to %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("export to %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
 		return fmt.Errorf("export to %s: %w", path, err)
 	}
 	return nil

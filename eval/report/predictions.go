@@ -8,8 +8,8 @@ import (
 
 	"github.com/parquet-go/parquet-go"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/eval"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // PredictionRow is one row of predictions/<job key>.parquet: one scored
@@ -96,7 +96,7 @@ func writePredictions(path string, j *Job) error {
 	if j.report != nil {
 		examples = j.report.Examples
 	}
-	err := datasets.WriteFileAtomic(path, func(f *os.File) error {
+	err := atomicfile.Write(path, 0o644, func(f *os.File) error {
 		pw := parquet.NewGenericWriter[PredictionRow](f, parquet.Compression(&parquet.Zstd),
 			parquet.CreatedBy("mlmforge", "eval/report", fmt.Sprint(FormatVersion)))
 		rows := make([]PredictionRow, 0, predictionsBatch)

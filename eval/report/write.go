@@ -7,7 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/atomicfile"
 )
 
 // Write builds the report of results (see Build) and writes it into dir,
@@ -89,7 +89,7 @@ func writeJobFiles(dir string, j *Job) error {
 // writeFile writes dir/rel atomically through write.
 func writeFile(dir, rel string, write func(io.Writer) error) error {
 	path := filepath.Join(dir, filepath.FromSlash(rel))
-	if err := datasets.WriteFileAtomic(path, func(f *os.File) error { return write(f) }); err != nil {
+	if err := atomicfile.Write(path, 0o644, func(f *os.File) error { return write(f) }); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
 	return nil
