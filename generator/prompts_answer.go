@@ -19,11 +19,11 @@ func isDialogueSample(s Sample) bool {
 	return s.Cell.Task == schemas.EdgeFuncCall && s.Cell.Scenario == schemas.MultiTurn
 }
 
-// parseTeacherAnswer reads a model's answer to a prompt rendered by RenderPrompt:
+// ParseAnswer reads a model's answer to a prompt rendered by RenderPrompt:
 // {"input": ...} or {"turns": [...]} (LabelFirst), the same plus "target"
 // (TeacherLabels), or {"target": ...} (Extract). It checks the answer's shape
 // only; whether the target is right is the validators' business.
-func parseTeacherAnswer(req Request, content string) (input string, target json.RawMessage, err error) {
+func ParseAnswer(req Request, content string) (input string, target json.RawMessage, err error) {
 	var obj map[string]json.RawMessage
 	if err := json.Unmarshal([]byte(stripCodeFence(content)), &obj); err != nil {
 		return "", nil, fmt.Errorf("answer is not a JSON object: %w", err)
@@ -104,10 +104,10 @@ func stripCodeFence(s string) string {
 // the same few formats thousands of times.
 var formatSchemas sync.Map // string -> *jsonschema.Schema
 
-// checkAnswerFormat validates a model's answer against the JSON schema it was asked
+// CheckAnswerFormat validates a model's answer against the JSON schema it was asked
 // to follow. Structured outputs make a model follow it, but the answer is still
 // untrusted: a server without structured outputs, or a broken one, can ignore it.
-func checkAnswerFormat(format json.RawMessage, content string) error {
+func CheckAnswerFormat(format json.RawMessage, content string) error {
 	if len(bytes.TrimSpace(format)) == 0 || format[0] != '{' {
 		return nil // "json" or no format: nothing to check beyond parsing
 	}

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"maps"
@@ -7,7 +7,7 @@ import (
 	"strings"
 )
 
-// btSlotData is builtin/slots.json: phrases that mention one value.
+// btSlotData is slots.json: phrases that mention one value.
 type btSlotData struct {
 	// SlotPhrases append an intent slot the pattern does not name, by
 	// generator or slot name; SlotGeneric serve the others. {v} is the value,

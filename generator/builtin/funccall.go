@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"bytes"
@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -36,7 +37,7 @@ func newBTFunc(f *schemas.Function) (*btFunc, error) {
 // writeFuncCall verbalizes an EdgeFuncCall sample: one utterance per turn,
 // the plain text for a single-turn scenario, a JSON array of utterances for
 // multi_turn.
-func (b *BuiltinTeacher) writeFuncCall(r *rand.Rand, d *btWriter, s Sample) (string, error) {
+func (b *Teacher) writeFuncCall(r *rand.Rand, d *btWriter, s generator.Sample) (string, error) {
 	if len(s.Turns) == 0 {
 		return "", fmt.Errorf("function-calling sample has no turns")
 	}
@@ -63,7 +64,7 @@ func (b *BuiltinTeacher) writeFuncCall(r *rand.Rand, d *btWriter, s Sample) (str
 }
 
 // writeTurn verbalizes one user turn.
-func (b *BuiltinTeacher) writeTurn(r *rand.Rand, d *btWriter, t TurnPlan) (string, error) {
+func (b *Teacher) writeTurn(r *rand.Rand, d *btWriter, t generator.TurnPlan) (string, error) {
 	if strings.TrimSpace(t.Request) != "" {
 		return d.paraphrase(r, []btSeg{{text: t.Request}}), nil
 	}
@@ -94,7 +95,7 @@ type btTurn struct {
 	r    *rand.Rand
 	d    *btWriter
 	f    *btFunc
-	plan TurnPlan
+	plan generator.TurnPlan
 	args map[string]any
 	// covered holds the argument paths the pattern already states.
 	covered map[string]bool

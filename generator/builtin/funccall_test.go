@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -14,14 +15,14 @@ func TestBuiltinFuncCallEveryFunction(t *testing.T) {
 	b, cat := btTestTeacher(t)
 	for _, f := range cat.Functions {
 		full := btFuncArgs(t, f, true, 0)
-		plans := map[string]TurnPlan{
+		plans := map[string]generator.TurnPlan{
 			"all args":      {Function: f.Name, Args: full},
 			"required args": {Function: f.Name, Args: btFuncArgs(t, f, false, 1)},
 		}
 		for _, p := range btRequired(t, f) {
 			args := maps.Clone(full)
 			delete(args, p)
-			plans["missing "+p] = TurnPlan{Function: f.Name, Args: args, Omit: []string{p}}
+			plans["missing "+p] = generator.TurnPlan{Function: f.Name, Args: args, Omit: []string{p}}
 		}
 		for name, v := range full {
 			if _, isObj := v.(map[string]any); isObj {
@@ -29,7 +30,7 @@ func TestBuiltinFuncCallEveryFunction(t *testing.T) {
 			}
 			args := maps.Clone(full)
 			args[name] = "not-a-valid-" + name
-			plans["invalid "+name] = TurnPlan{Function: f.Name, Args: args, Invalid: name}
+			plans["invalid "+name] = generator.TurnPlan{Function: f.Name, Args: args, Invalid: name}
 			break
 		}
 		for what, plan := range plans {
@@ -79,11 +80,11 @@ func TestBuiltinFuncCallMultiTurn(t *testing.T) {
 		}
 		n++
 		key := f.Mock.Key
-		id := MockID(f.Mock.Collection, 1)
+		id := generator.MockID(f.Mock.Collection, 1)
 		args := btFuncArgs(t, f, true, 2)
 		// The sampler may keep the referred-to id in Args; it must not be said.
 		args[key] = id
-		turns := []TurnPlan{
+		turns := []generator.TurnPlan{
 			{Function: create.Name, Args: btFuncArgs(t, create, false, 0)},
 			{Function: f.Name, Args: args, Refs: map[string]int{key: 0}},
 		}
@@ -103,7 +104,7 @@ func TestBuiltinFuncCallMultiTurn(t *testing.T) {
 		t.Errorf("only %d functions have a create function to refer to; the test covers too little", n)
 	}
 	// A multi_turn sample is a JSON array even with one turn, as the validator reads it.
-	one := btWrite(t, b, btFuncSample(schemas.MultiTurn, TurnPlan{Function: "clock_list_alarms"}), 1)
+	one := btWrite(t, b, btFuncSample(schemas.MultiTurn, generator.TurnPlan{Function: "clock_list_alarms"}), 1)
 	var utts []string
 	if err := json.Unmarshal([]byte(one), &utts); err != nil || len(utts) != 1 {
 		t.Errorf("one-turn multi_turn input %q is not a JSON array of one string", one)
@@ -115,7 +116,7 @@ func TestBuiltinFuncCallIrrelevant(t *testing.T) {
 	seen := map[string]bool{}
 	for i, req := range cat.Irrelevant {
 		for seed := int64(0); seed < 5; seed++ {
-			s := btFuncSample(schemas.Irrelevant, TurnPlan{Request: req})
+			s := btFuncSample(schemas.Irrelevant, generator.TurnPlan{Request: req})
 			s.Cell.Key = "irrelevant"
 			text := btWrite(t, b, s, seed+int64(i)*10)
 			btCheckClean(t, req, text)
@@ -129,8 +130,8 @@ func TestBuiltinFuncCallIrrelevant(t *testing.T) {
 
 func TestBuiltinFuncCallRefs(t *testing.T) {
 	b, _ := btTestTeacher(t)
-	plan := TurnPlan{Function: "calendar_get_event", Refs: map[string]int{"event_id": 0}}
-	s := btFuncSample(schemas.MultiTurn, TurnPlan{Function: "calendar_create_event",
+	plan := generator.TurnPlan{Function: "calendar_get_event", Refs: map[string]int{"event_id": 0}}
+	s := btFuncSample(schemas.MultiTurn, generator.TurnPlan{Function: "calendar_create_event",
 		Args: map[string]any{"title": "Budget review", "start": "2026-05-04T10:00:00Z"}}, plan)
 	refs := 0
 	for seed := int64(0); seed < 50; seed++ {
@@ -155,7 +156,7 @@ func TestBuiltinFuncCallRefs(t *testing.T) {
 
 func TestBuiltinFuncCallVariety(t *testing.T) {
 	b, _ := btTestTeacher(t)
-	s := btFuncSample(schemas.SingleTurn, TurnPlan{Function: "lights_set_brightness",
+	s := btFuncSample(schemas.SingleTurn, generator.TurnPlan{Function: "lights_set_brightness",
 		Args: map[string]any{"room": "kitchen", "brightness": 40, "transition_seconds": 5}})
 	seen := map[string]bool{}
 	for seed := int64(0); seed < 200; seed++ {

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -26,7 +27,7 @@ var btGoldenDigests = map[string]string{
 }
 
 // btGoldenSpecs are one spec per task variant.
-var btGoldenSpecs = map[string]Spec{
+var btGoldenSpecs = map[string]generator.Spec{
 	"edgejson":      {Task: schemas.EdgeJSON, Seed: 5},
 	"assistant-50":  {Task: schemas.EdgeIntent, Variant: "50", Seed: 5},
 	"assistant-100": {Task: schemas.EdgeIntent, Variant: "100", Seed: 5},
@@ -36,25 +37,25 @@ var btGoldenSpecs = map[string]Spec{
 
 // btGoldenDigest samples and writes three attempts of every cell and split of
 // spec's plan the way a batch does, and hashes the samples and inputs.
-func btGoldenDigest(t *testing.T, cat *schemas.Catalog, spec Spec) string {
+func btGoldenDigest(t *testing.T, cat *schemas.Catalog, spec generator.Spec) string {
 	t.Helper()
 	spec.Counts = map[string]int{"train": 1, "test": 1}
-	plan, err := NewPlan(cat, spec)
+	plan, err := generator.NewPlan(cat, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := NewBuiltinTeacher(cat)
+	b := New(cat)
 	h := sha256.New()
 	for _, c := range plan.Cells {
 		for _, split := range []string{"train", "test"} {
 			for attempt := range 3 {
-				seed := AttemptSeed(plan.Spec, c.Cell.Key, split, attempt)
+				seed := generator.AttemptSeed(plan.Spec, c.Cell.Key, split, attempt)
 				rng := rand.New(rand.NewPCG(uint64(seed), uint64(attempt)))
-				s, err := SampleTarget(cat, c.Cell, rng)
+				s, err := generator.SampleTarget(cat, c.Cell, rng)
 				if err != nil {
 					t.Fatalf("%s: %v", c.Cell.Key, err)
 				}
-				resp, err := b.Write(context.Background(), Request{Mode: LabelFirst, Sample: s, Seed: seed})
+				resp, err := b.Write(context.Background(), generator.Request{Mode: generator.LabelFirst, Sample: s, Seed: seed})
 				if err != nil {
 					t.Fatalf("%s: %v", c.Cell.Key, err)
 				}
@@ -94,7 +95,7 @@ var btGoldenRecordDigests = map[schemas.Task]string{
 }
 
 // btGoldenRecordSpecs are one spec per task, 300 train and 100 test records.
-var btGoldenRecordSpecs = []Spec{
+var btGoldenRecordSpecs = []generator.Spec{
 	{Task: schemas.EdgeJSON, Seed: 3, Counts: map[string]int{"train": 300, "test": 100}},
 	{Task: schemas.EdgeIntent, Variant: "50", Seed: 3, Counts: map[string]int{"train": 300, "test": 100}},
 	{Task: schemas.EdgeFuncCall, Seed: 3, Counts: map[string]int{"train": 300, "test": 100}},
@@ -104,7 +105,7 @@ func TestGenerateBuiltinGoldenAtZeroHoldout(t *testing.T) {
 	cat := sampleCatalog(t)
 	for _, spec := range btGoldenRecordSpecs {
 		t.Run(string(spec.Task), func(t *testing.T) {
-			recs, err := GenerateBuiltin(context.Background(), cat, spec)
+			recs, err := Generate(context.Background(), cat, spec)
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"math/rand/v2"
@@ -13,13 +13,6 @@ import (
 type btWriter struct {
 	*btData
 	h lexicon.Source
-}
-
-// holdoutOf returns the side of a held-out split a cell writes for: a source
-// that draws values and templates from the side's part of every list; trace,
-// if set, sees every draw (tests).
-func holdoutOf(c Cell, trace func(lexicon.Draw)) lexicon.Source {
-	return lexicon.Source{Holdout: lexicon.Holdout{Share: c.Holdout, Test: c.HeldOut}, Trace: trace}
 }
 
 // template draws a phrasing template of the named list from the side's part.

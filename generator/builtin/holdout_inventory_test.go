@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -37,7 +38,7 @@ func hoCategory(l hoList) string {
 
 // hoTemplateLists lists every phrasing template list a task variant's
 // builtin teacher draws from.
-func hoTemplateLists(t *testing.T, cat *schemas.Catalog, plan *Plan) map[string]hoList {
+func hoTemplateLists(t *testing.T, cat *schemas.Catalog, plan *generator.Plan) map[string]hoList {
 	t.Helper()
 	d, err := btLoadData()
 	if err != nil {
@@ -49,7 +50,7 @@ func hoTemplateLists(t *testing.T, cat *schemas.Catalog, plan *Plan) map[string]
 			out[name] = hoList{ns: lexicon.NSTemplate, name: name, items: items}
 		}
 	}
-	b := NewBuiltinTeacher(cat)
+	b := New(cat)
 	if plan.Spec.Task == schemas.EdgeJSON {
 		add("field-sentence", btSentences)
 		for _, c := range plan.Cells {
@@ -101,19 +102,19 @@ func hoTemplateLists(t *testing.T, cat *schemas.Catalog, plan *Plan) map[string]
 
 // hoTrace samples and writes a few attempts of every cell of a held-out plan
 // on both sides and returns every draw.
-func hoTrace(t *testing.T, cat *schemas.Catalog, plan *Plan, attempts int) []lexicon.Draw {
+func hoTrace(t *testing.T, cat *schemas.Catalog, plan *generator.Plan, attempts int) []lexicon.Draw {
 	t.Helper()
-	b := NewBuiltinTeacher(cat)
+	b := New(cat)
 	var draws []lexicon.Draw
 	trace := func(d lexicon.Draw) { draws = append(draws, d) }
 	for _, c := range plan.Cells {
 		for a := range attempts {
-			seed := AttemptSeed(plan.Spec, c.Cell.Key, fmt.Sprint(c.Cell.HeldOut), a)
-			s, err := sampleTarget(cat, c.Cell, rand.New(rand.NewPCG(uint64(seed), uint64(a))), trace)
+			seed := generator.AttemptSeed(plan.Spec, c.Cell.Key, fmt.Sprint(c.Cell.HeldOut), a)
+			s, err := generator.SampleTargetTrace(cat, c.Cell, rand.New(rand.NewPCG(uint64(seed), uint64(a))), trace)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if _, err := b.write(context.Background(), Request{Mode: LabelFirst, Sample: s, Seed: seed}, trace); err != nil {
+			if _, err := b.write(context.Background(), generator.Request{Mode: generator.LabelFirst, Sample: s, Seed: seed}, trace); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -135,17 +136,17 @@ func TestHoldoutInventory(t *testing.T) {
 	table.WriteString("| task | kind | lists | items | reserved | reserved % | lists of one item |\n|---|---|---|---|---|---|---|\n")
 	for _, tc := range []struct {
 		name string
-		spec Spec
+		spec generator.Spec
 	}{
-		{"edgejson (all levels)", Spec{Task: schemas.EdgeJSON}},
-		{"edgeintent assistant-50", Spec{Task: schemas.EdgeIntent, Variant: "50"}},
-		{"edgeintent assistant-100", Spec{Task: schemas.EdgeIntent, Variant: "100"}},
-		{"edgeintent assistant-200", Spec{Task: schemas.EdgeIntent, Variant: "200"}},
-		{"edgefunccall (all functions)", Spec{Task: schemas.EdgeFuncCall}},
+		{"edgejson (all levels)", generator.Spec{Task: schemas.EdgeJSON}},
+		{"edgeintent assistant-50", generator.Spec{Task: schemas.EdgeIntent, Variant: "50"}},
+		{"edgeintent assistant-100", generator.Spec{Task: schemas.EdgeIntent, Variant: "100"}},
+		{"edgeintent assistant-200", generator.Spec{Task: schemas.EdgeIntent, Variant: "200"}},
+		{"edgefunccall (all functions)", generator.Spec{Task: schemas.EdgeFuncCall}},
 	} {
 		spec := tc.spec
-		spec.Seed, spec.Counts, spec.HoldoutTemplates = 1, map[string]int{"train": 1, HoldoutSplit: 1}, hoShare
-		plan, err := NewPlan(cat, spec)
+		spec.Seed, spec.Counts, spec.HoldoutTemplates = 1, map[string]int{"train": 1, generator.HoldoutSplit: 1}, hoShare
+		plan, err := generator.NewPlan(cat, spec)
 		if err != nil {
 			t.Fatal(err)
 		}

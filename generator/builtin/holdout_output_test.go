@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -25,35 +26,22 @@ func hoCheckOutput(t *testing.T, cat *schemas.Catalog, rec datasets.Record) {
 			t.Errorf("record %s: %s %q is not in the list it was drawn from", rec.ID, what, item)
 			return
 		}
-		if got := lexicon.Reserved(hoShare, lexicon.NSValue, list)[at]; got != (rec.Split == HoldoutSplit) {
+		if got := lexicon.Reserved(hoShare, lexicon.NSValue, list)[at]; got != (rec.Split == generator.HoldoutSplit) {
 			t.Errorf("record %s (%s split): %s %q reserved=%v", rec.ID, rec.Split, what, item, got)
 		}
-	}
-	ts, err := samplerFor(cat)
-	if err != nil {
-		t.Fatal(err)
 	}
 	switch schemas.Task(rec.Task) {
 	case schemas.EdgeIntent:
 		hoIntentValues(t, cat, rec, check)
-	case schemas.EdgeJSON:
-		v, err := btDecode([]byte(rec.Target))
+	case schemas.EdgeJSON, schemas.EdgeFuncCall:
+		err := generator.ListLeaves(cat, schemas.Task(rec.Task), rec.Cell, json.RawMessage(rec.Target), func(gen, v string) {
+			hoGenValue(gen, v, check)
+		})
 		if err != nil {
 			t.Fatal(err)
 		}
-		hoListValues(ts.schemas[rec.Cell], v, check)
-		hoFrameLines(t, cat, rec)
-	case schemas.EdgeFuncCall:
-		var ft FuncCallTarget
-		if err := json.Unmarshal([]byte(rec.Target), &ft); err != nil {
-			t.Fatal(err)
-		}
-		for _, turn := range ft.Turns {
-			for _, c := range turn.Calls {
-				if fi, ok := ts.funcs[c.Name]; ok {
-					hoListValues(fi.params, any(c.Arguments), check)
-				}
-			}
+		if schemas.Task(rec.Task) == schemas.EdgeJSON {
+			hoFrameLines(t, cat, rec)
 		}
 	}
 }
@@ -61,7 +49,7 @@ func hoCheckOutput(t *testing.T, cat *schemas.Catalog, rec datasets.Record) {
 // hoIntentValues checks the slot values of an EdgeIntent record.
 func hoIntentValues(t *testing.T, cat *schemas.Catalog, rec datasets.Record, check func(what string, list []string, item string)) {
 	t.Helper()
-	var tg IntentTarget
+	var tg generator.IntentTarget
 	if err := json.Unmarshal([]byte(rec.Target), &tg); err != nil {
 		t.Fatal(err)
 	}
@@ -101,31 +89,6 @@ func hoGenValue(gen, v string, check func(what string, list []string, item strin
 	check("last name", last, l)
 }
 
-// hoListValues walks a target value along its schema and checks the string
-// leaves drawn from value generators (enums, patterns and formats are not
-// held out or not drawn from lists).
-func hoListValues(n *valueNode, v any, check func(what string, list []string, item string)) {
-	if n == nil {
-		return
-	}
-	switch x := v.(type) {
-	case map[string]any:
-		for _, p := range n.props {
-			if pv, ok := x[p.name]; ok {
-				hoListValues(p, pv, check)
-			}
-		}
-	case []any:
-		for _, it := range x {
-			hoListValues(n.items, it, check)
-		}
-	case string:
-		if n.gen != "" && len(n.enum) == 0 && n.pattern == "" && n.format == "" {
-			hoGenValue(n.gen, x, check)
-		}
-	}
-}
-
 // hoFrameLines checks the opener and closer lines of an EdgeJSON record's
 // document: the test split's documents open and close only with reserved
 // lines, the others' only with open ones.
@@ -152,7 +115,7 @@ func hoFrameLines(t *testing.T, cat *schemas.Catalog, rec datasets.Record) {
 			if text == "" || strings.Contains(text, "\n") || !lines[text] {
 				continue
 			}
-			if reserved[i] != (rec.Split == HoldoutSplit) {
+			if reserved[i] != (rec.Split == generator.HoldoutSplit) {
 				t.Errorf("record %s (%s split): frame line %q reserved=%v", rec.ID, rec.Split, text, reserved[i])
 			}
 		}

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"context"
@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -20,9 +21,9 @@ const hoShare = 0.25
 // hoRun is one generation through the batch runner, as the Dataset workflow
 // runs it (one round, no cross-batch merge).
 type hoRun struct {
-	plan  *Plan
+	plan  *generator.Plan
 	recs  []datasets.Record
-	stats Stats
+	stats generator.Stats
 	// exhausted lists the "cell/split" items that missed their quota.
 	exhausted []string
 }
@@ -31,22 +32,22 @@ type hoRun struct {
 func (h hoRun) rate() float64 { return float64(len(h.recs)) / float64(max(1, h.stats.Attempts)) }
 
 // hoGenerate generates spec with the builtin teacher and the default validators.
-func hoGenerate(t *testing.T, cat *schemas.Catalog, spec Spec) hoRun {
+func hoGenerate(t *testing.T, cat *schemas.Catalog, spec generator.Spec) hoRun {
 	t.Helper()
-	plan, err := NewPlan(cat, spec)
+	plan, err := generator.NewPlan(cat, spec)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var items []Item
+	var items []generator.Item
 	for i, c := range plan.Cells {
 		for _, split := range plan.Spec.Splits() {
 			if q := c.Quota[split]; q > 0 {
-				items = append(items, Item{Cell: i, Split: split, Need: q, MaxAttempt: plan.Spec.AttemptFactor*q + 8})
+				items = append(items, generator.Item{Cell: i, Split: split, Need: q, MaxAttempt: plan.Spec.AttemptFactor*q + 8})
 			}
 		}
 	}
-	r := &Runner{Catalog: cat, Plan: plan, Teacher: NewBuiltinTeacher(cat), Info: TeacherInfo{Name: "builtin"},
-		Validator: NewValidator(cat, DefaultValidationConfig())}
+	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: New(cat), Info: generator.TeacherInfo{Name: "builtin"},
+		Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
 	recs, done, stats, err := r.Run(context.Background(), 0, items, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -64,10 +65,10 @@ func hoGenerate(t *testing.T, cat *schemas.Catalog, spec Spec) hoRun {
 // and the teacher tracing every list item they draw. It fails the test unless
 // the replay gives the record's input and target, so the draws are the ones
 // the record was made from.
-func hoReplay(t *testing.T, cat *schemas.Catalog, b *BuiltinTeacher, cell Cell, rec datasets.Record) []lexicon.Draw {
+func hoReplay(t *testing.T, cat *schemas.Catalog, b *Teacher, cell generator.Cell, rec datasets.Record) []lexicon.Draw {
 	t.Helper()
-	var prov Provenance
-	var meta ExampleMeta
+	var prov generator.Provenance
+	var meta generator.ExampleMeta
 	if err := json.Unmarshal([]byte(rec.Provenance), &prov); err != nil {
 		t.Fatalf("record %s provenance: %v", rec.ID, err)
 	}
@@ -76,17 +77,17 @@ func hoReplay(t *testing.T, cat *schemas.Catalog, b *BuiltinTeacher, cell Cell, 
 	}
 	var draws []lexicon.Draw
 	trace := func(d lexicon.Draw) { draws = append(draws, d) }
-	s, err := sampleTarget(cat, cell, rand.New(rand.NewPCG(uint64(prov.Seed), uint64(meta.Attempt))), trace)
+	s, err := generator.SampleTargetTrace(cat, cell, rand.New(rand.NewPCG(uint64(prov.Seed), uint64(meta.Attempt))), trace)
 	if err != nil {
 		t.Fatalf("record %s: replay sample: %v", rec.ID, err)
 	}
-	resp, err := b.write(context.Background(), Request{Mode: LabelFirst, Sample: s, Seed: prov.Seed}, trace)
+	resp, err := b.write(context.Background(), generator.Request{Mode: generator.LabelFirst, Sample: s, Seed: prov.Seed}, trace)
 	if err != nil {
 		t.Fatalf("record %s: replay write: %v", rec.ID, err)
 	}
-	same := SameJSON(s.Target, json.RawMessage(rec.Target))
+	same := generator.SameJSON(s.Target, json.RawMessage(rec.Target))
 	if cell.Task == schemas.EdgeFuncCall {
-		same = sameLabel(cell.Task, s.Target, json.RawMessage(rec.Target))
+		same = generator.SameLabel(cell.Task, s.Target, json.RawMessage(rec.Target))
 	}
 	if resp.Input != rec.Input || !same {
 		t.Fatalf("record %s (%s/%s): the replay differs:\n%s\n%s\n---\n%s\n%s", rec.ID, rec.Cell, rec.Split,
@@ -101,7 +102,7 @@ func hoReplay(t *testing.T, cat *schemas.Catalog, b *BuiltinTeacher, cell Cell, 
 // returns the number of such fallbacks and of template draws.
 func hoCheckDraws(t *testing.T, rec datasets.Record, draws []lexicon.Draw) (fallbacks, templates int) {
 	t.Helper()
-	test := rec.Split == HoldoutSplit
+	test := rec.Split == generator.HoldoutSplit
 	for _, d := range draws {
 		if d.NS == lexicon.NSTemplate {
 			templates++
@@ -137,17 +138,17 @@ func hoDistinct(items []string) map[string]bool {
 // hoCases are the task variants the held-out split must serve.
 var hoCases = []struct {
 	name  string
-	spec  Spec
+	spec  generator.Spec
 	train int
 	test  int
 }{
-	{"edgejson-simple", Spec{Task: schemas.EdgeJSON, Variant: "simple"}, 100, 40},
-	{"edgejson-medium", Spec{Task: schemas.EdgeJSON, Variant: "medium"}, 100, 40},
-	{"edgejson-complex", Spec{Task: schemas.EdgeJSON, Variant: "complex"}, 100, 40},
-	{"assistant-50", Spec{Task: schemas.EdgeIntent, Variant: "50"}, 200, 100},
-	{"assistant-100", Spec{Task: schemas.EdgeIntent, Variant: "100"}, 200, 100},
-	{"assistant-200", Spec{Task: schemas.EdgeIntent, Variant: "200"}, 300, 200},
-	{"funccall-all", Spec{Task: schemas.EdgeFuncCall}, 400, 400},
+	{"edgejson-simple", generator.Spec{Task: schemas.EdgeJSON, Variant: "simple"}, 100, 40},
+	{"edgejson-medium", generator.Spec{Task: schemas.EdgeJSON, Variant: "medium"}, 100, 40},
+	{"edgejson-complex", generator.Spec{Task: schemas.EdgeJSON, Variant: "complex"}, 100, 40},
+	{"assistant-50", generator.Spec{Task: schemas.EdgeIntent, Variant: "50"}, 200, 100},
+	{"assistant-100", generator.Spec{Task: schemas.EdgeIntent, Variant: "100"}, 200, 100},
+	{"assistant-200", generator.Spec{Task: schemas.EdgeIntent, Variant: "200"}, 300, 200},
+	{"funccall-all", generator.Spec{Task: schemas.EdgeFuncCall}, 400, 400},
 }
 
 // TestHoldoutSplitsTemplatesAndValues generates every task variant with a
@@ -158,11 +159,11 @@ var hoCases = []struct {
 // candidates as without a held-out split.
 func TestHoldoutSplitsTemplatesAndValues(t *testing.T) {
 	cat := sampleCatalog(t)
-	b := NewBuiltinTeacher(cat)
+	b := New(cat)
 	for _, tc := range hoCases {
 		t.Run(tc.name, func(t *testing.T) {
 			spec := tc.spec
-			spec.Seed, spec.Counts = 11, map[string]int{"train": tc.train, HoldoutSplit: tc.test}
+			spec.Seed, spec.Counts = 11, map[string]int{"train": tc.train, generator.HoldoutSplit: tc.test}
 			base := hoGenerate(t, cat, spec)
 			spec.HoldoutTemplates = hoShare
 			run := hoGenerate(t, cat, spec)
@@ -184,7 +185,7 @@ func TestHoldoutSplitsTemplatesAndValues(t *testing.T) {
 					t.Fatalf("record %s: no plan cell %s for split %s", rec.ID, rec.Cell, rec.Split)
 				}
 				cell := run.plan.Cells[ci].Cell
-				if cell.HeldOut != (rec.Split == HoldoutSplit) {
+				if cell.HeldOut != (rec.Split == generator.HoldoutSplit) {
 					t.Fatalf("record %s of split %s came from a cell with HeldOut=%v", rec.ID, rec.Split, cell.HeldOut)
 				}
 				fb, templates := hoCheckDraws(t, rec, hoReplay(t, cat, b, cell, rec))
@@ -204,7 +205,7 @@ func TestHoldoutSplitsTemplatesAndValues(t *testing.T) {
 // hoCheckKinds checks that every complexity level (EdgeJSON) and scenario
 // (EdgeFuncCall) the plan gives examples of in a split has them, and that
 // the train split has every scenario.
-func hoCheckKinds(t *testing.T, plan *Plan, kinds map[string]int) {
+func hoCheckKinds(t *testing.T, plan *generator.Plan, kinds map[string]int) {
 	t.Helper()
 	want := map[string]int{}
 	for _, c := range plan.Cells {
@@ -230,9 +231,9 @@ func hoCheckKinds(t *testing.T, plan *Plan, kinds map[string]int) {
 // on every run, and other records than without the option or at another share.
 func TestHoldoutDeterministic(t *testing.T) {
 	cat := sampleCatalog(t)
-	spec := Spec{Task: schemas.EdgeIntent, Variant: "50", Seed: 4, Counts: map[string]int{"train": 100, HoldoutSplit: 50},
+	spec := generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Seed: 4, Counts: map[string]int{"train": 100, generator.HoldoutSplit: 50},
 		HoldoutTemplates: hoShare}
-	digest := func(s Spec) string {
+	digest := func(s generator.Spec) string {
 		var b strings.Builder
 		for _, r := range hoGenerate(t, cat, s).recs {
 			fmt.Fprintf(&b, "%s %s %s %q\n", r.ID, r.Split, r.Cell, r.Input)
@@ -248,4 +249,38 @@ func TestHoldoutDeterministic(t *testing.T) {
 	if a == digest(zero) || a == digest(half) {
 		t.Fatal("the share does not change the records")
 	}
+}
+
+// TestHoldoutSelect checks that the merge keeps each split's records under
+// its own twin's quota.
+func TestHoldoutSelect(t *testing.T) {
+	cat := sampleCatalog(t)
+	spec := generator.Spec{Task: schemas.EdgeJSON, Variant: "simple", Seed: 3, Counts: map[string]int{"train": 12, "test": 6},
+		HoldoutTemplates: 0.25}
+	run := hoGenerate(t, cat, spec)
+	// Every record twice, as a retried batch would write them: the merge keeps one of each.
+	sel := generator.Select(run.plan, append(append([]datasets.Record(nil), run.recs...), run.recs...))
+	if len(sel.Records) != 18 {
+		t.Fatalf("kept %d records, want 18", len(sel.Records))
+	}
+	for i, c := range run.plan.Cells {
+		for split, q := range c.Quota {
+			if sel.Kept[i][split] != q {
+				t.Errorf("cell %d (%s, held out %v) split %s: kept %d, want %d", i, c.Cell.Key, c.Cell.HeldOut, split, sel.Kept[i][split], q)
+			}
+		}
+	}
+	if len(sel.Deficits(run.plan)) != 0 {
+		t.Errorf("deficits %v", sel.Deficits(run.plan))
+	}
+}
+
+// sampleCatalog loads the real catalog.
+func sampleCatalog(t testing.TB) *schemas.Catalog {
+	t.Helper()
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cat
 }

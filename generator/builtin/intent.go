@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"encoding/json"
@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -72,7 +73,7 @@ func newBTClass(taxonomy string, c *schemas.IntentClass) *btClass {
 }
 
 // intentClass finds the sample's class: the cell names it, else the target does.
-func (b *BuiltinTeacher) intentClass(s Sample) (*btClass, error) {
+func (b *Teacher) intentClass(s generator.Sample) (*btClass, error) {
 	classes, ok := b.intents[s.Cell.Taxonomy]
 	if !ok && b.cat != nil {
 		if t, err := b.cat.Taxonomy(s.Cell.Taxonomy); err == nil {
@@ -84,7 +85,7 @@ func (b *BuiltinTeacher) intentClass(s Sample) (*btClass, error) {
 	}
 	id := s.Cell.Class
 	if id == "" {
-		var t IntentTarget
+		var t generator.IntentTarget
 		if err := json.Unmarshal(s.Target, &t); err != nil {
 			return nil, fmt.Errorf("decode intent target: %w", err)
 		}
@@ -100,14 +101,14 @@ func (b *BuiltinTeacher) intentClass(s Sample) (*btClass, error) {
 // writeIntent verbalizes an EdgeIntent sample: a class pattern whose
 // placeholders the sample's slots fill, slot values the pattern does not name
 // appended as short phrases, then the paraphrase rules.
-func (b *BuiltinTeacher) writeIntent(r *rand.Rand, w *btWriter, s Sample) (string, error) {
+func (b *Teacher) writeIntent(r *rand.Rand, w *btWriter, s generator.Sample) (string, error) {
 	c, err := b.intentClass(s)
 	if err != nil {
 		return "", err
 	}
 	slots := s.Slots
 	if len(slots) == 0 && len(s.Target) > 0 {
-		var t IntentTarget
+		var t generator.IntentTarget
 		if err := json.Unmarshal(s.Target, &t); err == nil {
 			slots = t.Slots
 		}

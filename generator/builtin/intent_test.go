@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"context"
@@ -6,6 +6,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -82,18 +83,18 @@ func BenchmarkBuiltinWrite(b *testing.B) {
 	bt, cat := btTestTeacher(b)
 	cases := []struct {
 		name string
-		s    Sample
+		s    generator.Sample
 	}{
 		{"intent", btIntentSample("assistant-50", "calendar_add_event",
 			map[string]string{"event": "Team sync", "day": "Friday", "time": "09:30"})},
 		{"json_simple", btDocSample(b, cat, "finance.payment", btPayment)},
 		{"json_medium", btDocSample(b, cat, "ecommerce.order_confirmation", btOrderConfirmation)},
 		{"json_complex", btDocSample(b, cat, "travel.multi_leg_itinerary", btItinerary)},
-		{"funccall_single", btFuncSample(schemas.SingleTurn, TurnPlan{Function: "lights_set_brightness",
+		{"funccall_single", btFuncSample(schemas.SingleTurn, generator.TurnPlan{Function: "lights_set_brightness",
 			Args: map[string]any{"room": "kitchen", "brightness": 40, "transition_seconds": 5}})},
 		{"funccall_multi", btFuncSample(schemas.MultiTurn,
-			TurnPlan{Function: "calendar_create_event", Args: map[string]any{"title": "Budget review", "start": "2026-05-04T10:00:00Z"}},
-			TurnPlan{Function: "calendar_update_event", Args: map[string]any{"title": "Budget review v2"}, Refs: map[string]int{"event_id": 0}})},
+			generator.TurnPlan{Function: "calendar_create_event", Args: map[string]any{"title": "Budget review", "start": "2026-05-04T10:00:00Z"}},
+			generator.TurnPlan{Function: "calendar_update_event", Args: map[string]any{"title": "Budget review v2"}, Refs: map[string]int{"event_id": 0}})},
 	}
 	ctx := context.Background()
 	for _, c := range cases {
@@ -102,7 +103,7 @@ func BenchmarkBuiltinWrite(b *testing.B) {
 			var seed int64
 			for b.Loop() {
 				seed++
-				if _, err := bt.Write(ctx, Request{Mode: LabelFirst, Sample: c.s, Seed: seed}); err != nil {
+				if _, err := bt.Write(ctx, generator.Request{Mode: generator.LabelFirst, Sample: c.s, Seed: seed}); err != nil {
 					b.Fatal(err)
 				}
 			}

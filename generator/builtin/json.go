@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"fmt"
@@ -6,9 +6,11 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strings"
+
+	"github.com/cyclecore/mlmforge/generator"
 )
 
-// btDocData is builtin/documents.json: how the documents of each EdgeJSON
+// btDocData is documents.json: how the documents of each EdgeJSON
 // schema open and close, what filler they carry and which layouts suit them.
 type btDocData struct {
 	// Generic serves schemas without an entry (and fills an entry's gaps).
@@ -37,7 +39,7 @@ type btFrame struct {
 //
 // In a held-out run the layout, opener, closer, distractors and field
 // sentences come from the side's part of their lists.
-func (b *BuiltinTeacher) writeDocument(r *rand.Rand, d *btWriter, s Sample) (string, error) {
+func (b *Teacher) writeDocument(r *rand.Rand, d *btWriter, s generator.Sample) (string, error) {
 	id := s.Cell.SchemaID
 	root, ok := b.docs[id]
 	if !ok {

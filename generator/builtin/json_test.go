@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -39,7 +40,7 @@ const (
 )
 
 // btDocSample builds an EdgeJSON sample and checks that its target is valid.
-func btDocSample(t testing.TB, cat *schemas.Catalog, id, target string) Sample {
+func btDocSample(t testing.TB, cat *schemas.Catalog, id, target string) generator.Sample {
 	t.Helper()
 	sch, err := cat.CompiledSchema(id)
 	if err != nil {
@@ -56,7 +57,7 @@ func btDocSample(t testing.TB, cat *schemas.Catalog, id, target string) Sample {
 	if err := json.Compact(&compact, []byte(target)); err != nil {
 		t.Fatal(err)
 	}
-	return Sample{Cell: Cell{Key: id, Task: schemas.EdgeJSON, Variant: "edgejson", SchemaID: id}, Target: compact.Bytes()}
+	return generator.Sample{Cell: generator.Cell{Key: id, Task: schemas.EdgeJSON, Variant: "edgejson", SchemaID: id}, Target: compact.Bytes()}
 }
 
 // btDigitRe finds digits, which distractor and frame text must not hold.
@@ -86,7 +87,7 @@ func TestBuiltinDocumentEverySchema(t *testing.T) {
 		for k := range 3 {
 			target := btTestValue(btRawSchemaMap(t, sch.Schema), "", k)
 			raw, _ := json.Marshal(target)
-			s := Sample{Cell: Cell{Key: sch.ID, Task: schemas.EdgeJSON, SchemaID: sch.ID}, Target: raw}
+			s := generator.Sample{Cell: generator.Cell{Key: sch.ID, Task: schemas.EdgeJSON, SchemaID: sch.ID}, Target: raw}
 			norm, _ := btDecode(raw)
 			for seed := int64(0); seed < 15; seed++ {
 				seed := seed + int64(k)*100
@@ -107,7 +108,7 @@ func TestBuiltinDocumentVariety(t *testing.T) {
 	for _, sch := range cat.Schemas {
 		target := btTestValue(btRawSchemaMap(t, sch.Schema), "", 0)
 		raw, _ := json.Marshal(target)
-		s := Sample{Cell: Cell{Key: sch.ID, Task: schemas.EdgeJSON, SchemaID: sch.ID}, Target: raw}
+		s := generator.Sample{Cell: generator.Cell{Key: sch.ID, Task: schemas.EdgeJSON, SchemaID: sch.ID}, Target: raw}
 		texts, shapes := map[string]bool{}, map[string]bool{}
 		for seed := int64(0); seed < 100; seed++ {
 			text := btWrite(t, b, s, seed)

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"math/rand/v2"
@@ -27,7 +27,7 @@ const (
 // btKindNames are the keys of the prefix and suffix tables.
 var btKindNames = [...]string{btStatement: "statement", btImperative: "imperative", btQuestion: "question"}
 
-// btPhraseData is builtin/phrases.json.
+// btPhraseData is phrases.json.
 type btPhraseData struct {
 	// Synonyms maps a lower-case word or phrase to replacements that fit
 	// wherever the phrase occurs in the catalogs' patterns.

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"math/rand/v2"

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"bytes"
@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -19,7 +20,7 @@ import (
 // generator/builtin/ and the rules that use it. Bump it whenever the text the
 // builtin writes for a given request changes, so that provenance tells datasets
 // written by different phrasings apart.
-const BuiltinVersion = "builtin-v1"
+const Version = "builtin-v1"
 
 // ErrModeUnsupported is returned (wrapped) by a teacher asked for a Mode it
 // cannot serve, e.g. the builtin teacher asked to invent labels.
@@ -28,7 +29,7 @@ var ErrModeUnsupported = errors.New("mode not supported by this teacher")
 // builtinFS holds the builtin teacher's phrase lists: data, not code, so that
 // a phrasing change is a reviewable diff of word lists.
 //
-//go:embed builtin/*.json
+//go:embed *.json
 var builtinFS embed.FS
 
 // BuiltinTeacher is the offline teacher: it verbalizes label-first samples
@@ -39,7 +40,7 @@ var builtinFS embed.FS
 //
 // A BuiltinTeacher is safe for concurrent use: it only reads its tables after
 // NewBuiltinTeacher returns.
-type BuiltinTeacher struct {
+type Teacher struct {
 	cat *schemas.Catalog
 	// intents maps taxonomy id, then class id, to the class's parsed patterns.
 	intents map[string]map[string]*btClass
@@ -53,13 +54,13 @@ type BuiltinTeacher struct {
 	prepErr map[string]error
 }
 
-var _ Teacher = (*BuiltinTeacher)(nil)
+var _ generator.Teacher = (*Teacher)(nil)
 
 // NewBuiltinTeacher returns a builtin teacher for the catalog. It parses every
 // pattern and schema once, so that Write does no parsing. With a nil catalog
 // every LabelFirst write fails.
-func NewBuiltinTeacher(cat *schemas.Catalog) *BuiltinTeacher {
-	b := &BuiltinTeacher{
+func New(cat *schemas.Catalog) *Teacher {
+	b := &Teacher{
 		cat:     cat,
 		intents: map[string]map[string]*btClass{},
 		funcs:   map[string]*btFunc{},
@@ -96,8 +97,8 @@ func NewBuiltinTeacher(cat *schemas.Catalog) *BuiltinTeacher {
 }
 
 // Info identifies the builtin teacher and its phrasing version.
-func (b *BuiltinTeacher) Info(ctx context.Context) (TeacherInfo, error) {
-	return TeacherInfo{Name: "builtin", Version: BuiltinVersion}, nil
+func (b *Teacher) Info(ctx context.Context) (generator.TeacherInfo, error) {
+	return generator.TeacherInfo{Name: "builtin", Version: Version}, nil
 }
 
 // Write answers one request.
@@ -114,36 +115,36 @@ func (b *BuiltinTeacher) Info(ctx context.Context) (TeacherInfo, error) {
 // A LabelFirst request for a cell of a held-out run (Cell.Holdout) writes
 // with the side's part of every phrasing template list: the reserved
 // templates for the test split's cells (Cell.HeldOut), the others otherwise.
-func (b *BuiltinTeacher) Write(ctx context.Context, req Request) (Response, error) {
+func (b *Teacher) Write(ctx context.Context, req generator.Request) (generator.Response, error) {
 	return b.write(ctx, req, nil)
 }
 
 // write answers one request; trace, if set, sees every template drawn.
-func (b *BuiltinTeacher) write(ctx context.Context, req Request, trace func(lexicon.Draw)) (Response, error) {
+func (b *Teacher) write(ctx context.Context, req generator.Request, trace func(lexicon.Draw)) (generator.Response, error) {
 	start := time.Now()
 	if err := ctx.Err(); err != nil {
-		return Response{}, fmt.Errorf("builtin teacher: %w", err)
+		return generator.Response{}, fmt.Errorf("builtin teacher: %w", err)
 	}
 	switch req.Mode {
-	case LabelFirst:
-	case Extract:
+	case generator.LabelFirst:
+	case generator.Extract:
 		if len(req.Sample.Target) == 0 {
-			return Response{}, fmt.Errorf("builtin teacher: extract for cell %q: the sample has no target", req.Sample.Cell.Key)
+			return generator.Response{}, fmt.Errorf("builtin teacher: extract for cell %q: the sample has no target", req.Sample.Cell.Key)
 		}
 		target := append(json.RawMessage(nil), req.Sample.Target...)
-		return Response{Target: target, Raw: string(target), Duration: time.Since(start)}, nil
-	case TeacherLabels:
-		return Response{}, fmt.Errorf("builtin teacher: mode %q: it writes inputs for sampled labels only, use mode %q or a model teacher: %w",
-			req.Mode, LabelFirst, ErrModeUnsupported)
+		return generator.Response{Target: target, Raw: string(target), Duration: time.Since(start)}, nil
+	case generator.TeacherLabels:
+		return generator.Response{}, fmt.Errorf("builtin teacher: mode %q: it writes inputs for sampled labels only, use mode %q or a model teacher: %w",
+			req.Mode, generator.LabelFirst, ErrModeUnsupported)
 	default:
-		return Response{}, fmt.Errorf("builtin teacher: mode %q: %w", req.Mode, ErrModeUnsupported)
+		return generator.Response{}, fmt.Errorf("builtin teacher: mode %q: %w", req.Mode, ErrModeUnsupported)
 	}
 	data, err := btLoadData()
 	if err != nil {
-		return Response{}, err
+		return generator.Response{}, err
 	}
 	r := btRand(req.Seed)
-	w := &btWriter{btData: data, h: holdoutOf(req.Sample.Cell, trace)}
+	w := &btWriter{btData: data, h: req.Sample.Cell.HoldoutSource(trace)}
 	var input string
 	switch req.Sample.Cell.Task {
 	case schemas.EdgeIntent:
@@ -156,9 +157,9 @@ func (b *BuiltinTeacher) write(ctx context.Context, req Request, trace func(lexi
 		err = fmt.Errorf("unknown task %q", req.Sample.Cell.Task)
 	}
 	if err != nil {
-		return Response{}, fmt.Errorf("builtin teacher: cell %q: %w", req.Sample.Cell.Key, err)
+		return generator.Response{}, fmt.Errorf("builtin teacher: cell %q: %w", req.Sample.Cell.Key, err)
 	}
-	return Response{Input: input, Raw: input, Duration: time.Since(start)}, nil
+	return generator.Response{Input: input, Raw: input, Duration: time.Since(start)}, nil
 }
 
 // btSeedSalt tells the two PCG seed words apart; it is fixed, so that
@@ -204,7 +205,7 @@ func btLoadData() (*btData, error) {
 		for _, f := range []struct {
 			name string
 			into any
-		}{{"builtin/phrases.json", &d.phrases}, {"builtin/slots.json", &d.slots}, {"builtin/documents.json", &d.docs}} {
+		}{{"phrases.json", &d.phrases}, {"slots.json", &d.slots}, {"documents.json", &d.docs}} {
 			raw, err := builtinFS.ReadFile(f.name)
 			if err != nil {
 				btDataErr = fmt.Errorf("builtin teacher: read %s: %w", f.name, err)

@@ -1,4 +1,4 @@
-package generator
+package builtin
 
 import (
 	"context"
@@ -11,23 +11,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
 // btTestTeacher returns a builtin teacher over the embedded catalog.
-func btTestTeacher(t testing.TB) (*BuiltinTeacher, *schemas.Catalog) {
+func btTestTeacher(t testing.TB) (*Teacher, *schemas.Catalog) {
 	t.Helper()
 	cat, err := schemas.Load()
 	if err != nil {
 		t.Fatalf("load catalog: %v", err)
 	}
-	return NewBuiltinTeacher(cat), cat
+	return New(cat), cat
 }
 
 // btWrite runs one LabelFirst request and fails the test on error.
-func btWrite(t testing.TB, b *BuiltinTeacher, s Sample, seed int64) string {
+func btWrite(t testing.TB, b *Teacher, s generator.Sample, seed int64) string {
 	t.Helper()
-	resp, err := b.Write(context.Background(), Request{Mode: LabelFirst, Sample: s, Seed: seed})
+	resp, err := b.Write(context.Background(), generator.Request{Mode: generator.LabelFirst, Sample: s, Seed: seed})
 	if err != nil {
 		t.Fatalf("write %s seed %d: %v", s.Cell.Key, seed, err)
 	}
@@ -44,10 +45,10 @@ func btSlotValue(s schemas.Slot) string {
 }
 
 // btIntentSample builds an EdgeIntent sample with the given slots.
-func btIntentSample(tax, class string, slots map[string]string) Sample {
-	tg, _ := json.Marshal(IntentTarget{Intent: class, Slots: slots})
-	return Sample{
-		Cell:   Cell{Key: class, Task: schemas.EdgeIntent, Variant: tax, Taxonomy: tax, Class: class},
+func btIntentSample(tax, class string, slots map[string]string) generator.Sample {
+	tg, _ := json.Marshal(generator.IntentTarget{Intent: class, Slots: slots})
+	return generator.Sample{
+		Cell:   generator.Cell{Key: class, Task: schemas.EdgeIntent, Variant: tax, Taxonomy: tax, Class: class},
 		Target: tg,
 		Slots:  slots,
 	}
@@ -217,8 +218,8 @@ func TestBuiltinInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if info != (TeacherInfo{Name: "builtin", Version: BuiltinVersion}) || BuiltinVersion == "" {
-		t.Errorf("Info = %+v, want builtin %s", info, BuiltinVersion)
+	if info != (generator.TeacherInfo{Name: "builtin", Version: Version}) || Version == "" {
+		t.Errorf("Info = %+v, want builtin %s", info, Version)
 	}
 }
 
@@ -227,28 +228,28 @@ func TestBuiltinModes(t *testing.T) {
 	ctx := context.Background()
 	s := btIntentSample("assistant-50", "weather_current", map[string]string{"city": "Lisbon"})
 
-	_, err := b.Write(ctx, Request{Mode: TeacherLabels, Sample: Sample{Cell: s.Cell}})
+	_, err := b.Write(ctx, generator.Request{Mode: generator.TeacherLabels, Sample: generator.Sample{Cell: s.Cell}})
 	if !errors.Is(err, ErrModeUnsupported) {
 		t.Errorf("TeacherLabels: err = %v, want ErrModeUnsupported", err)
 	}
-	if _, err := b.Write(ctx, Request{Mode: "bogus", Sample: s}); !errors.Is(err, ErrModeUnsupported) {
+	if _, err := b.Write(ctx, generator.Request{Mode: "bogus", Sample: s}); !errors.Is(err, ErrModeUnsupported) {
 		t.Errorf("unknown mode: err = %v, want ErrModeUnsupported", err)
 	}
 
-	resp, err := b.Write(ctx, Request{Mode: Extract, Sample: s, Text: "what's the weather in Lisbon"})
+	resp, err := b.Write(ctx, generator.Request{Mode: generator.Extract, Sample: s, Text: "what's the weather in Lisbon"})
 	if err != nil {
 		t.Fatalf("Extract: %v", err)
 	}
 	if !btSameJSON(resp.Target, s.Target) || resp.Input != "" {
 		t.Errorf("Extract = input %q target %s, want no input and the sample's target %s", resp.Input, resp.Target, s.Target)
 	}
-	if _, err := b.Write(ctx, Request{Mode: Extract, Sample: Sample{Cell: s.Cell}}); err == nil {
+	if _, err := b.Write(ctx, generator.Request{Mode: generator.Extract, Sample: generator.Sample{Cell: s.Cell}}); err == nil {
 		t.Error("Extract without a target: no error")
 	}
 
 	cancelled, cancel := context.WithCancel(ctx)
 	cancel()
-	if _, err := b.Write(cancelled, Request{Mode: LabelFirst, Sample: s}); !errors.Is(err, context.Canceled) {
+	if _, err := b.Write(cancelled, generator.Request{Mode: generator.LabelFirst, Sample: s}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled context: err = %v, want context.Canceled", err)
 	}
 }
@@ -262,21 +263,21 @@ func btSameJSON(a, b json.RawMessage) bool {
 
 func TestBuiltinBadRequests(t *testing.T) {
 	b, _ := btTestTeacher(t)
-	for _, s := range []Sample{
-		{Cell: Cell{Key: "x", Task: "nope"}},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeIntent, Taxonomy: "assistant-50", Class: "no_such_class"}},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeIntent, Taxonomy: "no-such-7"}},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeJSON, SchemaID: "no.such"}, Target: json.RawMessage(`{}`)},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeJSON, SchemaID: "finance.payment"}, Target: json.RawMessage(`[1]`)},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeFuncCall, Scenario: schemas.SingleTurn}},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeFuncCall}, Turns: []TurnPlan{{Function: "no_such_function"}}},
-		{Cell: Cell{Key: "x", Task: schemas.EdgeFuncCall}, Turns: []TurnPlan{{}}},
+	for _, s := range []generator.Sample{
+		{Cell: generator.Cell{Key: "x", Task: "nope"}},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeIntent, Taxonomy: "assistant-50", Class: "no_such_class"}},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeIntent, Taxonomy: "no-such-7"}},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeJSON, SchemaID: "no.such"}, Target: json.RawMessage(`{}`)},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeJSON, SchemaID: "finance.payment"}, Target: json.RawMessage(`[1]`)},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeFuncCall, Scenario: schemas.SingleTurn}},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeFuncCall}, Turns: []generator.TurnPlan{{Function: "no_such_function"}}},
+		{Cell: generator.Cell{Key: "x", Task: schemas.EdgeFuncCall}, Turns: []generator.TurnPlan{{}}},
 	} {
-		if _, err := b.Write(context.Background(), Request{Mode: LabelFirst, Sample: s}); err == nil {
+		if _, err := b.Write(context.Background(), generator.Request{Mode: generator.LabelFirst, Sample: s}); err == nil {
 			t.Errorf("sample %+v: no error", s.Cell)
 		}
 	}
-	if _, err := NewBuiltinTeacher(nil).Write(context.Background(), Request{Mode: LabelFirst,
+	if _, err := New(nil).Write(context.Background(), generator.Request{Mode: generator.LabelFirst,
 		Sample: btIntentSample("assistant-50", "weather_current", nil)}); err == nil {
 		t.Error("teacher without a catalog: no error")
 	}
@@ -284,9 +285,9 @@ func TestBuiltinBadRequests(t *testing.T) {
 
 func TestBuiltinDeterminism(t *testing.T) {
 	b, cat := btTestTeacher(t)
-	samples := []Sample{btIntentSample("assistant-50", "timer_set", map[string]string{"duration": "ten minutes", "label": "pasta"})}
+	samples := []generator.Sample{btIntentSample("assistant-50", "timer_set", map[string]string{"duration": "ten minutes", "label": "pasta"})}
 	samples = append(samples, btDocSample(t, cat, "ecommerce.order_confirmation", btOrderConfirmation))
-	samples = append(samples, btFuncSample(schemas.SingleTurn, TurnPlan{Function: "lights_set_brightness",
+	samples = append(samples, btFuncSample(schemas.SingleTurn, generator.TurnPlan{Function: "lights_set_brightness",
 		Args: map[string]any{"room": "kitchen", "brightness": 40, "transition_seconds": 5}}))
 	for _, s := range samples {
 		seen := map[string]bool{}
@@ -302,19 +303,19 @@ func TestBuiltinDeterminism(t *testing.T) {
 		}
 	}
 	// A fresh teacher gives the same text: nothing is carried between calls.
-	if a, c := btWrite(t, b, samples[0], 7), btWrite(t, NewBuiltinTeacher(cat), samples[0], 7); a != c {
+	if a, c := btWrite(t, b, samples[0], 7), btWrite(t, New(cat), samples[0], 7); a != c {
 		t.Errorf("two teachers differ: %q vs %q", a, c)
 	}
 }
 
 // btFuncSample builds an EdgeFuncCall sample from turn plans.
-func btFuncSample(sc schemas.Scenario, turns ...TurnPlan) Sample {
+func btFuncSample(sc schemas.Scenario, turns ...generator.TurnPlan) generator.Sample {
 	key := string(sc)
 	if len(turns) > 0 && turns[0].Function != "" {
 		key = turns[0].Function + "/" + key
 	}
-	return Sample{
-		Cell:   Cell{Key: key, Task: schemas.EdgeFuncCall, Function: turns[0].Function, Scenario: sc},
+	return generator.Sample{
+		Cell:   generator.Cell{Key: key, Task: schemas.EdgeFuncCall, Function: turns[0].Function, Scenario: sc},
 		Target: json.RawMessage(`{"scenario":"` + string(sc) + `","turns":[]}`),
 		Turns:  turns,
 	}
@@ -322,7 +323,7 @@ func btFuncSample(sc schemas.Scenario, turns ...TurnPlan) Sample {
 
 // btCheckTurn checks one utterance against its plan: no placeholders, every
 // stated argument present, omitted and referred-to values absent.
-func btCheckTurn(t *testing.T, what, text string, plan TurnPlan, hidden map[string]any) {
+func btCheckTurn(t *testing.T, what, text string, plan generator.TurnPlan, hidden map[string]any) {
 	t.Helper()
 	btCheckClean(t, what, text)
 	for name, v := range plan.Args {

@@ -1,4 +1,4 @@
-package generator
+package ollama
 
 import (
 	"context"
@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/ollama/ollama/api"
 )
 
@@ -20,10 +21,10 @@ type ollamaChatResult struct {
 // according to req.Mode. Transient failures are retried (see OllamaConfig);
 // an answer that cannot be parsed is returned with Raw set and an
 // *OutputError, which the caller counts as a rejection.
-func (t *OllamaTeacher) Write(ctx context.Context, req Request) (Response, error) {
+func (t *Teacher) Write(ctx context.Context, req generator.Request) (generator.Response, error) {
 	start := time.Now()
 	if strings.TrimSpace(req.Prompt.User) == "" {
-		return Response{}, errors.New("ollama write: request has no rendered prompt: render it with RenderPrompt")
+		return generator.Response{}, errors.New("ollama write: request has no rendered prompt: render it with RenderPrompt")
 	}
 	creq := t.chatRequest(req)
 	var res ollamaChatResult
@@ -31,7 +32,7 @@ func (t *OllamaTeacher) Write(ctx context.Context, req Request) (Response, error
 		res, err = t.chatOnce(ctx, creq, req.Progress)
 		return err
 	})
-	resp := Response{
+	resp := generator.Response{
 		Raw:          res.content,
 		PromptTokens: res.promptTokens,
 		OutputTokens: res.outputTokens,
@@ -40,19 +41,19 @@ func (t *OllamaTeacher) Write(ctx context.Context, req Request) (Response, error
 	if err != nil {
 		return resp, err
 	}
-	input, target, err := parseTeacherAnswer(req, res.content)
+	input, target, err := generator.ParseAnswer(req, res.content)
 	if err != nil {
-		return resp, &OutputError{Reason: RejectJSONParse, Raw: res.content, Err: err}
+		return resp, &generator.OutputError{Reason: generator.RejectJSONParse, Raw: res.content, Err: err}
 	}
-	if err := checkAnswerFormat(req.Prompt.Format, res.content); err != nil {
-		return resp, &OutputError{Reason: RejectSchema, Raw: res.content, Err: err}
+	if err := generator.CheckAnswerFormat(req.Prompt.Format, res.content); err != nil {
+		return resp, &generator.OutputError{Reason: generator.RejectSchema, Raw: res.content, Err: err}
 	}
 	resp.Input, resp.Target = input, target
 	return resp, nil
 }
 
 // chatRequest builds the /api/chat request for req.
-func (t *OllamaTeacher) chatRequest(req Request) *api.ChatRequest {
+func (t *Teacher) chatRequest(req generator.Request) *api.ChatRequest {
 	stream := true
 	opts := map[string]any{
 		"seed":        req.Seed,
@@ -82,7 +83,7 @@ func (t *OllamaTeacher) chatRequest(req Request) *api.ChatRequest {
 // error when the connection drops mid-stream or its context is cancelled
 // while reading, so the attempt only succeeds once the final done chunk has
 // arrived, and the context's cause tells a stall from a timeout.
-func (t *OllamaTeacher) chatOnce(ctx context.Context, creq *api.ChatRequest, progress func(int)) (ollamaChatResult, error) {
+func (t *Teacher) chatOnce(ctx context.Context, creq *api.ChatRequest, progress func(int)) (ollamaChatResult, error) {
 	actx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
 	tctx, cancelTimeout := context.WithTimeoutCause(actx, t.cfg.RequestTimeout, errAttemptTimeout)

@@ -1,10 +1,8 @@
-package generator
+package ollama
 
 import (
 	"strings"
 	"testing"
-
-	"github.com/cyclecore/mlmforge/schemas"
 )
 
 func TestNewOllamaTeacherConfig(t *testing.T) {
@@ -17,7 +15,7 @@ func TestNewOllamaTeacherConfig(t *testing.T) {
 		{"ftp://x", "m", "scheme must be http or https"},
 		{"http://x", " ", "model is empty"},
 	} {
-		teacher, err := NewOllamaTeacher(OllamaConfig{Host: tc.host, Model: tc.model})
+		teacher, err := New(Config{Host: tc.host, Model: tc.model})
 		got := ""
 		if err != nil {
 			got = err.Error()
@@ -27,46 +25,5 @@ func TestNewOllamaTeacherConfig(t *testing.T) {
 		if !strings.Contains(got, tc.want) {
 			t.Errorf("host %q model %q: got %q, want %q", tc.host, tc.model, got, tc.want)
 		}
-	}
-}
-
-func TestParseTeacherAnswer(t *testing.T) {
-	dialogue := Sample{Cell: Cell{Task: schemas.EdgeFuncCall, Scenario: schemas.MultiTurn}}
-	for _, tc := range []struct {
-		name       string
-		mode       Mode
-		s          Sample
-		content    string
-		wantInput  string
-		wantTarget string
-		wantErr    string
-	}{
-		{"input", LabelFirst, Sample{}, `{"input":"hi there"}`, "hi there", "", ""},
-		{"code fence", LabelFirst, Sample{}, "```json\n{\"input\":\"hi\"}\n```", "hi", "", ""},
-		{"turns", LabelFirst, dialogue, `{"turns":["a","b \"c\""]}`, `["a","b \"c\""]`, "", ""},
-		{"example", TeacherLabels, Sample{}, `{"input":"x","target":{ "a" : [1, 2] }}`, "x", `{"a":[1,2]}`, ""},
-		{"extract", Extract, Sample{}, `{"target":{"intent":"timer_set"}}`, "", `{"intent":"timer_set"}`, ""},
-		{"not JSON", LabelFirst, Sample{}, `Sure! {"input"`, "", "", "not a JSON object"},
-		{"array", LabelFirst, Sample{}, `["x"]`, "", "", "not a JSON object"},
-		{"null", LabelFirst, Sample{}, `null`, "", "", "null"},
-		{"no input", LabelFirst, Sample{}, `{"text":"x"}`, "", "", `no "input"`},
-		{"input not a string", LabelFirst, Sample{}, `{"input":["x"]}`, "", "", "not a string"},
-		{"no turns", LabelFirst, dialogue, `{"input":"x"}`, "", "", `no "turns"`},
-		{"empty turns", LabelFirst, dialogue, `{"turns":[]}`, "", "", "empty"},
-		{"no target", TeacherLabels, Sample{}, `{"input":"x"}`, "", "", `no "target"`},
-		{"null target", Extract, Sample{}, `{"target":null}`, "", "", `no "target"`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			input, target, err := parseTeacherAnswer(Request{Mode: tc.mode, Sample: tc.s}, tc.content)
-			if tc.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tc.wantErr)
-				}
-				return
-			}
-			if err != nil || input != tc.wantInput || string(target) != tc.wantTarget {
-				t.Errorf("got %q, %s, %v; want %q, %s", input, target, err, tc.wantInput, tc.wantTarget)
-			}
-		})
 	}
 }

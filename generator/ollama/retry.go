@@ -1,4 +1,4 @@
-package generator
+package ollama
 
 import (
 	"context"
@@ -19,7 +19,7 @@ import (
 
 // OllamaError is a failed call to Ollama: either a permanent failure, returned
 // at once, or the last of the transient failures when the retries ran out.
-type OllamaError struct {
+type Error struct {
 	// Op is the call: "chat", "list models" or "show model".
 	Op string
 	// Model and Host say which model on which server.
@@ -36,7 +36,7 @@ type OllamaError struct {
 }
 
 // Error says what failed, how often and how, and the last error.
-func (e *OllamaError) Error() string {
+func (e *Error) Error() string {
 	if e.Permanent {
 		return fmt.Sprintf("ollama %s: %v", e.Op, e.Err)
 	}
@@ -53,7 +53,7 @@ func (e *OllamaError) Error() string {
 }
 
 // Unwrap returns the last attempt's error.
-func (e *OllamaError) Unwrap() error { return e.Err }
+func (e *Error) Unwrap() error { return e.Err }
 
 // Why an attempt was aborted, as the cause of its context.
 var (
@@ -73,7 +73,7 @@ type ollamaFailure struct {
 // turns a line that is not JSON into a plain error carrying the line, and so
 // it does an in-stream {"error": ...}: both are retried unless they say that
 // the model was not found.
-func (t *OllamaTeacher) classify(err error) ollamaFailure {
+func (t *Teacher) classify(err error) ollamaFailure {
 	var se api.StatusError
 	var ae api.AuthorizationError
 	var syn *json.SyntaxError
@@ -116,7 +116,7 @@ func (t *OllamaTeacher) classify(err error) ollamaFailure {
 
 // retry runs attempt until it succeeds, fails permanently, the retries run
 // out or ctx ends.
-func (t *OllamaTeacher) retry(ctx context.Context, op string, attempt func(context.Context) error) error {
+func (t *Teacher) retry(ctx context.Context, op string, attempt func(context.Context) error) error {
 	failures := map[string]int{}
 	for n := 1; ; n++ {
 		err := attempt(ctx)
@@ -128,7 +128,7 @@ func (t *OllamaTeacher) retry(ctx context.Context, op string, attempt func(conte
 		}
 		f := t.classify(err)
 		failures[f.kind]++
-		oerr := &OllamaError{Op: op, Model: t.cfg.Model, Host: t.host, Attempts: n,
+		oerr := &Error{Op: op, Model: t.cfg.Model, Host: t.host, Attempts: n,
 			Failures: failures, Permanent: !f.retry, Err: f.err}
 		if !f.retry || n > t.cfg.MaxRetries {
 			return oerr
@@ -142,7 +142,7 @@ func (t *OllamaTeacher) retry(ctx context.Context, op string, attempt func(conte
 // sleep waits before retry n (1-based): exponential backoff from BackoffBase,
 // capped at BackoffMax, with equal jitter so that workers that failed together
 // do not retry together.
-func (t *OllamaTeacher) sleep(ctx context.Context, n int) error {
+func (t *Teacher) sleep(ctx context.Context, n int) error {
 	d := t.cfg.BackoffMax
 	if n-1 < 30 {
 		d = min(t.cfg.BackoffBase<<(n-1), t.cfg.BackoffMax)

@@ -1,4 +1,4 @@
-package generator
+package ollama
 
 import (
 	"context"
@@ -8,6 +8,8 @@ import (
 
 	"github.com/ollama/ollama/api"
 
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/softlabel"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -39,13 +41,13 @@ type SoftLabelOptions struct {
 // answers a code, and the log probabilities of the answer's first token over
 // the codes are the distribution. It uses its OllamaTeacher's client,
 // timeouts and retries, and is safe for concurrent use.
-type OllamaSoftLabeler struct {
-	t    *OllamaTeacher
+type SoftLabeler struct {
+	t    *Teacher
 	opts SoftLabelOptions
 }
 
 // NewOllamaSoftLabeler checks opts and returns a soft labeler that asks t's model.
-func NewOllamaSoftLabeler(t *OllamaTeacher, opts SoftLabelOptions) (*OllamaSoftLabeler, error) {
+func NewSoftLabeler(t *Teacher, opts SoftLabelOptions) (*SoftLabeler, error) {
 	if t == nil {
 		return nil, errors.New("new ollama soft labeler: no teacher")
 	}
@@ -64,18 +66,18 @@ func NewOllamaSoftLabeler(t *OllamaTeacher, opts SoftLabelOptions) (*OllamaSoftL
 	if opts.MinCodeMass == 0 {
 		opts.MinCodeMass = 0.5
 	}
-	return &OllamaSoftLabeler{t: t, opts: opts}, nil
+	return &SoftLabeler{t: t, opts: opts}, nil
 }
 
 // Teacher returns the teacher whose model answers.
-func (l *OllamaSoftLabeler) Teacher() *OllamaTeacher { return l.t }
+func (l *SoftLabeler) Teacher() *Teacher { return l.t }
 
 // SoftLabels asks the model for req.Input's class and reads the distribution
 // off the log probabilities of its answer. Transport failures are retried
 // like OllamaTeacher.Write's; an answer without a usable distribution is an
 // *OutputError (RejectSoftLabels), which retrying the deterministic request
 // would not change.
-func (l *OllamaSoftLabeler) SoftLabels(ctx context.Context, req SoftLabelRequest) (map[string]float64, error) {
+func (l *SoftLabeler) SoftLabels(ctx context.Context, req softlabel.Request) (map[string]float64, error) {
 	if req.Taxonomy == nil {
 		return nil, errors.New("ollama soft labels: no taxonomy")
 	}
@@ -114,9 +116,9 @@ func (l *OllamaSoftLabeler) SoftLabels(ctx context.Context, req SoftLabelRequest
 	if err != nil {
 		return nil, err
 	}
-	probs, _, err := codeDistribution(lps, classOf, l.opts.MinCodeMass)
+	probs, _, err := softlabel.CodeDistribution(lps, classOf, l.opts.MinCodeMass)
 	if err != nil {
-		return nil, &OutputError{Reason: RejectSoftLabels, Raw: content, Err: err}
+		return nil, &generator.OutputError{Reason: generator.RejectSoftLabels, Raw: content, Err: err}
 	}
 	return probs, nil
 }
@@ -125,7 +127,7 @@ func (l *OllamaSoftLabeler) SoftLabels(ctx context.Context, req SoftLabelRequest
 // its log probabilities. The answer is 1-3 tokens, so RequestTimeout alone
 // bounds it (no stall clock); as in chatOnce, only a stream that ends with
 // its done line counts, since the client ends quietly on a dropped connection.
-func (l *OllamaSoftLabeler) chatLogprobs(ctx context.Context, creq *api.ChatRequest) (string, []api.Logprob, error) {
+func (l *SoftLabeler) chatLogprobs(ctx context.Context, creq *api.ChatRequest) (string, []api.Logprob, error) {
 	tctx, cancel := context.WithTimeoutCause(ctx, l.t.cfg.RequestTimeout, errAttemptTimeout)
 	defer cancel()
 	var (
@@ -159,7 +161,7 @@ func (l *OllamaSoftLabeler) chatLogprobs(ctx context.Context, creq *api.ChatRequ
 // first and the utterance last, so that a server's prompt cache reuses the
 // list across utterances.
 func SoftLabelPrompt(tax *schemas.Taxonomy, input string, descriptions bool) (system, user string, codes []string, err error) {
-	codes, err = ClassCodes(len(tax.Classes))
+	codes, err = softlabel.ClassCodes(len(tax.Classes))
 	if err != nil {
 		return "", "", nil, fmt.Errorf("taxonomy %s: %w", tax.ID, err)
 	}

@@ -1,4 +1,4 @@
-package generator
+package ollama
 
 import (
 	"context"
@@ -11,12 +11,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/ollama/ollama/api"
 )
 
 // OllamaConfig configures an OllamaTeacher. cmd/ parses OLLAMA_HOST and its
 // flags and fills it in: this package reads no environment variables.
-type OllamaConfig struct {
+type Config struct {
 	// Host is the server's base URL, e.g. "http://127.0.0.1:11434". A host
 	// without a scheme gets "http://".
 	Host string
@@ -51,8 +52,8 @@ type OllamaConfig struct {
 // OllamaTeacher is a Teacher that asks a model served by Ollama, through the
 // streaming /api/chat endpoint with structured outputs. It is safe for
 // concurrent use.
-type OllamaTeacher struct {
-	cfg    OllamaConfig
+type Teacher struct {
+	cfg    Config
 	host   string
 	client *api.Client
 
@@ -66,7 +67,7 @@ type OllamaTeacher struct {
 	info    *OllamaModelInfo
 }
 
-var _ Teacher = (*OllamaTeacher)(nil)
+var _ generator.Teacher = (*Teacher)(nil)
 
 // The defaults of OllamaConfig.
 const (
@@ -79,7 +80,7 @@ const (
 
 // NewOllamaTeacher checks cfg, fills in its defaults and returns a teacher. It
 // does not contact the server: Info does.
-func NewOllamaTeacher(cfg OllamaConfig) (*OllamaTeacher, error) {
+func New(cfg Config) (*Teacher, error) {
 	if strings.TrimSpace(cfg.Model) == "" {
 		return nil, errors.New("new ollama teacher: model is empty")
 	}
@@ -107,7 +108,7 @@ func NewOllamaTeacher(cfg OllamaConfig) (*OllamaTeacher, error) {
 		tr.MaxIdleConnsPerHost = 64
 		cfg.HTTPClient = &http.Client{Transport: tr}
 	}
-	return &OllamaTeacher{
+	return &Teacher{
 		cfg:     cfg,
 		host:    base.String(),
 		client:  api.NewClient(base, cfg.HTTPClient),
@@ -146,15 +147,15 @@ func durationOr(d, def time.Duration) time.Duration {
 }
 
 // Model returns the configured model reference.
-func (t *OllamaTeacher) Model() string { return t.cfg.Model }
+func (t *Teacher) Model() string { return t.cfg.Model }
 
 // Host returns the server's base URL.
-func (t *OllamaTeacher) Host() string { return t.host }
+func (t *Teacher) Host() string { return t.host }
 
 // OllamaModelInfo is what Ollama reports about the teacher's model.
 // TeacherInfo has no room for Family and ParameterSize, so they live here.
 type OllamaModelInfo struct {
-	TeacherInfo
+	generator.TeacherInfo
 	// Family is the model family, e.g. "qwen2".
 	Family string `json:"family,omitempty"`
 	// ParameterSize is the size as Ollama reports it, e.g. "7.6B".
@@ -162,7 +163,7 @@ type OllamaModelInfo struct {
 }
 
 // Info returns the model's name, digest and quantization for provenance.
-func (t *OllamaTeacher) Info(ctx context.Context) (TeacherInfo, error) {
+func (t *Teacher) Info(ctx context.Context) (generator.TeacherInfo, error) {
 	mi, err := t.ModelInfo(ctx)
 	return mi.TeacherInfo, err
 }
@@ -171,7 +172,7 @@ func (t *OllamaTeacher) Info(ctx context.Context) (TeacherInfo, error) {
 // details. The first successful answer is cached: a model is not swapped
 // under a running generation, and provenance must not change mid-run. An
 // unknown model gives an error that wraps ErrModelNotFound.
-func (t *OllamaTeacher) ModelInfo(ctx context.Context) (OllamaModelInfo, error) {
+func (t *Teacher) ModelInfo(ctx context.Context) (OllamaModelInfo, error) {
 	select {
 	case t.infoSem <- struct{}{}:
 		defer func() { <-t.infoSem }()
@@ -191,7 +192,7 @@ func (t *OllamaTeacher) ModelInfo(ctx context.Context) (OllamaModelInfo, error) 
 	}
 	lm, ok := findOllamaModel(list.Models, t.cfg.Model)
 	if !ok {
-		return OllamaModelInfo{}, &OllamaError{Op: "list models", Model: t.cfg.Model, Host: t.host,
+		return OllamaModelInfo{}, &Error{Op: "list models", Model: t.cfg.Model, Host: t.host,
 			Attempts: 1, Permanent: true, Err: t.notFound(nil)}
 	}
 	var show *api.ShowResponse
@@ -207,7 +208,7 @@ func (t *OllamaTeacher) ModelInfo(ctx context.Context) (OllamaModelInfo, error) 
 		d = lm.Details
 	}
 	t.info = &OllamaModelInfo{
-		TeacherInfo: TeacherInfo{
+		TeacherInfo: generator.TeacherInfo{
 			Name:         "ollama:" + t.cfg.Model,
 			Model:        t.cfg.Model,
 			Digest:       lm.Digest,
@@ -259,27 +260,6 @@ func (e *modelNotFoundError) Unwrap() []error {
 	return []error{ErrModelNotFound, e.cause}
 }
 
-func (t *OllamaTeacher) notFound(cause error) error {
+func (t *Teacher) notFound(cause error) error {
 	return &modelNotFoundError{model: t.cfg.Model, host: t.host, cause: cause}
 }
-
-// OutputError says that the model answered but its output cannot be used. It
-// is not a failure of the call: the caller counts a rejection with Reason and
-// keeps Raw for the rejection report.
-type OutputError struct {
-	// Reason is the rejection reason to count, RejectJSONParse for output that
-	// is not the JSON object the answer format asks for.
-	Reason RejectReason
-	// Raw is the model's unparsed output.
-	Raw string
-	// Err says what is wrong with it.
-	Err error
-}
-
-// Error gives the reason and what is wrong with the output.
-func (e *OutputError) Error() string {
-	return fmt.Sprintf("teacher output rejected (%s): %v", e.Reason, e.Err)
-}
-
-// Unwrap returns the underlying parse error.
-func (e *OutputError) Unwrap() error { return e.Err }

@@ -1,4 +1,4 @@
-package generator
+package ollama
 
 import (
 	"context"
@@ -13,15 +13,16 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
 // newTestTeacher returns a teacher for srv with timeouts and backoff short
 // enough for tests.
-func newTestTeacher(t *testing.T, host string, edit ...func(*OllamaConfig)) *OllamaTeacher {
+func newTestTeacher(t *testing.T, host string, edit ...func(*Config)) *Teacher {
 	t.Helper()
-	cfg := OllamaConfig{
+	cfg := Config{
 		Host:           host,
 		Model:          ollamatest.DefaultModel,
 		RequestTimeout: 10 * time.Second,
@@ -32,7 +33,7 @@ func newTestTeacher(t *testing.T, host string, edit ...func(*OllamaConfig)) *Oll
 	for _, e := range edit {
 		e(&cfg)
 	}
-	teacher, err := NewOllamaTeacher(cfg)
+	teacher, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,25 +41,32 @@ func newTestTeacher(t *testing.T, host string, edit ...func(*OllamaConfig)) *Oll
 }
 
 // intentRequest renders an EdgeIntent request with the real catalog.
-func intentRequest(t *testing.T, mode Mode) Request {
+func intentRequest(t *testing.T, mode generator.Mode) generator.Request {
 	t.Helper()
 	cat, err := schemas.Load()
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := promptCases(t)[1].sample
-	if mode == TeacherLabels {
-		s = Sample{Cell: s.Cell}
-	}
-	p, err := RenderPrompt(cat, mode, s, "")
+	target, err := json.Marshal(generator.IntentTarget{Intent: "weather_current", Slots: map[string]string{"city": "Lisbon"}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return Request{Mode: mode, Sample: s, Prompt: p, Seed: 42, Temperature: 0.7, MaxTokens: 256}
+	s := generator.Sample{
+		Cell:   generator.Cell{Key: "weather_current", Task: schemas.EdgeIntent, Variant: "assistant-50", Taxonomy: "assistant-50", Class: "weather_current"},
+		Target: target,
+	}
+	if mode == generator.TeacherLabels {
+		s = generator.Sample{Cell: s.Cell}
+	}
+	p, err := generator.RenderPrompt(cat, mode, s, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return generator.Request{Mode: mode, Sample: s, Prompt: p, Seed: 42, Temperature: 0.7, MaxTokens: 256}
 }
 
 // defaultAnswer is what the fake server answers to req without a fault.
-func defaultAnswer(t *testing.T, req Request) map[string]json.RawMessage {
+func defaultAnswer(t *testing.T, req generator.Request) map[string]json.RawMessage {
 	t.Helper()
 	s, err := ollamatest.FromSchema(req.Prompt.Format, false)
 	if err != nil {
@@ -83,7 +91,7 @@ func inputOf(t *testing.T, m map[string]json.RawMessage) string {
 func TestOllamaWriteStreamsTheAnswer(t *testing.T) {
 	srv := ollamatest.New(t)
 	teacher := newTestTeacher(t, srv.URL)
-	req := intentRequest(t, LabelFirst)
+	req := intentRequest(t, generator.LabelFirst)
 	var progress []int
 	req.Progress = func(n int) { progress = append(progress, n) }
 
@@ -147,8 +155,8 @@ func TestOllamaWriteRetriesTransientFaults(t *testing.T) {
 			// The request timeout is out of reach, and the fake holds a
 			// stalled stream for minutes: only the stall clock (200ms) ends
 			// a stall within the bound below, however slow the machine.
-			teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.RequestTimeout = time.Hour })
-			req := intentRequest(t, LabelFirst)
+			teacher := newTestTeacher(t, srv.URL, func(c *Config) { c.RequestTimeout = time.Hour })
+			req := intentRequest(t, generator.LabelFirst)
 			start := time.Now()
 			resp, err := teacher.Write(context.Background(), req)
 			if err != nil {
@@ -177,9 +185,9 @@ func TestOllamaWriteNamesEachFailure(t *testing.T) {
 	} {
 		t.Run(fault.String(), func(t *testing.T) {
 			srv := ollamatest.New(t, ollamatest.WithFaults(fault))
-			teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.MaxRetries = -1 })
-			_, err := teacher.Write(context.Background(), intentRequest(t, LabelFirst))
-			var oe *OllamaError
+			teacher := newTestTeacher(t, srv.URL, func(c *Config) { c.MaxRetries = -1 })
+			_, err := teacher.Write(context.Background(), intentRequest(t, generator.LabelFirst))
+			var oe *Error
 			if !errors.As(err, &oe) || oe.Permanent || oe.Attempts != 1 || oe.Failures[kind] != 1 {
 				t.Fatalf("err = %v, want one %q failure", err, kind)
 			}
@@ -190,9 +198,9 @@ func TestOllamaWriteNamesEachFailure(t *testing.T) {
 func TestOllamaWriteGivesUpAfterMaxRetries(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithFaults(
 		ollamatest.Fault500, ollamatest.FaultStall, ollamatest.Fault500, ollamatest.Fault500))
-	teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.MaxRetries = 2 })
-	_, err := teacher.Write(context.Background(), intentRequest(t, LabelFirst))
-	var oe *OllamaError
+	teacher := newTestTeacher(t, srv.URL, func(c *Config) { c.MaxRetries = 2 })
+	_, err := teacher.Write(context.Background(), intentRequest(t, generator.LabelFirst))
+	var oe *Error
 	if !errors.As(err, &oe) {
 		t.Fatalf("err = %v, want *OllamaError", err)
 	}
@@ -220,12 +228,12 @@ func TestOllamaWriteModelNotFoundIsPermanent(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			srv := ollamatest.New(t, tc.opts...)
-			teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.Model = tc.model })
-			_, err := teacher.Write(context.Background(), intentRequest(t, LabelFirst))
+			teacher := newTestTeacher(t, srv.URL, func(c *Config) { c.Model = tc.model })
+			_, err := teacher.Write(context.Background(), intentRequest(t, generator.LabelFirst))
 			if !errors.Is(err, ErrModelNotFound) {
 				t.Fatalf("err = %v, want ErrModelNotFound", err)
 			}
-			var oe *OllamaError
+			var oe *Error
 			if !errors.As(err, &oe) || !oe.Permanent {
 				t.Errorf("err = %#v, want a permanent *OllamaError", err)
 			}
@@ -262,9 +270,9 @@ func TestOllamaWriteStatusCodes(t *testing.T) {
 				_, _ = w.Write([]byte(`{"error":"` + http.StatusText(tc.code) + `"}`))
 			}))
 			defer srv.Close()
-			teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.MaxRetries = 2 })
-			_, err := teacher.Write(context.Background(), intentRequest(t, LabelFirst))
-			var oe *OllamaError
+			teacher := newTestTeacher(t, srv.URL, func(c *Config) { c.MaxRetries = 2 })
+			_, err := teacher.Write(context.Background(), intentRequest(t, generator.LabelFirst))
+			var oe *Error
 			if !errors.As(err, &oe) || oe.Permanent != tc.permanent {
 				t.Fatalf("err = %v, want an *OllamaError with Permanent %v", err, tc.permanent)
 			}
@@ -282,9 +290,9 @@ func TestOllamaWriteConnectionRefused(t *testing.T) {
 	}
 	addr := l.Addr().String()
 	l.Close()
-	teacher := newTestTeacher(t, addr, func(c *OllamaConfig) { c.MaxRetries = 1 })
-	_, err = teacher.Write(context.Background(), intentRequest(t, LabelFirst))
-	var oe *OllamaError
+	teacher := newTestTeacher(t, addr, func(c *Config) { c.MaxRetries = 1 })
+	_, err = teacher.Write(context.Background(), intentRequest(t, generator.LabelFirst))
+	var oe *Error
 	if !errors.As(err, &oe) || oe.Permanent || oe.Attempts != 2 || oe.Failures["connection refused"] != 2 {
 		t.Fatalf("err = %v, want 2 refused attempts", err)
 	}
@@ -295,10 +303,10 @@ func TestOllamaWriteReturnsBadAnswersForTheValidators(t *testing.T) {
 		// Valid JSON that ignores the requested format is a counted rejection
 		// (reason schema) with the raw answer kept, never an example.
 		srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultSchemaBreak))
-		req := intentRequest(t, TeacherLabels)
+		req := intentRequest(t, generator.TeacherLabels)
 		resp, err := newTestTeacher(t, srv.URL).Write(context.Background(), req)
-		var oe *OutputError
-		if !errors.As(err, &oe) || oe.Reason != RejectSchema {
+		var oe *generator.OutputError
+		if !errors.As(err, &oe) || oe.Reason != generator.RejectSchema {
 			t.Fatalf("Write: err = %v, want an OutputError with reason schema", err)
 		}
 		if !strings.Contains(oe.Raw, "unexpected_field") || resp.Input != "" || srv.Requests() != 1 {
@@ -307,7 +315,7 @@ func TestOllamaWriteReturnsBadAnswersForTheValidators(t *testing.T) {
 	})
 	t.Run("hallucination", func(t *testing.T) {
 		srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultHallucinate))
-		req := intentRequest(t, TeacherLabels)
+		req := intentRequest(t, generator.TeacherLabels)
 		resp, err := newTestTeacher(t, srv.URL).Write(context.Background(), req)
 		if err != nil {
 			t.Fatalf("Write: %v", err)
@@ -316,19 +324,19 @@ func TestOllamaWriteReturnsBadAnswersForTheValidators(t *testing.T) {
 		if err := json.Unmarshal([]byte(resp.Raw), &raw); err != nil {
 			t.Fatal(err)
 		}
-		if !SameJSON(resp.Target, raw["target"]) {
+		if !generator.SameJSON(resp.Target, raw["target"]) {
 			t.Errorf("Target = %s, want the answer's %s", resp.Target, raw["target"])
 		}
-		if normal := defaultAnswer(t, req)["target"]; SameJSON(resp.Target, normal) {
+		if normal := defaultAnswer(t, req)["target"]; generator.SameJSON(resp.Target, normal) {
 			t.Errorf("hallucinated target %s equals the normal one", resp.Target)
 		}
 	})
 	t.Run("not JSON", func(t *testing.T) {
 		srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultNotJSON))
-		resp, err := newTestTeacher(t, srv.URL).Write(context.Background(), intentRequest(t, LabelFirst))
-		var oe *OutputError
-		if !errors.As(err, &oe) || oe.Reason != RejectJSONParse {
-			t.Fatalf("err = %v, want *OutputError with %s", err, RejectJSONParse)
+		resp, err := newTestTeacher(t, srv.URL).Write(context.Background(), intentRequest(t, generator.LabelFirst))
+		var oe *generator.OutputError
+		if !errors.As(err, &oe) || oe.Reason != generator.RejectJSONParse {
+			t.Fatalf("err = %v, want *OutputError with %s", err, generator.RejectJSONParse)
 		}
 		if resp.Input != "" || resp.Raw == "" || oe.Raw != resp.Raw || !strings.HasPrefix(resp.Raw, "Sure!") {
 			t.Errorf("Input %q, Raw %q, error Raw %q", resp.Input, resp.Raw, oe.Raw)
@@ -343,7 +351,7 @@ func TestOllamaWriteCancelStopsAStalledStream(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultStall))
 	// Neither the stall clock nor the request timeout can end the attempt
 	// within the bound below: only the cancel can.
-	teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) {
+	teacher := newTestTeacher(t, srv.URL, func(c *Config) {
 		c.StallTimeout = time.Hour
 		c.RequestTimeout = time.Hour
 	})
@@ -357,7 +365,7 @@ func TestOllamaWriteCancelStopsAStalledStream(t *testing.T) {
 		cancel()
 	}()
 	start := time.Now()
-	_, err := teacher.Write(ctx, intentRequest(t, LabelFirst))
+	_, err := teacher.Write(ctx, intentRequest(t, generator.LabelFirst))
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -371,11 +379,11 @@ func TestOllamaWriteCancelStopsAStalledStream(t *testing.T) {
 
 func TestOllamaWriteAttemptTimeout(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithFaults(ollamatest.FaultStall))
-	teacher := newTestTeacher(t, srv.URL, func(c *OllamaConfig) {
+	teacher := newTestTeacher(t, srv.URL, func(c *Config) {
 		c.StallTimeout = time.Minute
 		c.RequestTimeout = 300 * time.Millisecond
 	})
-	if _, err := teacher.Write(context.Background(), intentRequest(t, LabelFirst)); err != nil {
+	if _, err := teacher.Write(context.Background(), intentRequest(t, generator.LabelFirst)); err != nil {
 		t.Fatalf("Write: %v", err)
 	}
 	if srv.Requests() != 2 {
@@ -387,7 +395,7 @@ func TestOllamaWriteConcurrent(t *testing.T) {
 	faults := []ollamatest.Fault{ollamatest.Fault500, ollamatest.FaultDrop, ollamatest.FaultMalformedJSON, ollamatest.Fault429}
 	srv := ollamatest.New(t, ollamatest.WithFaults(faults...))
 	teacher := newTestTeacher(t, srv.URL)
-	req := intentRequest(t, LabelFirst)
+	req := intentRequest(t, generator.LabelFirst)
 	const workers, each = 8, 10
 	var wg sync.WaitGroup
 	errs := make(chan error, workers*each)
@@ -412,7 +420,7 @@ func TestOllamaWriteConcurrent(t *testing.T) {
 
 func TestOllamaWriteWithoutPrompt(t *testing.T) {
 	srv := ollamatest.New(t)
-	_, err := newTestTeacher(t, srv.URL).Write(context.Background(), Request{Mode: LabelFirst})
+	_, err := newTestTeacher(t, srv.URL).Write(context.Background(), generator.Request{Mode: generator.LabelFirst})
 	if err == nil || !strings.Contains(err.Error(), "RenderPrompt") {
 		t.Fatalf("err = %v", err)
 	}
@@ -428,7 +436,7 @@ func TestOllamaInfo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := TeacherInfo{Name: "ollama:" + ollamatest.DefaultModel, Model: ollamatest.DefaultModel,
+	want := generator.TeacherInfo{Name: "ollama:" + ollamatest.DefaultModel, Model: ollamatest.DefaultModel,
 		Digest: ollamatest.DefaultDigest, Quantization: ollamatest.DefaultQuantization}
 	if info != want {
 		t.Errorf("Info = %+v, want %+v", info, want)
@@ -445,7 +453,7 @@ func TestOllamaInfo(t *testing.T) {
 
 func TestOllamaInfoMatchesLatestTag(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithModel("llama3.2:latest", "sha256:abc", "Q8_0"))
-	info, err := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.Model = "llama3.2" }).Info(context.Background())
+	info, err := newTestTeacher(t, srv.URL, func(c *Config) { c.Model = "llama3.2" }).Info(context.Background())
 	if err != nil || info.Digest != "sha256:abc" || info.Quantization != "Q8_0" {
 		t.Errorf("Info = %+v, %v", info, err)
 	}
@@ -453,7 +461,7 @@ func TestOllamaInfoMatchesLatestTag(t *testing.T) {
 
 func TestOllamaInfoModelNotFound(t *testing.T) {
 	srv := ollamatest.New(t)
-	_, err := newTestTeacher(t, srv.URL, func(c *OllamaConfig) { c.Model = "missing:1b" }).Info(context.Background())
+	_, err := newTestTeacher(t, srv.URL, func(c *Config) { c.Model = "missing:1b" }).Info(context.Background())
 	if !errors.Is(err, ErrModelNotFound) || !strings.Contains(err.Error(), "run 'ollama pull missing:1b'") {
 		t.Fatalf("err = %v", err)
 	}

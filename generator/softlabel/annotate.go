@@ -1,4 +1,4 @@
-package generator
+package softlabel
 
 import (
 	"context"
@@ -9,6 +9,7 @@ import (
 	"sync"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -44,7 +45,7 @@ type AnnotateReport struct {
 	// Kept counts the records that already had soft labels (Overwrite unset).
 	Kept int `json:"kept"`
 	// Rejected counts the records left without soft labels, by reason.
-	Rejected map[RejectReason]int `json:"rejected,omitempty"`
+	Rejected map[generator.RejectReason]int `json:"rejected,omitempty"`
 	// Samples are up to 20 rejected answers, for the report.
 	Samples []RejectedSoftLabel `json:"samples,omitempty"`
 	// Agree counts the labelled records whose most probable class is the gold
@@ -59,8 +60,8 @@ type AnnotateReport struct {
 // *OutputError) keeps no soft labels and is counted in the report; any other
 // failure (the server is gone, the model is missing, ctx ended) stops the
 // run and is returned, with the records labelled so far kept.
-func AnnotateSoftLabels(ctx context.Context, l SoftLabeler, tax *schemas.Taxonomy, recs []datasets.Record, opts AnnotateOptions) (AnnotateReport, error) {
-	rep := AnnotateReport{Rejected: map[RejectReason]int{}}
+func Annotate(ctx context.Context, l Labeler, tax *schemas.Taxonomy, recs []datasets.Record, opts AnnotateOptions) (AnnotateReport, error) {
+	rep := AnnotateReport{Rejected: map[generator.RejectReason]int{}}
 	if l == nil || tax == nil {
 		return rep, errors.New("annotate soft labels: no labeler or no taxonomy")
 	}
@@ -146,16 +147,16 @@ func annotateTodo(recs []datasets.Record, overwrite bool) (golds []string, todo 
 
 // labelRecord asks for one record's distribution, checks it and writes it
 // into the record. Only the calling worker touches the record.
-func labelRecord(ctx context.Context, l SoftLabeler, tax *schemas.Taxonomy, r *datasets.Record, gold string) (map[string]float64, error) {
+func labelRecord(ctx context.Context, l Labeler, tax *schemas.Taxonomy, r *datasets.Record, gold string) (map[string]float64, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, context.Cause(ctx)
 	}
-	probs, err := l.SoftLabels(ctx, SoftLabelRequest{Taxonomy: tax, Input: r.Input, Gold: gold, Seed: recordSeed(r.ID)})
+	probs, err := l.SoftLabels(ctx, Request{Taxonomy: tax, Input: r.Input, Gold: gold, Seed: recordSeed(r.ID)})
 	if err != nil {
 		return nil, err
 	}
 	if probs, err = checkDistribution(tax, probs); err != nil {
-		return nil, &OutputError{Reason: RejectSoftLabels, Err: err}
+		return nil, &generator.OutputError{Reason: generator.RejectSoftLabels, Err: err}
 	}
 	b, err := json.Marshal(probs) // map keys are sorted: the same answer gives the same bytes
 	if err != nil {
@@ -167,7 +168,7 @@ func labelRecord(ctx context.Context, l SoftLabeler, tax *schemas.Taxonomy, r *d
 
 // add counts one finished record; the caller holds the report's lock.
 func (rep *AnnotateReport) add(id, gold string, probs map[string]float64, err error) {
-	var oe *OutputError
+	var oe *generator.OutputError
 	switch {
 	case err == nil:
 		rep.Labeled++
@@ -183,7 +184,7 @@ func (rep *AnnotateReport) add(id, gold string, probs map[string]float64, err er
 }
 
 func isOutputError(err error) bool {
-	var oe *OutputError
+	var oe *generator.OutputError
 	return errors.As(err, &oe)
 }
 
@@ -193,7 +194,7 @@ func intentLabel(r *datasets.Record) (string, error) {
 	if r.Intent != "" {
 		return r.Intent, nil
 	}
-	var t IntentTarget
+	var t generator.IntentTarget
 	if err := json.Unmarshal([]byte(r.Target), &t); err != nil || t.Intent == "" {
 		return "", fmt.Errorf("record %s: fields intent and target: no intent label", r.ID)
 	}

@@ -1,4 +1,4 @@
-package generator
+package softlabel_test
 
 import (
 	"context"
@@ -9,7 +9,11 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
+	"github.com/cyclecore/mlmforge/generator/softlabel"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -52,13 +56,13 @@ func TestAnnotateSoftLabelsWithOllama(t *testing.T) {
 		return i % len(tax.Classes)
 	})
 	srv := ollamatest.New(t, ollamatest.WithLogprobs(answer))
-	l, err := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{})
+	l, err := ollama.NewSoftLabeler(newTestTeacher(t, srv.URL), ollama.SoftLabelOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	recs := intentRecords(tax, 70)
 	var progress []int
-	rep, err := AnnotateSoftLabels(context.Background(), l, tax, recs, AnnotateOptions{Concurrency: 8,
+	rep, err := softlabel.Annotate(context.Background(), l, tax, recs, softlabel.AnnotateOptions{Concurrency: 8,
 		Progress: func(n int) { progress = append(progress, n) }})
 	if err != nil {
 		t.Fatal(err)
@@ -72,7 +76,7 @@ func TestAnnotateSoftLabelsWithOllama(t *testing.T) {
 			wantAgree++
 		}
 	}
-	if rep.Labeled != 70-wantRejected || rep.Rejected[RejectSoftLabels] != wantRejected || rep.Agree != wantAgree ||
+	if rep.Labeled != 70-wantRejected || rep.Rejected[generator.RejectSoftLabels] != wantRejected || rep.Agree != wantAgree ||
 		len(rep.Samples) != wantRejected || len(progress) != 70 || progress[69] != 70 {
 		t.Fatalf("report %+v (progress %d calls), want %d labeled, %d rejected, %d agreeing",
 			rep, len(progress), 70-wantRejected, wantRejected, wantAgree)
@@ -88,20 +92,20 @@ func TestAnnotateSoftLabelsWithOllama(t *testing.T) {
 		if err := json.Unmarshal([]byte(r.SoftLabels), &probs); err != nil || len(probs) != 20 {
 			t.Fatalf("record %s: soft labels %q (%v): want 20 classes", r.ID, r.SoftLabels, err)
 		}
-		if top := argmax(probs); top != tax.Classes[answerClass(i, len(tax.Classes))].ID {
+		if top := softlabel.Argmax(probs); top != tax.Classes[answerClass(i, len(tax.Classes))].ID {
 			t.Errorf("record %s: top class %s", r.ID, top)
 		}
 	}
 
 	// A rerun asks only for the records without soft labels, unless told to overwrite.
 	before := srv.Requests()
-	rep, err = AnnotateSoftLabels(context.Background(), l, tax, recs, AnnotateOptions{})
-	if err != nil || rep.Kept != 70-wantRejected || rep.Rejected[RejectSoftLabels] != wantRejected ||
+	rep, err = softlabel.Annotate(context.Background(), l, tax, recs, softlabel.AnnotateOptions{})
+	if err != nil || rep.Kept != 70-wantRejected || rep.Rejected[generator.RejectSoftLabels] != wantRejected ||
 		srv.Requests()-before != wantRejected {
 		t.Fatalf("rerun: report %+v, %v, %d requests", rep, err, srv.Requests()-before)
 	}
 	before = srv.Requests()
-	if rep, err = AnnotateSoftLabels(context.Background(), l, tax, recs, AnnotateOptions{Overwrite: true}); err != nil ||
+	if rep, err = softlabel.Annotate(context.Background(), l, tax, recs, softlabel.AnnotateOptions{Overwrite: true}); err != nil ||
 		rep.Kept != 0 || srv.Requests()-before != 70 {
 		t.Fatalf("overwrite: report %+v, %v, %d requests", rep, err, srv.Requests()-before)
 	}
@@ -123,10 +127,10 @@ func TestAnnotateSoftLabelsStopsOnFailure(t *testing.T) {
 			faults[i] = ollamatest.FaultModelNotFound
 		}
 		srv := ollamatest.New(t, ollamatest.WithLogprobs(answer), ollamatest.WithFaults(faults...))
-		l, _ := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{})
+		l, _ := ollama.NewSoftLabeler(newTestTeacher(t, srv.URL), ollama.SoftLabelOptions{})
 		recs := intentRecords(tax, 100)
-		rep, err := AnnotateSoftLabels(context.Background(), l, tax, recs, AnnotateOptions{Concurrency: 3})
-		if !errors.Is(err, ErrModelNotFound) || !strings.Contains(err.Error(), "record r0") || rep.Labeled != 0 {
+		rep, err := softlabel.Annotate(context.Background(), l, tax, recs, softlabel.AnnotateOptions{Concurrency: 3})
+		if !errors.Is(err, ollama.ErrModelNotFound) || !strings.Contains(err.Error(), "record r0") || rep.Labeled != 0 {
 			t.Fatalf("error %v, report %+v", err, rep)
 		}
 		if n := srv.Requests(); n > 10 {
@@ -135,23 +139,23 @@ func TestAnnotateSoftLabelsStopsOnFailure(t *testing.T) {
 	})
 	t.Run("cancelled", func(t *testing.T) {
 		srv := ollamatest.New(t, ollamatest.WithLogprobs(answer))
-		l, _ := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{})
+		l, _ := ollama.NewSoftLabeler(newTestTeacher(t, srv.URL), ollama.SoftLabelOptions{})
 		ctx, cancel := context.WithCancel(context.Background())
 		cancel()
-		_, err := AnnotateSoftLabels(ctx, l, tax, intentRecords(tax, 10), AnnotateOptions{})
+		_, err := softlabel.Annotate(ctx, l, tax, intentRecords(tax, 10), softlabel.AnnotateOptions{})
 		if !errors.Is(err, context.Canceled) {
 			t.Fatalf("error %v, want context.Canceled", err)
 		}
 	})
 	t.Run("bad records", func(t *testing.T) {
-		b := NewBuiltinTeacher(nil)
+		b := builtin.New(nil)
 		for name, edit := range map[string]func(*datasets.Record){
 			"other task": func(r *datasets.Record) { r.Task = string(schemas.EdgeJSON) },
 			"no label":   func(r *datasets.Record) { r.Intent, r.Target = "", `{}` },
 		} {
 			recs := intentRecords(tax, 3)
 			edit(&recs[1])
-			if _, err := AnnotateSoftLabels(context.Background(), b, tax, recs, AnnotateOptions{}); err == nil ||
+			if _, err := softlabel.Annotate(context.Background(), b, tax, recs, softlabel.AnnotateOptions{}); err == nil ||
 				!strings.Contains(err.Error(), "record r001") {
 				t.Errorf("%s: error %v, want one naming record r001", name, err)
 			}
@@ -162,7 +166,7 @@ func TestAnnotateSoftLabelsStopsOnFailure(t *testing.T) {
 // badLabeler answers a fixed, possibly invalid, distribution.
 type badLabeler map[string]float64
 
-func (b badLabeler) SoftLabels(context.Context, SoftLabelRequest) (map[string]float64, error) {
+func (b badLabeler) SoftLabels(context.Context, softlabel.Request) (map[string]float64, error) {
 	return b, nil
 }
 
@@ -176,13 +180,13 @@ func TestAnnotateSoftLabelsValidatesDistributions(t *testing.T) {
 		"empty":         {},
 	} {
 		recs := intentRecords(tax, 2)
-		rep, err := AnnotateSoftLabels(context.Background(), probs, tax, recs, AnnotateOptions{})
-		if err != nil || rep.Rejected[RejectSoftLabels] != 2 || recs[0].SoftLabels != "" {
+		rep, err := softlabel.Annotate(context.Background(), probs, tax, recs, softlabel.AnnotateOptions{})
+		if err != nil || rep.Rejected[generator.RejectSoftLabels] != 2 || recs[0].SoftLabels != "" {
 			t.Errorf("%s: report %+v, %v, soft labels %q", name, rep, err, recs[0].SoftLabels)
 		}
 	}
 	recs := intentRecords(tax, 2)
-	rep, err := AnnotateSoftLabels(context.Background(), badLabeler{a: 3, b: 1}, tax, recs, AnnotateOptions{})
+	rep, err := softlabel.Annotate(context.Background(), badLabeler{a: 3, b: 1}, tax, recs, softlabel.AnnotateOptions{})
 	if err != nil || rep.Labeled != 2 || rep.Agree != 1 || recs[0].SoftLabels != `{"`+a+`":0.75,"`+b+`":0.25}` {
 		t.Errorf("unnormalized: report %+v, %v, soft labels %q", rep, err, recs[0].SoftLabels)
 	}

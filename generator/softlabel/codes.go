@@ -1,4 +1,4 @@
-package generator
+package softlabel
 
 import (
 	"fmt"
@@ -35,7 +35,7 @@ const pairCodes = "" +
 	"LD LE LF LG LI LK LL LM LN LO LP LR LS LT LU LV LY MA MB MC"
 
 // MaxSoftLabelClasses is the largest taxonomy ClassCodes can code.
-var MaxSoftLabelClasses = len(strings.Fields(pairCodes))
+var MaxClasses = len(strings.Fields(pairCodes))
 
 // ClassCodes returns the answer codes of a taxonomy of n classes, one per
 // class in taxonomy order: "A".."Z" for up to 26 classes, else the first n
@@ -50,8 +50,8 @@ func ClassCodes(n int) ([]string, error) {
 			out[i] = singleCodes[i : i+1]
 		}
 		return out, nil
-	case n <= MaxSoftLabelClasses:
+	case n <= MaxClasses:
 		return strings.Fields(pairCodes)[:n], nil
 	}
-	return nil, fmt.Errorf("class codes: %d classes, at most %d have single-token codes", n, MaxSoftLabelClasses)
+	return nil, fmt.Errorf("class codes: %d classes, at most %d have single-token codes", n, MaxClasses)
 }

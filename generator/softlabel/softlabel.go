@@ -1,8 +1,7 @@
-package generator
+package softlabel
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"math"
 	"strings"
@@ -12,14 +11,9 @@ import (
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
-// RejectSoftLabels counts a record whose teacher answer gave no usable class
-// distribution: no class code among the answer token's alternatives, too
-// little probability on codes, or invalid log probabilities.
-const RejectSoftLabels RejectReason = "soft_labels"
-
 // SoftLabelRequest asks a teacher for its class distribution over one
 // EdgeIntent utterance.
-type SoftLabelRequest struct {
+type Request struct {
 	// Taxonomy is the label set; the distribution is over its class ids.
 	Taxonomy *schemas.Taxonomy
 	// Input is the utterance to classify.
@@ -35,28 +29,11 @@ type SoftLabelRequest struct {
 // knowledge distillation (distill method "kd") trains students on.
 // Implementations: OllamaSoftLabeler (log probabilities of a model's answer)
 // and BuiltinTeacher (one-hot gold labels).
-type SoftLabeler interface {
+type Labeler interface {
 	// SoftLabels returns a distribution over req.Taxonomy's class ids: every
 	// probability finite and >= 0, summing to 1; absent classes have 0. An
 	// unusable teacher answer is an *OutputError with Reason RejectSoftLabels.
-	SoftLabels(ctx context.Context, req SoftLabelRequest) (map[string]float64, error)
-}
-
-var (
-	_ SoftLabeler = (*BuiltinTeacher)(nil)
-	_ SoftLabeler = (*OllamaSoftLabeler)(nil)
-)
-
-// SoftLabels answers the gold label with probability 1: the builtin teacher
-// writes utterances for a known class and has no opinion on other classes.
-func (b *BuiltinTeacher) SoftLabels(_ context.Context, req SoftLabelRequest) (map[string]float64, error) {
-	if req.Taxonomy == nil {
-		return nil, errors.New("builtin soft labels: no taxonomy")
-	}
-	if !hasClass(req.Taxonomy, req.Gold) {
-		return nil, fmt.Errorf("builtin soft labels: gold label %q is not a class of taxonomy %s", req.Gold, req.Taxonomy.ID)
-	}
-	return map[string]float64{req.Gold: 1}, nil
+	SoftLabels(ctx context.Context, req Request) (map[string]float64, error)
 }
 
 // codeDistribution turns the log probabilities of a model's answer into a
@@ -70,7 +47,7 @@ func (b *BuiltinTeacher) SoftLabels(_ context.Context, req SoftLabelRequest) (ma
 // The model's output is untrusted: a NaN, infinite or positive log
 // probability, or alternatives whose probabilities sum to more than 1, reject
 // the whole answer.
-func codeDistribution(lps []api.Logprob, classOf map[string]string, minMass float64) (map[string]float64, float64, error) {
+func CodeDistribution(lps []api.Logprob, classOf map[string]string, minMass float64) (map[string]float64, float64, error) {
 	first := -1
 	for i := range lps {
 		if strings.TrimSpace(lps[i].Token) != "" {
@@ -151,16 +128,6 @@ func checkDistribution(tax *schemas.Taxonomy, probs map[string]float64) (map[str
 		out[c] /= sum
 	}
 	return out, nil
-}
-
-// hasClass reports whether id is a class of tax.
-func hasClass(tax *schemas.Taxonomy, id string) bool {
-	for _, c := range tax.Classes {
-		if c.ID == id {
-			return true
-		}
-	}
-	return false
 }
 
 // argmax returns the most probable class (the smallest id on ties).

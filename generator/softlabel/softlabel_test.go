@@ -1,19 +1,13 @@
-package generator
+package softlabel
 
 import (
-	"context"
-	"errors"
 	"math"
 	"slices"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/ollama/ollama/api"
 	"github.com/tiktoken-go/tokenizer"
-
-	"github.com/cyclecore/mlmforge/generator/ollamatest"
-	"github.com/cyclecore/mlmforge/schemas"
 )
 
 func TestClassCodesAreSingleTokens(t *testing.T) {
@@ -47,7 +41,7 @@ func TestClassCodesAreSingleTokens(t *testing.T) {
 	if len(derived) < len(pairs) || !slices.Equal(derived[:len(pairs)], pairs) {
 		t.Fatalf("pairCodes is not the first %d single-token, non-word pairs:\n got %v\nwant %v", len(pairs), pairs, derived[:min(len(pairs), len(derived))])
 	}
-	for _, n := range []int{2, 26, 27, 50, 100, 200, MaxSoftLabelClasses} {
+	for _, n := range []int{2, 26, 27, 50, 100, 200, MaxClasses} {
 		codes, err := ClassCodes(n)
 		if err != nil || len(codes) != n {
 			t.Fatalf("ClassCodes(%d) = %d codes, %v", n, len(codes), err)
@@ -60,10 +54,10 @@ func TestClassCodesAreSingleTokens(t *testing.T) {
 			seen[c] = true
 		}
 	}
-	if MaxSoftLabelClasses < 200 {
-		t.Errorf("MaxSoftLabelClasses = %d, the largest taxonomy has 200 classes", MaxSoftLabelClasses)
+	if MaxClasses < 200 {
+		t.Errorf("MaxSoftLabelClasses = %d, the largest taxonomy has 200 classes", MaxClasses)
 	}
-	for _, n := range []int{-1, 0, 1, MaxSoftLabelClasses + 1} {
+	for _, n := range []int{-1, 0, 1, MaxClasses + 1} {
 		if _, err := ClassCodes(n); err == nil {
 			t.Errorf("ClassCodes(%d) gave no error", n)
 		}
@@ -119,7 +113,7 @@ func TestCodeDistribution(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, _, err := codeDistribution(tc.lps, classOf, tc.minMass)
+			got, _, err := CodeDistribution(tc.lps, classOf, tc.minMass)
 			if tc.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
 					t.Fatalf("error = %v, want one containing %q (got %v)", err, tc.wantErr, got)
@@ -146,146 +140,7 @@ func assertDistribution(t *testing.T, got, want map[string]float64) {
 	}
 }
 
-func TestBuiltinSoftLabelsAreOneHot(t *testing.T) {
-	tax := testTaxonomy(t, "assistant-50")
-	b := NewBuiltinTeacher(nil)
-	gold := tax.Classes[3].ID
-	got, err := b.SoftLabels(context.Background(), SoftLabelRequest{Taxonomy: tax, Input: "whatever", Gold: gold})
-	if err != nil {
-		t.Fatal(err)
-	}
-	assertDistribution(t, got, map[string]float64{gold: 1})
-	if _, err := b.SoftLabels(context.Background(), SoftLabelRequest{Taxonomy: tax, Gold: "no_such_class"}); err == nil {
-		t.Error("unknown gold label accepted")
-	}
-}
-
-func testTaxonomy(t testing.TB, id string) *schemas.Taxonomy {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	tax, err := cat.Taxonomy(id)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return tax
-}
-
 // utteranceOf reads the utterance back out of a soft-label prompt.
-func utteranceOf(req api.ChatRequest) string {
-	user := req.Messages[len(req.Messages)-1].Content
-	for _, line := range strings.Split(user, "\n") {
-		if rest, ok := strings.CutPrefix(line, "Utterance: "); ok {
-			s, _ := strconv.Unquote(rest)
-			return s
-		}
-	}
-	return ""
-}
-
 // rankedAnswer answers every code of the prompt, with probabilities
 // proportional to 1/(rank+1) starting at the code of class first: a
 // distribution over all classes that the server cuts to the top 20.
-func rankedAnswer(t testing.TB, tax *schemas.Taxonomy, first func(utterance string) int) func(api.ChatRequest) []api.Logprob {
-	codes, err := ClassCodes(len(tax.Classes))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return func(req api.ChatRequest) []api.Logprob {
-		f := first(utteranceOf(req))
-		if f < 0 {
-			return ollamatest.DistributionAnswer(map[string]float64{"Sorry": 0.9, "I": 0.1})
-		}
-		probs := map[string]float64{}
-		var z float64
-		for r := range codes {
-			z += 1 / float64(r+1)
-		}
-		for r := range codes {
-			probs[codes[(f+r)%len(codes)]] = 1 / float64(r+1) / z
-		}
-		return ollamatest.DistributionAnswer(probs)
-	}
-}
-
-func TestOllamaSoftLabels(t *testing.T) {
-	tax := testTaxonomy(t, "assistant-50")
-	srv := ollamatest.New(t, ollamatest.WithLogprobs(rankedAnswer(t, tax, func(string) int { return 5 })))
-	l, err := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	got, err := l.SoftLabels(context.Background(), SoftLabelRequest{Taxonomy: tax, Input: "wake me at 7", Seed: 9})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The server returns the 20 most probable codes: ranks 0..19 from class 5.
-	want := map[string]float64{}
-	var z float64
-	for r := range 20 {
-		z += 1 / float64(r+1)
-	}
-	for r := range 20 {
-		want[tax.Classes[(5+r)%len(tax.Classes)].ID] = 1 / float64(r+1) / z
-	}
-	assertDistribution(t, got, want)
-
-	req := srv.LastChat()
-	if !req.Logprobs || req.TopLogprobs != 20 || req.Options["num_predict"] != 2.0 || req.Options["temperature"] != 0.0 ||
-		req.Options["seed"] != 9.0 || req.Think == nil || req.Think.Bool() || len(req.Format) != 0 {
-		t.Errorf("request = logprobs %v, top %d, options %v, think %v, format %s", req.Logprobs, req.TopLogprobs, req.Options, req.Think, req.Format)
-	}
-	user := req.Messages[1].Content
-	codes, _ := ClassCodes(50)
-	if utteranceOf(req) != "wake me at 7" || !strings.Contains(user, "\nAA: "+tax.Classes[0].ID+" - ") ||
-		!strings.Contains(user, "\n"+codes[49]+": "+tax.Classes[49].ID+" - ") {
-		t.Errorf("prompt does not list the codes and the utterance:\n%s", user)
-	}
-}
-
-func TestOllamaSoftLabelsRetriesAndRejects(t *testing.T) {
-	tax := testTaxonomy(t, "assistant-50")
-	answer := rankedAnswer(t, tax, func(u string) int {
-		if u == "gibberish" {
-			return -1
-		}
-		return 0
-	})
-	t.Run("transient faults are retried", func(t *testing.T) {
-		srv := ollamatest.New(t, ollamatest.WithLogprobs(answer),
-			ollamatest.WithFaults(ollamatest.Fault500, ollamatest.FaultDrop, ollamatest.FaultMalformedJSON, ollamatest.Fault429))
-		l, _ := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{TopLogprobs: 3, MinCodeMass: -1})
-		got, err := l.SoftLabels(context.Background(), SoftLabelRequest{Taxonomy: tax, Input: "hi"})
-		if err != nil || srv.Requests() != 5 {
-			t.Fatalf("SoftLabels = %v, %v after %d requests", got, err, srv.Requests())
-		}
-		assertDistribution(t, got, map[string]float64{tax.Classes[0].ID: 6.0 / 11, tax.Classes[1].ID: 3.0 / 11, tax.Classes[2].ID: 2.0 / 11})
-	})
-	t.Run("an answer without codes is an output error", func(t *testing.T) {
-		srv := ollamatest.New(t, ollamatest.WithLogprobs(answer))
-		l, _ := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{})
-		_, err := l.SoftLabels(context.Background(), SoftLabelRequest{Taxonomy: tax, Input: "gibberish"})
-		var oe *OutputError
-		if !errors.As(err, &oe) || oe.Reason != RejectSoftLabels || oe.Raw != "Sorry" || srv.Requests() != 1 {
-			t.Fatalf("error = %#v after %d requests", err, srv.Requests())
-		}
-	})
-	t.Run("a missing model is permanent", func(t *testing.T) {
-		srv := ollamatest.New(t, ollamatest.WithLogprobs(answer), ollamatest.WithFaults(ollamatest.FaultModelNotFound))
-		l, _ := NewOllamaSoftLabeler(newTestTeacher(t, srv.URL), SoftLabelOptions{})
-		_, err := l.SoftLabels(context.Background(), SoftLabelRequest{Taxonomy: tax, Input: "hi"})
-		if !errors.Is(err, ErrModelNotFound) || srv.Requests() != 1 {
-			t.Fatalf("error = %v after %d requests", err, srv.Requests())
-		}
-	})
-	t.Run("options are checked", func(t *testing.T) {
-		teacher := newTestTeacher(t, "127.0.0.1:1")
-		for _, o := range []SoftLabelOptions{{TopLogprobs: 21}, {TopLogprobs: -1}, {NumPredict: 4}, {NumPredict: -2}} {
-			if _, err := NewOllamaSoftLabeler(teacher, o); err == nil {
-				t.Errorf("options %+v accepted", o)
-			}
-		}
-	})
-}

@@ -1,4 +1,4 @@
-package generator_test
+package softlabel_test
 
 import (
 	"context"
@@ -9,7 +9,8 @@ import (
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/train"
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/softlabel"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -32,7 +33,7 @@ func (byteTokenizer) Save(string) error                      { return nil }
 // fixedLabeler gives every record the same distribution over two classes.
 type fixedLabeler struct{ a, b string }
 
-func (f fixedLabeler) SoftLabels(context.Context, generator.SoftLabelRequest) (map[string]float64, error) {
+func (f fixedLabeler) SoftLabels(context.Context, softlabel.Request) (map[string]float64, error) {
 	return map[string]float64{f.a: 0.7, f.b: 0.3}, nil
 }
 
@@ -53,12 +54,12 @@ func TestSoftLabelsFeedTheTrainer(t *testing.T) {
 		recs[i] = datasets.Record{ID: fmt.Sprint("r", i), Task: string(schemas.EdgeIntent), Split: "train",
 			Input: fmt.Sprint("utterance ", i), Target: `{"intent":"` + c + `"}`, Intent: c}
 	}
-	builtin := generator.NewBuiltinTeacher(cat)
-	if _, err := generator.AnnotateSoftLabels(context.Background(), builtin, tax, recs[:3], generator.AnnotateOptions{}); err != nil {
+	builtin := builtin.New(cat)
+	if _, err := softlabel.Annotate(context.Background(), builtin, tax, recs[:3], softlabel.AnnotateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	a, b := tax.Classes[0].ID, tax.Classes[1].ID
-	if _, err := generator.AnnotateSoftLabels(context.Background(), fixedLabeler{a, b}, tax, recs[3:], generator.AnnotateOptions{}); err != nil {
+	if _, err := softlabel.Annotate(context.Background(), fixedLabeler{a, b}, tax, recs[3:], softlabel.AnnotateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	labels, err := train.Labels(recs)
