@@ -9,7 +9,7 @@ import (
 	"os"
 	"time"
 
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -22,7 +22,7 @@ type Activities struct {
 	Identity string
 	// Ollama configures ollama:<model> teachers (Host from OLLAMA_HOST, set by
 	// cmd; timeouts); the model comes from each dataset spec.
-	Ollama generator.OllamaConfig
+	Ollama ollama.Config
 	// CheckpointEvery is how often a generation batch saves its progress for
 	// resumption; 0 means every 5 seconds.
 	CheckpointEvery time.Duration

@@ -14,6 +14,8 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
@@ -62,14 +64,14 @@ func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput)
 	if err != nil {
 		return workflows.BatchResult{}, classifyTeacherErr(err)
 	}
-	_, builtin := teacher.(*generator.BuiltinTeacher)
+	_, isBuiltin := teacher.(*builtin.Teacher)
 	shard := workflows.ShardPath(in.RunDir, in.Round, in.Batch)
 	if err := os.MkdirAll(filepath.Dir(shard), 0o755); err != nil {
 		return workflows.BatchResult{}, err
 	}
 	beat := &batchBeat{ctx: ctx, partial: strings.TrimSuffix(shard, ".parquet") + ".partial.parquet", every: a.checkpointEvery()}
 	runner := &generator.Runner{
-		Catalog: cat, Plan: plan, Teacher: teacher, Info: info, Prompts: !builtin,
+		Catalog: cat, Plan: plan, Teacher: teacher, Info: info, Prompts: !isBuiltin,
 		Validator: generator.NewValidator(cat, generator.ValidationConfig{
 			MinInputChars: plan.Spec.MinInputChars, MaxInputChars: plan.Spec.MaxInputChars, CheckGrounding: true}),
 		Checkpoint: beat.update,
@@ -228,14 +230,14 @@ func selectShards(ctx context.Context, plan *generator.Plan, shards []string, dr
 func (a *Activities) teacher(cat *schemas.Catalog, ref string) (generator.Teacher, error) {
 	switch {
 	case ref == "builtin":
-		return generator.NewBuiltinTeacher(cat), nil
+		return builtin.New(cat), nil
 	case strings.HasPrefix(ref, "ollama:") && len(ref) > len("ollama:"):
 		cfg := a.Ollama
 		cfg.Model = strings.TrimPrefix(ref, "ollama:")
 		if cfg.NumCtx == 0 {
 			cfg.NumCtx = 8192 // EdgeIntent-200 and function catalogs make long prompts
 		}
-		return generator.NewOllamaTeacher(cfg)
+		return ollama.New(cfg)
 	}
 	return nil, fmt.Errorf("teacher %q: want builtin or ollama:<model>, e.g. ollama:qwen2.5:7b", ref)
 }
@@ -243,7 +245,7 @@ func (a *Activities) teacher(cat *schemas.Catalog, ref string) (generator.Teache
 // classifyTeacherErr makes a missing model a permanent failure; everything
 // else is retried by Temporal with backoff.
 func classifyTeacherErr(err error) error {
-	if errors.Is(err, generator.ErrModelNotFound) {
+	if errors.Is(err, ollama.ErrModelNotFound) {
 		return temporal.NewNonRetryableApplicationError(err.Error(), "ModelNotFound", err)
 	}
 	return err

@@ -19,6 +19,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -98,7 +99,7 @@ func TestGenerateThroughOllamaFake(t *testing.T) {
 		ollamatest.WithFaults(ollamatest.Fault500, ollamatest.FaultDrop, ollamatest.FaultMalformedJSON,
 			ollamatest.FaultSchemaBreak, ollamatest.FaultHallucinate, ollamatest.FaultStall, ollamatest.Fault429))
 	home := t.TempDir()
-	a := &Activities{Home: home, Identity: "test", Ollama: generator.OllamaConfig{Host: srv.URL, StallTimeout: 500 * time.Millisecond}}
+	a := &Activities{Home: home, Identity: "test", Ollama: ollama.Config{Host: srv.URL, StallTimeout: 500 * time.Millisecond}}
 	spec := generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 100}, Teacher: "ollama:qwen2.5:7b", Seed: 3}
 	br, cr, err := runDataset(t, a, spec)
 	if err != nil {
@@ -147,7 +148,7 @@ func TestGenerateThroughOllamaFake(t *testing.T) {
 
 func TestGenerateModelNotFoundIsPermanent(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithModel("qwen2.5:7b", "sha256:abc", "Q4_K_M"))
-	a := &Activities{Home: t.TempDir(), Identity: "test", Ollama: generator.OllamaConfig{Host: srv.URL}}
+	a := &Activities{Home: t.TempDir(), Identity: "test", Ollama: ollama.Config{Host: srv.URL}}
 	spec := generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 50}, Teacher: "ollama:llama9:1b", Seed: 3}
 	_, _, err := runDataset(t, a, spec)
 	var appErr *temporal.ApplicationError
@@ -197,7 +198,7 @@ func TestGenerateBuiltinEveryTaskAndCommitIsIdempotent(t *testing.T) {
 func TestGenerateBatchResumesFromHeartbeat(t *testing.T) {
 	srv := ollamatest.New(t, ollamatest.WithModel("qwen2.5:7b", "sha256:abc123", "Q4_K_M"), ollamatest.WithResponder(teacherLike))
 	home := t.TempDir()
-	a := &Activities{Home: home, Identity: "test", Ollama: generator.OllamaConfig{Host: srv.URL}, CheckpointEvery: time.Nanosecond}
+	a := &Activities{Home: home, Identity: "test", Ollama: ollama.Config{Host: srv.URL}, CheckpointEvery: time.Nanosecond}
 	var s testsuite.WorkflowTestSuite
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)

@@ -12,6 +12,7 @@ import (
 	"github.com/cyclecore/mlmforge/eval/report"
 	"github.com/cyclecore/mlmforge/eval/runner"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -45,7 +46,7 @@ func TestPromoteKeepsTheBetterModel(t *testing.T) {
 	home := t.TempDir()
 	a := &Activities{Home: home, Identity: "test"}
 	cat, _ := schemas.Load()
-	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+	recs, err := builtin.Generate(context.Background(), cat,
 		generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Counts: map[string]int{"test": 50}, Seed: 2})
 	if err != nil {
 		t.Fatal(err)

@@ -22,7 +22,10 @@ import (
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/eval/runner"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
+	"github.com/cyclecore/mlmforge/generator/softlabel"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -84,17 +87,17 @@ func TestKDBeatsCE(t *testing.T) {
 
 	srv := ollamatest.New(t, ollamatest.WithModel("mlm-teacher:tiny", "sha256:teacher", "F32"),
 		ollamatest.WithLogprobs(teacherResponder(t, tres.Checkpoint, tax)))
-	teacher, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: srv.URL, Model: "mlm-teacher:tiny"})
+	teacher, err := ollama.New(ollama.Config{Host: srv.URL, Model: "mlm-teacher:tiny"})
 	if err != nil {
 		t.Fatal(err)
 	}
-	labeler, err := generator.NewOllamaSoftLabeler(teacher, generator.SoftLabelOptions{})
+	labeler, err := ollama.NewSoftLabeler(teacher, ollama.SoftLabelOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	small = asTrain(small)
 	start = time.Now()
-	rep, err := generator.AnnotateSoftLabels(ctx, labeler, tax, small, generator.AnnotateOptions{Concurrency: 4})
+	rep, err := softlabel.Annotate(ctx, labeler, tax, small, softlabel.AnnotateOptions{Concurrency: 4})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +147,7 @@ func generateIntent(t *testing.T, cat *schemas.Catalog, variant string, counts m
 			}
 		}
 	}
-	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: generator.NewBuiltinTeacher(cat),
+	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: builtin.New(cat),
 		Info: generator.TeacherInfo{Name: "builtin"}, Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
 	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
 	if err != nil {
@@ -257,7 +260,7 @@ func teacherResponder(t *testing.T, dir string, tax *schemas.Taxonomy) func(api.
 	if err != nil {
 		t.Fatal(err)
 	}
-	codes, err := generator.ClassCodes(len(tax.Classes))
+	codes, err := softlabel.ClassCodes(len(tax.Classes))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -45,7 +46,7 @@ func BenchmarkOllamaClient(b *testing.B) {
 				b.Fatal(err)
 			}
 			srv := ollamatest.New(b)
-			teacher, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: srv.URL, Model: ollamatest.DefaultModel})
+			teacher, err := ollama.New(ollama.Config{Host: srv.URL, Model: ollamatest.DefaultModel})
 			if err != nil {
 				b.Fatal(err)
 			}

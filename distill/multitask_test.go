@@ -12,6 +12,7 @@ import (
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -19,7 +20,7 @@ import (
 // generate activity does) and commits them as version v1 of the task in store.
 func genVersion(t *testing.T, cat *schemas.Catalog, store *datasets.Store, task schemas.Task, variant string, n int) *datasets.Version {
 	t.Helper()
-	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+	recs, err := builtin.Generate(context.Background(), cat,
 		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"train": n}, Seed: 7})
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -40,7 +41,7 @@ func genRecords(t testing.TB, task schemas.Task, variant string, n int) []datase
 	if v, ok := generated.Load(key); ok && len(v.([]datasets.Record)) >= n {
 		return v.([]datasets.Record)[:n]
 	}
-	recs, err := generator.GenerateBuiltin(context.Background(), testCatalog(t),
+	recs, err := builtin.Generate(context.Background(), testCatalog(t),
 		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
 	if err != nil {
 		t.Fatal(err)

@@ -1,9 +1,11 @@
-package generator
+package generator_test
 
 import (
 	"context"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -15,28 +17,28 @@ func TestRunnerResumesFromCheckpoint(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := NewPlan(cat, Spec{Task: schemas.EdgeIntent, Counts: map[string]int{"test": 150, "train": 150}, Seed: 9})
+	plan, err := generator.NewPlan(cat, generator.Spec{Task: schemas.EdgeIntent, Counts: map[string]int{"test": 150, "train": 150}, Seed: 9})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var items []Item
+	var items []generator.Item
 	for i, c := range plan.Cells[:20] {
 		for _, split := range plan.Spec.Splits() {
 			if q := c.Quota[split]; q > 0 {
-				items = append(items, Item{Cell: i, Split: split, Need: q, MaxAttempt: 6*q + 8})
+				items = append(items, generator.Item{Cell: i, Split: split, Need: q, MaxAttempt: 6*q + 8})
 			}
 		}
 	}
-	newRunner := func() *Runner {
-		return &Runner{Catalog: cat, Plan: plan, Teacher: NewBuiltinTeacher(cat), Info: TeacherInfo{Name: "builtin"},
-			Validator: NewValidator(cat, DefaultValidationConfig())}
+	newRunner := func() *generator.Runner {
+		return &generator.Runner{Catalog: cat, Plan: plan, Teacher: builtin.New(cat), Info: generator.TeacherInfo{Name: "builtin"},
+			Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
 	}
 	want, wantRes, wantStats, err := newRunner().Run(context.Background(), 0, items, nil)
 	if err != nil || len(want) == 0 {
 		t.Fatalf("uninterrupted run: %d records, %v", len(want), err)
 	}
 
-	var from *Checkpoint
+	var from *generator.Checkpoint
 	for restarts := 0; ; restarts++ {
 		if restarts > 500 {
 			t.Fatal("no progress across restarts")
@@ -44,11 +46,11 @@ func TestRunnerResumesFromCheckpoint(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		r := newRunner()
 		steps := 0
-		var last *Checkpoint
-		r.Checkpoint = func(cp Checkpoint) {
+		var last *generator.Checkpoint
+		r.Checkpoint = func(cp generator.Checkpoint) {
 			c := cp
 			c.Records = append(c.Records[:0:0], cp.Records...)
-			c.Done = append([]ItemResult(nil), cp.Done...)
+			c.Done = append([]generator.ItemResult(nil), cp.Done...)
 			if cp.Current != nil {
 				cur := *cp.Current
 				c.Current = &cur

@@ -1,10 +1,12 @@
-package generator
+package generator_test
 
 import (
 	"context"
 	"errors"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -13,39 +15,39 @@ func TestRunnerTeacherFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, err := NewPlan(cat, Spec{Task: schemas.EdgeIntent, Counts: map[string]int{"test": 50}, Seed: 2})
+	plan, err := generator.NewPlan(cat, generator.Spec{Task: schemas.EdgeIntent, Counts: map[string]int{"test": 50}, Seed: 2})
 	if err != nil {
 		t.Fatal(err)
 	}
-	items := []Item{{Cell: 0, Split: "test", Need: 1, MaxAttempt: 5}}
-	builtin := NewBuiltinTeacher(cat)
+	items := []generator.Item{{Cell: 0, Split: "test", Need: 1, MaxAttempt: 5}}
+	builtin := builtin.New(cat)
 	calls := 0
 	tests := []struct {
 		name      string
-		write     func(ctx context.Context, req Request) (Response, error)
+		write     func(ctx context.Context, req generator.Request) (generator.Response, error)
 		wantErr   bool
 		wantKept  int
-		wantRejct RejectReason
+		wantRejct generator.RejectReason
 		wantN     int
 	}{
-		{"transient error ends the batch for a retry", func(context.Context, Request) (Response, error) {
-			return Response{}, errors.New("connection reset")
+		{"transient error ends the batch for a retry", func(context.Context, generator.Request) (generator.Response, error) {
+			return generator.Response{}, errors.New("connection reset")
 		}, true, 0, "", 0},
-		{"bad output is a counted rejection, then a good one is kept", func(ctx context.Context, req Request) (Response, error) {
+		{"bad output is a counted rejection, then a good one is kept", func(ctx context.Context, req generator.Request) (generator.Response, error) {
 			calls++
 			if calls == 1 {
-				return Response{Raw: "not json"}, &OutputError{Reason: RejectJSONParse, Raw: "not json", Err: errors.New("bad")}
+				return generator.Response{Raw: "not json"}, &generator.OutputError{Reason: generator.RejectJSONParse, Raw: "not json", Err: errors.New("bad")}
 			}
 			return builtin.Write(ctx, req)
-		}, false, 1, RejectJSONParse, 1},
-		{"a text that fails validation never becomes a row; the cap ends the item", func(context.Context, Request) (Response, error) {
-			return Response{Input: "hi"}, nil
-		}, false, 0, RejectLength, 5},
+		}, false, 1, generator.RejectJSONParse, 1},
+		{"a text that fails validation never becomes a row; the cap ends the item", func(context.Context, generator.Request) (generator.Response, error) {
+			return generator.Response{Input: "hi"}, nil
+		}, false, 0, generator.RejectLength, 5},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := &Runner{Catalog: cat, Plan: plan, Teacher: &FakeTeacher{WriteFunc: tt.write}, Info: TeacherInfo{Name: "fake"},
-				Validator: NewValidator(cat, DefaultValidationConfig())}
+			r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: &generator.FakeTeacher{WriteFunc: tt.write}, Info: generator.TeacherInfo{Name: "fake"},
+				Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
 			recs, res, stats, err := r.Run(context.Background(), 0, items, nil)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"maps"
 	"math"
+
+	"github.com/cyclecore/mlmforge/generator/lexicon"
 )
 
 // HoldoutSplit is the split that uses only the reserved templates and values
@@ -87,4 +89,12 @@ func (p *Plan) CellIndex() func(key, split string) (int, bool) {
 		i, ok := byKey[key]
 		return i, ok
 	}
+}
+
+// HoldoutSource returns the side of a held-out split the cell writes for: a
+// source that draws values and templates from the side's part of every list.
+// Teachers draw their templates from it so that the test split's phrasings stay
+// unseen in training; trace, if set, sees every draw (holdout audits).
+func (c Cell) HoldoutSource(trace func(lexicon.Draw)) lexicon.Source {
+	return lexicon.Source{Holdout: lexicon.Holdout{Share: c.Holdout, Test: c.HeldOut}, Trace: trace}
 }

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -85,30 +84,6 @@ func TestHoldoutPlan(t *testing.T) {
 	}
 	if _, ok := cellOf("no.such.schema", "test"); ok {
 		t.Error("CellIndex found an unknown key")
-	}
-}
-
-// TestHoldoutSelect checks that the merge keeps each split's records under
-// its own twin's quota.
-func TestHoldoutSelect(t *testing.T) {
-	cat := sampleCatalog(t)
-	spec := Spec{Task: schemas.EdgeJSON, Variant: "simple", Seed: 3, Counts: map[string]int{"train": 12, "test": 6},
-		HoldoutTemplates: 0.25}
-	run := hoGenerate(t, cat, spec)
-	// Every record twice, as a retried batch would write them: the merge keeps one of each.
-	sel := Select(run.plan, append(append([]datasets.Record(nil), run.recs...), run.recs...))
-	if len(sel.Records) != 18 {
-		t.Fatalf("kept %d records, want 18", len(sel.Records))
-	}
-	for i, c := range run.plan.Cells {
-		for split, q := range c.Quota {
-			if sel.Kept[i][split] != q {
-				t.Errorf("cell %d (%s, held out %v) split %s: kept %d, want %d", i, c.Cell.Key, c.Cell.HeldOut, split, sel.Kept[i][split], q)
-			}
-		}
-	}
-	if len(sel.Deficits(run.plan)) != 0 {
-		t.Errorf("deficits %v", sel.Deficits(run.plan))
 	}
 }
 

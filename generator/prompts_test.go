@@ -253,7 +253,7 @@ func checkFormat(t *testing.T, mode Mode, s Sample, p Prompt) {
 		t.Errorf("format accepts an answer of unknown fields: %s", p.Format)
 	}
 	answer, _ := ollamatest.FromSchema(p.Format, false)
-	input, target, err := parseTeacherAnswer(Request{Mode: mode, Sample: s}, answer)
+	input, target, err := ParseAnswer(Request{Mode: mode, Sample: s}, answer)
 	if err != nil {
 		t.Fatalf("parse default answer: %v\n%s", err, answer)
 	}

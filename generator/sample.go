@@ -27,17 +27,17 @@ var ErrScenarioNotApplicable = errors.New("scenario not applicable")
 // of every value list: reserved values for the test split's cells
 // (Cell.HeldOut), the others otherwise; irrelevant requests likewise.
 func SampleTarget(cat *schemas.Catalog, cell Cell, r *rand.Rand) (Sample, error) {
-	return sampleTarget(cat, cell, r, nil)
+	return SampleTargetTrace(cat, cell, r, nil)
 }
 
-// sampleTarget samples as SampleTarget does; trace, if set, sees every value
-// and request drawn from a list.
-func sampleTarget(cat *schemas.Catalog, cell Cell, r *rand.Rand, trace func(lexicon.Draw)) (Sample, error) {
+// SampleTargetTrace samples as SampleTarget does; trace, if set, sees every
+// value and request drawn from a list (holdout audits replay records with it).
+func SampleTargetTrace(cat *schemas.Catalog, cell Cell, r *rand.Rand, trace func(lexicon.Draw)) (Sample, error) {
 	ts, err := samplerFor(cat)
 	if err != nil {
 		return Sample{}, err
 	}
-	src := holdoutOf(cell, trace)
+	src := cell.HoldoutSource(trace)
 	switch cell.Task {
 	case schemas.EdgeJSON:
 		return ts.sampleJSON(cell, r, src)

@@ -1,7 +1,3 @@
-// Package generator synthesizes SLM-Bench examples: it samples gold targets from
-// the catalogs (label first), asks a Teacher to write the natural-language input,
-// validates the result (schema, grounding, mock execution, length, dedup) and
-// counts every rejection by reason. It never imports Temporal.
 package generator
 
 import (
@@ -248,3 +244,8 @@ const (
 	RejectRoundTrip     RejectReason = "round_trip"       // teacher's re-extraction disagrees with the target
 	RejectLeak          RejectReason = "placeholder_leak" // template placeholders or prompt text leaked into the input
 )
+
+// RejectSoftLabels counts a record whose teacher answer gave no usable class
+// distribution: no class code among the answer token's alternatives, too
+// little probability on codes, or invalid log probabilities.
+const RejectSoftLabels RejectReason = "soft_labels"

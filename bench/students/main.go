@@ -33,6 +33,7 @@ import (
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -171,7 +172,7 @@ func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant, snip
 		return store.Version(schemas.Task(task), name)
 	}
 	t0 := time.Now()
-	recs, err := generator.GenerateBuiltin(ctx, cat, generator.Spec{Task: schemas.Task(task), Variant: variant,
+	recs, err := builtin.Generate(ctx, cat, generator.Spec{Task: schemas.Task(task), Variant: variant,
 		Counts: map[string]int{"train": ntrain, "test": ntest}, Seed: seed})
 	if err != nil {
 		return nil, err

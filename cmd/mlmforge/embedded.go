@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/cyclecore/mlmforge/activities"
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/worker"
 )
 
@@ -61,7 +61,7 @@ func startEmbedded(ctx context.Context, a *app, o embeddedOptions) (*embedded, e
 	if len(o.queues) > 0 {
 		stop, err := worker.Start(c, worker.Config{
 			Queues:     o.queues,
-			Activities: &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity(), Ollama: generator.OllamaConfig{Host: envOllamaHost()}},
+			Activities: &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity(), Ollama: ollama.Config{Host: envOllamaHost()}},
 		})
 		if err != nil {
 			e.stop()

@@ -22,6 +22,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -265,16 +266,16 @@ func checkTeacher(ctx context.Context, ref string, remote bool) error {
 	if err := probeOllama(cctx, host); err != nil {
 		return fmt.Errorf("teacher %s: no Ollama at OLLAMA_HOST=%s: %w (start it with 'ollama serve', or set OLLAMA_HOST to where it runs)", ref, host, err)
 	}
-	t, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: host, Model: model, MaxRetries: -1})
+	t, err := ollama.New(ollama.Config{Host: host, Model: model, MaxRetries: -1})
 	if err != nil {
 		return fmt.Errorf("teacher %s: %w", ref, err)
 	}
 	if _, err := t.Info(cctx); err != nil {
-		var oe *generator.OllamaError
+		var oe *ollama.Error
 		if errors.As(err, &oe) && oe.Err != nil {
 			err = oe.Err // its own message repeats the host and the cause
 		}
-		if errors.Is(err, generator.ErrModelNotFound) {
+		if errors.Is(err, ollama.ErrModelNotFound) {
 			return fmt.Errorf("teacher %s: %w", ref, err)
 		}
 		return fmt.Errorf("teacher %s: Ollama at OLLAMA_HOST=%s: %w", ref, host, err)

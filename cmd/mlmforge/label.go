@@ -10,7 +10,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cyclecore/mlmforge/datasets"
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
+	"github.com/cyclecore/mlmforge/generator/softlabel"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -74,16 +75,16 @@ func runLabel(ctx context.Context, a *app, ref, model, split string, concurrency
 	if err != nil {
 		return fmt.Errorf("dataset %s: %w (soft labels need a catalog taxonomy)", ref, err)
 	}
-	t, err := generator.NewOllamaTeacher(generator.OllamaConfig{Host: envOllamaHost(), Model: model})
+	t, err := ollama.New(ollama.Config{Host: envOllamaHost(), Model: model})
 	if err != nil {
 		return err
 	}
-	labeler, err := generator.NewOllamaSoftLabeler(t, generator.SoftLabelOptions{})
+	labeler, err := ollama.NewSoftLabeler(t, ollama.SoftLabelOptions{})
 	if err != nil {
 		return err
 	}
 	b := newBar(a.err)
-	rep, err := generator.AnnotateSoftLabels(ctx, labeler, tax, recs, generator.AnnotateOptions{Concurrency: concurrency,
+	rep, err := softlabel.Annotate(ctx, labeler, tax, recs, softlabel.AnnotateOptions{Concurrency: concurrency,
 		Progress: func(done int) { b.line(fmt.Sprintf("labelled %d/%d", done, len(recs)), done == len(recs)) }})
 	b.finish()
 	if err != nil {

@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/cyclecore/mlmforge/activities"
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/worker"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -101,7 +101,7 @@ func runWorker(ctx context.Context, a *app, cf clusterFlags, queues []string, ma
 	for _, q := range queues {
 		limits[q] = maxActivities
 	}
-	act := &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity(), Ollama: generator.OllamaConfig{Host: envOllamaHost()}}
+	act := &activities.Activities{Home: a.home, Identity: activities.DefaultIdentity(), Ollama: ollama.Config{Host: envOllamaHost()}}
 	stop, err := worker.Start(c, worker.Config{Queues: queues, Activities: act, MaxConcurrentActivities: limits})
 	if err != nil {
 		return err

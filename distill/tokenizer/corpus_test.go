@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -94,7 +95,7 @@ func makeBuiltinLines() ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	teacher := generator.NewBuiltinTeacher(cat)
+	teacher := builtin.New(cat)
 	var lines []string
 	specs := []generator.Spec{
 		{Task: schemas.EdgeJSON, Counts: map[string]int{"train": 600}, Seed: 1},

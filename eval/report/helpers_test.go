@@ -15,6 +15,7 @@ import (
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -22,7 +23,7 @@ import (
 // the way the generate activity does (plan, batch items, runner).
 func genRecords(t testing.TB, cat *schemas.Catalog, task schemas.Task, variant string, n int) []datasets.Record {
 	t.Helper()
-	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+	recs, err := builtin.Generate(context.Background(), cat,
 		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
 	if err != nil {
 		t.Fatal(err)

@@ -11,6 +11,7 @@ import (
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -18,7 +19,7 @@ import (
 // builtinRecords generates n records of a task and split with the builtin teacher.
 func builtinRecords(t testing.TB, cat *schemas.Catalog, task schemas.Task, variant, split string, n int, seed int64) []datasets.Record {
 	t.Helper()
-	recs, err := generator.GenerateBuiltin(context.Background(), cat,
+	recs, err := builtin.Generate(context.Background(), cat,
 		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{split: n}, Seed: seed})
 	if err != nil {
 		t.Fatal(err)
