@@ -1,7 +1,6 @@
 package datasets
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"os"
@@ -12,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -58,33 +58,15 @@ func TestKilledWriter(t *testing.T) {
 		t.Skip("starts a child process")
 	}
 	root := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestCrashHelper$", "-test.v")
-	cmd.Env = append(os.Environ(), crashHelperEnv+"="+root)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	killed := false
-	defer func() {
-		if !killed {
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}()
-	tmp, err := waitForLine(stdout, "WRITING ", 60*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
+	cmd := extproc.Self(crashHelperEnv, root, "-test.run=^TestCrashHelper$", "-test.v")
+	lines := extproc.Start(t, cmd, "WRITING ", 60*time.Second)
+	_, tmp, _ := strings.Cut(lines[len(lines)-1], "WRITING ")
 	// Let it run into the middle of a row group, then kill it without warning.
 	time.Sleep(50 * time.Millisecond)
 	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	killed = true
-	err = cmd.Wait()
+	err := cmd.Wait()
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
 		t.Fatalf("child did not die by SIGKILL: %v", err)
@@ -140,33 +122,5 @@ func TestKilledWriter(t *testing.T) {
 	}
 	if _, err := live.Commit(CommitInfo{}); err != nil {
 		t.Errorf("live writer could not commit: %v", err)
-	}
-}
-
-// waitForLine reads lines until one starts with prefix and returns the rest of it.
-func waitForLine(r interface{ Read([]byte) (int, error) }, prefix string, timeout time.Duration) (string, error) {
-	found := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(r)
-		var seen []string
-		for sc.Scan() {
-			if rest, ok := strings.CutPrefix(sc.Text(), prefix); ok {
-				found <- rest
-				for sc.Scan() { // drain so the child never blocks on a full pipe
-				}
-				return
-			}
-			seen = append(seen, sc.Text())
-		}
-		found <- "\x00" + strings.Join(seen, "\n")
-	}()
-	select {
-	case line := <-found:
-		if rest, ok := strings.CutPrefix(line, "\x00"); ok {
-			return "", fmt.Errorf("child exited without %q; output:\n%s", prefix, rest)
-		}
-		return line, nil
-	case <-time.After(timeout):
-		return "", fmt.Errorf("no %q line from the child in %v", prefix, timeout)
 	}
 }

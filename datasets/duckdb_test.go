@@ -3,39 +3,19 @@ package datasets
 import (
 	"encoding/json"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"reflect"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
 	"github.com/cyclecore/mlmforge/schemas"
 )
-
-// duckdbEnv names a node_modules directory holding @duckdb/node-api. The test reads
-// it (not the package) because it decides whether an external tool is available.
-const duckdbEnv = "MLMFORGE_DUCKDB_NODE_MODULES"
 
 // TestDuckDBReadsVersions checks that DuckDB, through its Node API, reads every split
 // file of a version with the row counts, column names and types we wrote, NULLs in
 // the optional columns exactly where the Go fields were empty, and JSON targets.
 func TestDuckDBReadsVersions(t *testing.T) {
-	nodeModules := os.Getenv(duckdbEnv)
-	if nodeModules == "" {
-		t.Skipf("set %s to a node_modules directory holding @duckdb/node-api to run: "+
-			"npm install --prefix /tmp/duckdb @duckdb/node-api && %s=/tmp/duckdb/node_modules go test ./datasets/",
-			duckdbEnv, duckdbEnv)
-	}
-	if _, err := os.Stat(filepath.Join(nodeModules, "@duckdb", "node-api")); err != nil {
-		t.Fatalf("%s=%s: %v (npm install --prefix DIR @duckdb/node-api)", duckdbEnv, nodeModules, err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("%s is set but node is not on PATH: %v", duckdbEnv, err)
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "duckdb_check.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node := extproc.DuckDB.Require(t)
+	script := extproc.Script(t, "duckdb_check.mjs")
 
 	type column struct {
 		Name string `json:"name"`
@@ -85,7 +65,7 @@ func TestDuckDBReadsVersions(t *testing.T) {
 			want[path] = result{Rows: len(rs), Columns: wantColumns, Nulls: nulls, JSONValid: len(rs)}
 		}
 	}
-	cmd := exec.Command(node, append([]string{script, nodeModules}, files...)...)
+	cmd := node.Command(script, files...)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {

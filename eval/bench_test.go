@@ -5,13 +5,14 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
 // benchSet builds 10,000 records of a task from a generated base set (ids
 // made unique) and predictions: two thirds gold, one third cut in half.
 func benchSet(b *testing.B, task schemas.Task, variant string, base int) ([]datasets.Record, []Prediction) {
-	src := genRecords(b, task, variant, base)
+	src := records.Builtin(b, task, variant, base)
 	const n = 10000
 	recs := make([]datasets.Record, n)
 	preds := make([]Prediction, n)

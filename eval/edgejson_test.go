@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -21,7 +22,7 @@ func firstStringField(obj map[string]any) string {
 
 func TestEdgeJSONScoring(t *testing.T) {
 	s := testScorer(t)
-	recs := genRecords(t, schemas.EdgeJSON, "", 120)
+	recs := records.Builtin(t, schemas.EdgeJSON, "", 120)
 	rec := firstRecord(t, recs, func(r datasets.Record) bool {
 		var m map[string]any
 		return r.Complexity == "simple" && json.Unmarshal([]byte(r.Target), &m) == nil && firstStringField(m) != ""

@@ -8,12 +8,13 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
 func funcRecord(t *testing.T, scenario schemas.Scenario) (datasets.Record, generator.FuncCallTarget) {
 	t.Helper()
-	recs := genRecords(t, schemas.EdgeFuncCall, "20", 300)
+	recs := records.Builtin(t, schemas.EdgeFuncCall, "20", 300)
 	var ft generator.FuncCallTarget
 	// Every call must have at least two arguments, so one can be changed
 	// and parameter F1 stays between 0 and 1.

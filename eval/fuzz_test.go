@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -125,9 +126,9 @@ func FuzzScore(f *testing.F) {
 	// Built before fuzzing: in a worker's first call it takes longer than
 	// the fuzzer waits for a call on a busy machine.
 	s := testScorer(f)
-	recs := append([]datasets.Record{}, genRecords(f, schemas.EdgeJSON, "", 120)[:2]...)
-	recs = append(recs, genRecords(f, schemas.EdgeIntent, "50", 250)[:2]...)
-	fc := genRecords(f, schemas.EdgeFuncCall, "20", 300)
+	recs := append([]datasets.Record{}, records.Builtin(f, schemas.EdgeJSON, "", 120)[:2]...)
+	recs = append(recs, records.Builtin(f, schemas.EdgeIntent, "50", 250)[:2]...)
+	fc := records.Builtin(f, schemas.EdgeFuncCall, "20", 300)
 	for _, sc := range []schemas.Scenario{schemas.SingleTurn, schemas.MultiTurn, schemas.MissingParam} {
 		recs = append(recs, firstRecord(f, fc, func(r datasets.Record) bool { return r.Scenario == string(sc) }))
 	}

@@ -3,6 +3,7 @@ package eval
 import (
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -12,7 +13,7 @@ import (
 func TestGoldScoresPerfect(t *testing.T) {
 	s := testScorer(t)
 	t.Run("edgejson", func(t *testing.T) {
-		recs := genRecords(t, schemas.EdgeJSON, "", 120)
+		recs := records.Builtin(t, schemas.EdgeJSON, "", 120)
 		rep, err := s.Score(recs, goldPredictions(recs))
 		if err != nil {
 			t.Fatal(err)
@@ -32,7 +33,7 @@ func TestGoldScoresPerfect(t *testing.T) {
 	})
 	t.Run("edgeintent", func(t *testing.T) {
 		for _, v := range []string{"50", "200"} {
-			recs := genRecords(t, schemas.EdgeIntent, v, 250)
+			recs := records.Builtin(t, schemas.EdgeIntent, v, 250)
 			rep, err := s.Score(recs, goldPredictions(recs))
 			if err != nil {
 				t.Fatal(err)
@@ -44,7 +45,7 @@ func TestGoldScoresPerfect(t *testing.T) {
 		}
 	})
 	t.Run("edgefunccall", func(t *testing.T) {
-		recs := genRecords(t, schemas.EdgeFuncCall, "20", 300)
+		recs := records.Builtin(t, schemas.EdgeFuncCall, "20", 300)
 		rep, err := s.Score(recs, goldPredictions(recs))
 		if err != nil {
 			t.Fatal(err)

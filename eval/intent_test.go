@@ -9,12 +9,13 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/testutil"
 )
 
 // intentRecords builds hand-made EdgeIntent records of taxonomy assistant-50.
 func intentRecords(t *testing.T, golds ...string) ([]datasets.Record, []string) {
 	t.Helper()
-	tax, err := testCatalog(t).Taxonomy("50")
+	tax, err := testutil.Catalog(t).Taxonomy("50")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -36,9 +37,9 @@ func hostileOutputs() []string {
 func TestHostileOutputsNeverPanic(t *testing.T) {
 	s := testScorer(t)
 	var recs []datasets.Record
-	recs = append(recs, genRecords(t, schemas.EdgeJSON, "", 120)[:3]...)
-	recs = append(recs, genRecords(t, schemas.EdgeIntent, "50", 250)[:3]...)
-	fc := genRecords(t, schemas.EdgeFuncCall, "20", 300)
+	recs = append(recs, records.Builtin(t, schemas.EdgeJSON, "", 120)[:3]...)
+	recs = append(recs, records.Builtin(t, schemas.EdgeIntent, "50", 250)[:3]...)
+	fc := records.Builtin(t, schemas.EdgeFuncCall, "20", 300)
 	for _, sc := range []schemas.Scenario{schemas.SingleTurn, schemas.MultiTurn, schemas.MissingParam} {
 		recs = append(recs, firstRecord(t, fc, func(r datasets.Record) bool { return r.Scenario == string(sc) }))
 	}
@@ -67,7 +68,7 @@ func TestHostileOutputsNeverPanic(t *testing.T) {
 
 func TestScoreInputErrors(t *testing.T) {
 	s := testScorer(t)
-	recs := genRecords(t, schemas.EdgeIntent, "50", 250)[:2]
+	recs := records.Builtin(t, schemas.EdgeIntent, "50", 250)[:2]
 	if _, err := s.Score(recs, []Prediction{{ID: recs[0].ID}, {ID: recs[0].ID}}); err == nil {
 		t.Error("duplicate prediction: want an error")
 	}

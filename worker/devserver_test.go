@@ -16,6 +16,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"github.com/cyclecore/mlmforge/activities"
+	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -24,10 +25,7 @@ import (
 const childEnv = "MLMFORGE_TEST_DEVSERVER_CHILD"
 
 func TestMain(m *testing.M) {
-	if spec := os.Getenv(childEnv); spec != "" {
-		os.Exit(runChild(spec))
-	}
-	os.Exit(m.Run())
+	extproc.Main(m, childEnv, runChild)
 }
 
 // runChild starts server + worker, writes the address to addrFile, and runs
@@ -95,8 +93,7 @@ func tail(b []byte, n int) []byte {
 func startChild(t *testing.T, dbPath string) (*child, string) {
 	t.Helper()
 	addrFile := filepath.Join(t.TempDir(), "addr")
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), childEnv+"="+dbPath+"|"+addrFile)
+	cmd := extproc.Self(childEnv, dbPath+"|"+addrFile)
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

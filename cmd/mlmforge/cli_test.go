@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -16,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
 )
 
 // mainArgsEnv makes this test binary act as the mlmforge binary: the child
@@ -23,24 +24,21 @@ import (
 const mainArgsEnv = "MLMFORGE_TEST_MAIN_ARGS"
 
 func TestMain(m *testing.M) {
-	if js := os.Getenv(mainArgsEnv); js != "" {
+	extproc.Main(m, mainArgsEnv, func(js string) int {
 		var args []string
 		if err := json.Unmarshal([]byte(js), &args); err != nil {
 			panic(err)
 		}
 		os.Args = append([]string{"mlmforge"}, args...)
 		main()
-		os.Exit(0)
-	}
-	os.Exit(m.Run())
+		return 0
+	})
 }
 
 // cliCommand returns an exec.Cmd that runs mlmforge with args in a child process.
 func cliCommand(args ...string) *exec.Cmd {
 	js, _ := json.Marshal(args)
-	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), mainArgsEnv+"="+string(js))
-	return cmd
+	return extproc.Self(mainArgsEnv, string(js))
 }
 
 // runCLI runs mlmforge to completion and returns stdout, stderr and the exit code.
@@ -116,53 +114,11 @@ func TestUserErrorsAreOneLine(t *testing.T) {
 	}
 }
 
-// waitForLine reads r until a line contains want, failing after timeout.
-func waitForLine(t *testing.T, r io.Reader, want string, timeout time.Duration) []string {
-	t.Helper()
-	lines := make(chan string)
-	go func() {
-		sc := bufio.NewScanner(r)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-		close(lines)
-	}()
-	var seen []string
-	deadline := time.After(timeout)
-	for {
-		select {
-		case l, ok := <-lines:
-			if !ok {
-				t.Fatalf("output ended before %q; saw %q", want, seen)
-			}
-			seen = append(seen, l)
-			if strings.Contains(l, want) {
-				go func() {
-					for range lines {
-					}
-				}()
-				return seen
-			}
-		case <-deadline:
-			t.Fatalf("no %q within %s; saw %q", want, timeout, seen)
-		}
-	}
-}
-
 // startCLI starts a long-running mlmforge child and waits for a line of output.
 func startCLI(t *testing.T, ready string, args ...string) (*exec.Cmd, []string) {
 	t.Helper()
 	cmd := cliCommand(args...)
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd.Stderr = os.Stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return cmd, waitForLine(t, stdout, ready, 2*time.Minute)
+	return cmd, extproc.Start(t, cmd, ready, 2*time.Minute)
 }
 
 // TestWorkerAttachesToSeparateDevServer is the multi-machine path on one

@@ -4,43 +4,23 @@ import (
 	"encoding/json"
 	"maps"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"testing"
 	"unicode/utf8"
-)
 
-// hfTokenizersEnv names a node_modules directory holding the npm package
-// tokenizers (Hugging Face's Rust tokenizers through its Node binding). The
-// test reads it, not the package, because it decides whether an external tool
-// is available.
-const hfTokenizersEnv = "MLMFORGE_HF_TOKENIZERS_NODE_MODULES"
+	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
+)
 
 // TestHuggingFaceTokenizersAgree saves our tokenizers (the GPT-2 rebuild, a
 // trained SmolLM2-style one in both merge forms, the SmolLM2-structured mini
 // file), loads them with Hugging Face's tokenizers, and requires the same ids
 // (special tokens recognised) and decodings on every corpus line.
 func TestHuggingFaceTokenizersAgree(t *testing.T) {
-	nodeModules := os.Getenv(hfTokenizersEnv)
-	if nodeModules == "" {
-		t.Skipf("set %s to a node_modules directory holding tokenizers to run: "+
-			"npm install --prefix /tmp/hf tokenizers@0.23.2 && %s=/tmp/hf/node_modules go test ./distill/tokenizer/",
-			hfTokenizersEnv, hfTokenizersEnv)
-	}
-	if _, err := os.Stat(filepath.Join(nodeModules, "tokenizers")); err != nil {
-		t.Fatalf("%s=%s: %v (npm install --prefix DIR tokenizers)", hfTokenizersEnv, nodeModules, err)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("%s is set but node is not on PATH: %v", hfTokenizersEnv, err)
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "hf_tokenizers_check.js"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node := extproc.HFTokenizers.Require(t)
+	script := extproc.Script(t, "hf_tokenizers_check.js")
 	casesPath, names, nLines := writeHFCases(t, t.TempDir())
-	out, err := exec.Command(node, script, nodeModules, casesPath).Output()
+	out, err := node.Command(script, casesPath).Output()
 	if err != nil {
 		t.Fatalf("node %s: %v", script, err)
 	}

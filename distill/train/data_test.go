@@ -10,23 +10,14 @@ import (
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/internal/testutil"
 	"github.com/cyclecore/mlmforge/schemas"
 )
-
-// testCatalog loads the embedded catalog once.
-func testCatalog(t *testing.T) *schemas.Catalog {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
-}
 
 // buildTestData tokenizes records with the byte tokenizer, labels from the records.
 func buildTestData(t *testing.T, arch string, recs []datasets.Record, seqLen int) *Data {
 	t.Helper()
-	spec := DataSpec{Arch: arch, SeqLen: seqLen, Tokenizer: byteTok{}, Catalog: testCatalog(t)}
+	spec := DataSpec{Arch: arch, SeqLen: seqLen, Tokenizer: byteTok{}, Catalog: testutil.Catalog(t)}
 	if arch == model.ArchEncoder {
 		labels, err := Labels(recs)
 		if err != nil {
@@ -47,7 +38,7 @@ func TestDecoderBatchMasking(t *testing.T) {
 	recs := intentRecords(2, "train")
 	d := buildTestData(t, model.ArchDecoder, recs, 256)
 	ex := d.Examples[0]
-	system, user, err := Prompt(testCatalog(t), &recs[0])
+	system, user, err := Prompt(testutil.Catalog(t), &recs[0])
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +66,7 @@ func TestDecoderBatchMasking(t *testing.T) {
 		t.Errorf("targets %v, want the reply and EOS %v", targets, want)
 	}
 	// A prompt longer than SeqLen leaves nothing to learn: the example is dropped.
-	if _, err := BuildData(DataSpec{Arch: model.ArchDecoder, SeqLen: 16, Tokenizer: byteTok{}, Catalog: testCatalog(t)}, recs); err == nil ||
+	if _, err := BuildData(DataSpec{Arch: model.ArchDecoder, SeqLen: 16, Tokenizer: byteTok{}, Catalog: testutil.Catalog(t)}, recs); err == nil ||
 		!strings.Contains(err.Error(), "2 dropped") {
 		t.Errorf("error %v, want every record dropped", err)
 	}
@@ -151,7 +142,7 @@ func TestEncoderLabels(t *testing.T) {
 // record's own schema (Meta) wins over a catalog schema of the same id, and that a
 // record without any schema is an error naming it.
 func TestPromptEdgeJSON(t *testing.T) {
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	s := cat.Schemas[0]
 	r := datasets.Record{ID: "j1", Task: "edgejson", Cell: s.ID, Input: "some text", Target: `{"a": 1}`}
 	_, user, err := Prompt(cat, &r)
@@ -205,7 +196,7 @@ func TestPromptEdgeJSON(t *testing.T) {
 // (BFCL's "function" list, in BFCL's dialect) is offered exactly those, and that
 // call arguments in the reply follow the parameters' order.
 func TestPromptOwnFunctions(t *testing.T) {
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	docs := `[{"name":"calc.area","description":"Area of a triangle.","parameters":{"type":"dict","properties":` +
 		`{"base":{"type":"integer"},"height":{"type":"float"},"unit":{"type":"string","enum":["cm","m"]}},"required":["base","height"]}},` +
 		`{"name":"math.hypot","description":"Hypotenuse.","parameters":{"type":"dict","properties":{"xs":{"type":"tuple","items":{"type":"float"}}}}}]`
@@ -231,7 +222,7 @@ func TestPromptOwnFunctions(t *testing.T) {
 // maxDistractors others of its domain (none of other domains), the same for the same
 // record, with required and optional parameters told apart, and multi-turn inputs.
 func TestPromptFuncCall(t *testing.T) {
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	gold := cat.Functions[0]
 	target, _ := json.Marshal(generator.FuncCallTarget{Scenario: schemas.MultiTurn,
 		Turns: []generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{{Name: gold.Name, Arguments: map[string]any{}}}}}})

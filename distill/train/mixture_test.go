@@ -14,6 +14,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/testutil"
 )
 
 // markedData is decoder data whose examples carry their task marker as first token
@@ -190,7 +191,7 @@ func mixedJob(t *testing.T, seed uint64, out string) Job {
 // jsonRecords makes n EdgeJSON records of the catalog's smallest schema.
 func jsonRecords(t *testing.T, n int, split string) []datasets.Record {
 	t.Helper()
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	best := cat.Schemas[0]
 	for _, s := range cat.Schemas {
 		if len(s.Schema) < len(best.Schema) {

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/internal/testutil"
 )
 
 // TestScramble checks that free-text values are replaced consistently in the input
@@ -14,7 +15,7 @@ import (
 // values not in the text stay; and that function-call arguments scramble by their
 // parameters' schema.
 func TestScramble(t *testing.T) {
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	schema := `{"type":"object","properties":{"name":{"type":"string"},"city":{"type":"string"},` +
 		`"kind":{"type":"string","enum":["Premium","Basic"]},"when":{"type":"string","format":"date"},` +
 		`"code":{"type":"string"},"note":{"type":"string"},"phone":{"type":"string"}}}`

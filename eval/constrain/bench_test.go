@@ -9,6 +9,7 @@ import (
 	tiktoken "github.com/tiktoken-go/tokenizer"
 
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -128,7 +129,7 @@ func trainedSize(t testing.TB, size int) *tokenizer.Tokenizer {
 	t.Helper()
 	var lines []string
 	for _, task := range []schemas.Task{schemas.EdgeJSON, schemas.EdgeIntent, schemas.EdgeFuncCall} {
-		for _, r := range genRecords(t, task, "", 300) {
+		for _, r := range records.Builtin(t, task, "", 300) {
 			lines = append(lines, r.Input, r.Target)
 		}
 	}

@@ -2,7 +2,6 @@ package constrain
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -11,43 +10,11 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
-	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/internal/testutil"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
-
-func testCatalog(t testing.TB) *schemas.Catalog {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
-}
-
-// generated caches builtin-teacher datasets by task and variant.
-var generated sync.Map // string -> []datasets.Record
-
-// genRecords generates n test records of a task with the builtin teacher, the
-// way the generate activity does (plan, batch items, runner).
-func genRecords(t testing.TB, task schemas.Task, variant string, n int) []datasets.Record {
-	t.Helper()
-	key := string(task) + "/" + variant
-	if v, ok := generated.Load(key); ok && len(v.([]datasets.Record)) >= n {
-		return v.([]datasets.Record)[:n]
-	}
-	recs, err := builtin.Generate(context.Background(), testCatalog(t),
-		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) < n*9/10 {
-		t.Fatalf("generated %d of %d %s records", len(recs), n, task)
-	}
-	generated.Store(key, recs)
-	return recs
-}
 
 // goldCase is a schema and a gold answer that must satisfy it.
 type goldCase struct {
@@ -61,9 +28,9 @@ type goldCase struct {
 // IntentSchema over the taxonomy, FuncCallSchema over every function.
 func goldCases(t testing.TB, n int) []goldCase {
 	t.Helper()
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	var out []goldCase
-	for _, r := range genRecords(t, schemas.EdgeJSON, "", n) {
+	for _, r := range records.Builtin(t, schemas.EdgeJSON, "", n) {
 		s, err := cat.Schema(r.Cell)
 		if err != nil {
 			t.Fatal(err)
@@ -87,13 +54,13 @@ func goldCases(t testing.TB, n int) []goldCase {
 		if err != nil {
 			t.Fatal(err)
 		}
-		for _, r := range genRecords(t, schemas.EdgeIntent, variant, n/2) {
+		for _, r := range records.Builtin(t, schemas.EdgeIntent, variant, n/2) {
 			out = append(out, goldCase{r.ID, withSlots, compact(t, r.Target)},
 				goldCase{r.ID + "/bare", bare, fmt.Sprintf(`{"intent":%q}`, r.Intent)})
 		}
 	}
 	fc := funcCallSchema(t)
-	for _, r := range genRecords(t, schemas.EdgeFuncCall, "", n) {
+	for _, r := range records.Builtin(t, schemas.EdgeFuncCall, "", n) {
 		var target generator.FuncCallTarget
 		if err := json.Unmarshal([]byte(r.Target), &target); err != nil {
 			t.Fatal(err)
@@ -110,7 +77,7 @@ func goldCases(t testing.TB, n int) []goldCase {
 // funcCallSchema is FuncCallSchema over the whole function catalog.
 func funcCallSchema(t testing.TB) json.RawMessage {
 	t.Helper()
-	s, err := FuncCallSchema(testCatalog(t).Functions)
+	s, err := FuncCallSchema(testutil.Catalog(t).Functions)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/internal/testutil"
 )
 
 // fakeVocab is a Vocab over a fixed token list.
@@ -101,7 +102,7 @@ func tokenBytes(v Vocab, ids []int) (string, error) {
 // decodeSchemas are the schemas the random decoding tests run: every EdgeJSON
 // schema, an intent taxonomy with slots, and the function-call shape.
 func decodeSchemas(t testing.TB) map[string]json.RawMessage {
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	out := map[string]json.RawMessage{"funccall": funcCallSchema(t)}
 	for _, s := range cat.Schemas {
 		out[s.ID] = s.Schema

@@ -3,38 +3,21 @@ package report
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
-)
 
-// duckdbEnv names a node_modules directory holding @duckdb/node-api. The test
-// reads it (not the package) because it decides whether an external tool is
-// available; datasets' DuckDB test uses the same variable.
-const duckdbEnv = "MLMFORGE_DUCKDB_NODE_MODULES"
+	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
+)
 
 // TestDuckDBReadsPredictions checks that DuckDB reads every job's predictions
 // file through one glob, the way a user inspects failures: row and verdict
 // counts per job, NULL for the empty optional columns, and the per-example
 // metrics through DuckDB's json functions.
 func TestDuckDBReadsPredictions(t *testing.T) {
-	nodeModules := os.Getenv(duckdbEnv)
-	if nodeModules == "" {
-		t.Skipf("set %s to a node_modules directory holding @duckdb/node-api to run: "+
-			"npm install --prefix /tmp/duckdb @duckdb/node-api && %s=/tmp/duckdb/node_modules go test ./eval/report/",
-			duckdbEnv, duckdbEnv)
-	}
-	node, err := exec.LookPath("node")
-	if err != nil {
-		t.Fatalf("%s is set but node is not on PATH: %v", duckdbEnv, err)
-	}
-	script, err := filepath.Abs(filepath.Join("testdata", "duckdb_query.mjs"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	node := extproc.DuckDB.Require(t)
+	script := extproc.Script(t, "duckdb_query.mjs")
 	dir := t.TempDir()
 	results := handMadeResults()
 	f, err := Write(dir, results, testLineage)
@@ -47,7 +30,7 @@ func TestDuckDBReadsPredictions(t *testing.T) {
 		count(*) FILTER (WHERE parsed IS NULL AND turn_outputs IS NULL)::INTEGER AS null_optional,
 		sum(json_extract(metrics, '$.m')::DOUBLE) AS m, sum(output_tokens)::INTEGER AS tokens
 		FROM read_parquet('` + glob + `') GROUP BY job ORDER BY job`
-	out, err := exec.Command(node, script, nodeModules, sql).CombinedOutput()
+	out, err := node.Command(script, sql).CombinedOutput()
 	if err != nil {
 		t.Fatalf("duckdb: %v\n%s", err, out)
 	}

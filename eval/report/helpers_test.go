@@ -1,7 +1,6 @@
 package report
 
 import (
-	"context"
 	"fmt"
 	"image"
 	"image/png"
@@ -11,28 +10,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
-	"github.com/cyclecore/mlmforge/generator"
-	"github.com/cyclecore/mlmforge/generator/builtin"
-	"github.com/cyclecore/mlmforge/schemas"
 )
-
-// genRecords generates n test records of a task with the builtin teacher,
-// the way the generate activity does (plan, batch items, runner).
-func genRecords(t testing.TB, cat *schemas.Catalog, task schemas.Task, variant string, n int) []datasets.Record {
-	t.Helper()
-	recs, err := builtin.Generate(context.Background(), cat,
-		generator.Spec{Task: task, Variant: variant, Counts: map[string]int{"test": n}, Seed: 7})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(recs) < n*9/10 {
-		t.Fatalf("generated %d of %d %s records", len(recs), n, task)
-	}
-	return recs
-}
 
 // example is a hand-made scored example.
 func example(id, task string, correct bool, latency float64, tokens int) eval.ExampleResult {

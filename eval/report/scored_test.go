@@ -9,6 +9,8 @@ import (
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
+	"github.com/cyclecore/mlmforge/internal/testutil"
+	"github.com/cyclecore/mlmforge/internal/testutil/records"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -36,11 +38,7 @@ func answer(recs []datasets.Record) (preds []eval.Prediction, garbage, missing i
 // records of every task and checks the tables and the predictions files
 // against the scorer's numbers.
 func TestScoredReport(t *testing.T) {
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	scorer, err := eval.NewScorer(cat)
+	scorer, err := eval.NewScorer(testutil.Catalog(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -53,7 +51,7 @@ func TestScoredReport(t *testing.T) {
 		variant string
 		n       int
 	}{{schemas.EdgeJSON, "", 30}, {schemas.EdgeIntent, "50", 100}, {schemas.EdgeFuncCall, "20", 40}} {
-		recs := genRecords(t, cat, c.task, c.variant, c.n)
+		recs := records.Builtin(t, c.task, c.variant, c.n)
 		preds, garbage, missing := answer(recs)
 		rep, err := scorer.Score(recs, preds)
 		if err != nil {
