@@ -234,7 +234,10 @@ func (d *datasetImpl) flushJournal(ctx workflow.Context) error {
 		end, size := start, 0
 		for end < len(ops) && end-start < opsPageOps {
 			//workflowcheck:ignore (encoding a struct is deterministic)
-			b, _ := json.Marshal(ops[end])
+			b, err := json.Marshal(ops[end])
+			if err != nil {
+				return fmt.Errorf("encode review op %d: %w", ops[end].Seq, err)
+			}
 			if end > start && size+len(b) > opsPageBytes {
 				break
 			}
