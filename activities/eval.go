@@ -107,7 +107,12 @@ func (a *Activities) PrepareEval(ctx context.Context, in workflows.EvalInput) (w
 				continue
 			}
 			for _, j := range jobs {
-				j.Task, j.Dataset, j.Version, j.DatasetDir, j.Split, j.N = task, task+"@"+version, version, ver.Dir(), split, n
+				j.Task = task
+				j.Dataset = task + "@" + version
+				j.Version = version
+				j.DatasetDir = ver.Dir()
+				j.Split = split
+				j.N = n
 				j.Shards = (n + plan.ShardSize - 1) / plan.ShardSize
 				j.Key = jobKey(m, task, version, j.Shots, j.Constrained)
 				plan.Jobs = append(plan.Jobs, j)

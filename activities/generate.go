@@ -31,10 +31,10 @@ func (a *Activities) PlanDataset(ctx context.Context, in workflows.PlanInput) (w
 	}
 	plan, err := generator.NewPlan(cat, in.Spec)
 	if err != nil {
-		return workflows.PlanResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+		return workflows.PlanResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidSpec, err)
 	}
 	if _, err := a.teacher(cat, plan.Spec.Teacher); err != nil {
-		return workflows.PlanResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+		return workflows.PlanResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidSpec, err)
 	}
 	runDir := filepath.Join(a.Home, "runs", safeName(in.RunID))
 	path := filepath.Join(runDir, "plan.json")
@@ -58,7 +58,7 @@ func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput)
 	}
 	teacher, err := a.teacher(cat, plan.Spec.Teacher)
 	if err != nil {
-		return workflows.BatchResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+		return workflows.BatchResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidSpec, err)
 	}
 	info, err := teacher.Info(ctx)
 	if err != nil {
@@ -96,7 +96,7 @@ func (a *Activities) MergeShards(ctx context.Context, in workflows.MergeInput) (
 	if err != nil {
 		return workflows.MergeResult{}, err
 	}
-	sel, err := selectShards(ctx, plan, shardPaths(in), in.Drops)
+	sel, err := selectShards(ctx, plan, in.Paths(), in.Drops)
 	if err != nil {
 		return workflows.MergeResult{}, err
 	}
@@ -117,7 +117,7 @@ type datasetProvenance struct {
 // CommitDataset writes the merged selection as a dataset version. If this run
 // already committed one (the activity is being retried after its result was
 // lost), that version is returned instead of writing a second.
-func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput) (workflows.CommitResult, error) {
+func (a *Activities) CommitDataset(ctx context.Context, in workflows.CommitInput) (workflows.CommitResult, error) {
 	cat, plan, err := loadPlan(in.PlanPath)
 	if err != nil {
 		return workflows.CommitResult{}, err
@@ -129,7 +129,7 @@ func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput)
 	if done, ok, err := findRunVersion(store, plan.Spec.Task, in.RunID); err != nil || ok {
 		return done, err
 	}
-	sel, err := selectShards(ctx, plan, shardPaths(in), in.Drops)
+	sel, err := selectShards(ctx, plan, in.Paths(), in.Drops)
 	if err != nil {
 		return workflows.CommitResult{}, err
 	}
@@ -139,7 +139,7 @@ func (a *Activities) CommitDataset(ctx context.Context, in workflows.MergeInput)
 	w, err := store.Create(plan.Spec.Task, in.Version)
 	if err != nil {
 		if errors.Is(err, datasets.ErrVersionExists) {
-			return workflows.CommitResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "Permanent", err)
+			return workflows.CommitResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrPermanent, err)
 		}
 		return workflows.CommitResult{}, err
 	}
@@ -246,7 +246,7 @@ func (a *Activities) teacher(cat *schemas.Catalog, ref string) (generator.Teache
 // else is retried by Temporal with backoff.
 func classifyTeacherErr(err error) error {
 	if errors.Is(err, ollama.ErrModelNotFound) {
-		return temporal.NewNonRetryableApplicationError(err.Error(), "ModelNotFound", err)
+		return temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrModelNotFound, err)
 	}
 	return err
 }
@@ -267,7 +267,7 @@ func loadPlan(path string) (*schemas.Catalog, *generator.Plan, error) {
 	}
 	if want := p.Spec.Hash(cat.Hash); want != p.SpecHash {
 		err := fmt.Errorf("plan %s was made from another catalog or generator version (spec hash %s, now %s)", path, p.SpecHash[:12], want[:12])
-		return nil, nil, temporal.NewNonRetryableApplicationError(err.Error(), "Permanent", err)
+		return nil, nil, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrPermanent, err)
 	}
 	return cat, &p, nil
 }

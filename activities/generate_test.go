@@ -56,7 +56,7 @@ func runDataset(t *testing.T, a *Activities, spec generator.Spec) (workflows.Bat
 	if err := v.Get(&br); err != nil {
 		t.Fatal(err)
 	}
-	v, err = env.ExecuteActivity(a.CommitDataset, workflows.MergeInput{PlanPath: plan.PlanPath, Shards: []string{br.Shard},
+	v, err = env.ExecuteActivity(a.CommitDataset, workflows.CommitInput{ShardSet: workflows.ShardSet{PlanPath: plan.PlanPath, Shards: []string{br.Shard}},
 		RunID: "run-" + t.Name(), Stats: br.Stats})
 	if err != nil {
 		return br, workflows.CommitResult{}, err
@@ -175,7 +175,7 @@ func TestGenerateBuiltinEveryTaskAndCommitIsIdempotent(t *testing.T) {
 			env := s.NewTestActivityEnvironment()
 			env.RegisterActivity(a)
 			plan := filepath.Join(home, "runs", "run-"+strings.ReplaceAll(t.Name(), "/", "_"), "plan.json")
-			v, err := env.ExecuteActivity(a.CommitDataset, workflows.MergeInput{PlanPath: plan, Shards: []string{br.Shard},
+			v, err := env.ExecuteActivity(a.CommitDataset, workflows.CommitInput{ShardSet: workflows.ShardSet{PlanPath: plan, Shards: []string{br.Shard}},
 				RunID: "run-" + t.Name()})
 			if err != nil {
 				t.Fatal(err)

@@ -15,12 +15,12 @@ import (
 // StageReview merges the shards (as the commit will), draws the stratified
 // review sample and writes it to sample.parquet in the run directory, without
 // provenance and validation columns: reviewers need the text and the label.
-func (a *Activities) StageReview(ctx context.Context, in workflows.MergeInput) (workflows.StageResult, error) {
+func (a *Activities) StageReview(ctx context.Context, in workflows.StageInput) (workflows.StageResult, error) {
 	_, plan, err := loadPlan(in.PlanPath)
 	if err != nil {
 		return workflows.StageResult{}, err
 	}
-	sel, err := selectShards(ctx, plan, shardPaths(in), in.Drops)
+	sel, err := selectShards(ctx, plan, in.Paths(), in.Drops)
 	if err != nil {
 		return workflows.StageResult{}, err
 	}
@@ -32,7 +32,11 @@ func (a *Activities) StageReview(ctx context.Context, in workflows.MergeInput) (
 	sample := make([]datasets.Record, 0, len(ids))
 	for _, id := range ids {
 		r := byID[id]
-		r.Provenance, r.Validation, r.Meta, r.SoftLabels = "", "", "", ""
+		// Reviewers need the text and the label, not how it was made.
+		r.Provenance = ""
+		r.Validation = ""
+		r.Meta = ""
+		r.SoftLabels = ""
 		r.ReviewStatus = datasets.ReviewPending
 		sample = append(sample, r)
 	}

@@ -143,15 +143,3 @@ func resolveReview(rc *workflows.ReviewCommit) error {
 	}
 	return nil
 }
-
-// shardPaths lists every shard a merge input names: by path, then by
-// reference (rounds of batches under the run directory).
-func shardPaths(in workflows.MergeInput) []string {
-	paths := append([]string(nil), in.Shards...)
-	for round, n := range in.ShardRounds {
-		for b := 0; b < n; b++ {
-			paths = append(paths, workflows.ShardPath(in.RunDir, round, b))
-		}
-	}
-	return paths
-}

@@ -33,12 +33,11 @@ func TestJournaledCommit(t *testing.T) {
 	env.RegisterActivity(a)
 	plan := filepath.Join(home, "runs", "run-"+t.Name(), "plan.json")
 	// The batch wrote round 0, batch 0: name it by reference.
-	shards := workflows.MergeInput{PlanPath: plan, ShardRounds: []int{1}, RunDir: filepath.Dir(plan)}
+	shards := workflows.ShardSet{PlanPath: plan, ShardRounds: []int{1}, RunDir: filepath.Dir(plan)}
 	if br.Shard != workflows.ShardPath(filepath.Dir(plan), 0, 0) {
 		t.Fatalf("shard %s is not where ShardPath names it", br.Shard)
 	}
-	stageIn := shards
-	stageIn.Fraction = 0.1
+	stageIn := workflows.StageInput{ShardSet: shards, Fraction: 0.1}
 	v, err := env.ExecuteActivity(a.StageReview, stageIn)
 	if err != nil {
 		t.Fatal(err)
@@ -84,8 +83,7 @@ func TestJournaledCommit(t *testing.T) {
 	cfg.Journal = false
 	rc := &workflows.ReviewCommit{Policy: workflows.ReviewRequired, SamplePath: st.SamplePath, Config: cfg, OpsDir: dir,
 		OpsParts: []int{2}, Summary: q.Summary()}
-	in := shards
-	in.RunID, in.Review = "journaled", rc
+	in := workflows.CommitInput{ShardSet: shards, RunID: "journaled", Review: rc}
 	v, err = env.ExecuteActivity(a.CommitDataset, in)
 	if err != nil {
 		t.Fatal(err)

@@ -31,7 +31,7 @@ func TestReviewedCommit(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	plan := filepath.Join(home, "runs", "run-"+t.Name(), "plan.json")
-	v, err := env.ExecuteActivity(a.StageReview, workflows.MergeInput{PlanPath: plan, Shards: []string{br.Shard}, Fraction: 0.1})
+	v, err := env.ExecuteActivity(a.StageReview, workflows.StageInput{ShardSet: workflows.ShardSet{PlanPath: plan, Shards: []string{br.Shard}}, Fraction: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestReviewedCommit(t *testing.T) {
 	rc := &workflows.ReviewCommit{Policy: workflows.ReviewRequired, SamplePath: st.SamplePath, Final: final,
 		Rows:    []review.DecisionRow{{RecordID: sample[0].ID, Reviewer: "alice", Kind: "reject", Reason: "unnatural_text", RequestID: "x", Round: 1}},
 		Summary: review.Summary{Sampled: 50, Decided: 50, Approved: 48, Rejected: 1, Edited: 1, Released: true}}
-	v, err = env.ExecuteActivity(a.CommitDataset, workflows.MergeInput{PlanPath: plan, Shards: []string{br.Shard}, RunID: "reviewed", Review: rc})
+	v, err = env.ExecuteActivity(a.CommitDataset, workflows.CommitInput{ShardSet: workflows.ShardSet{PlanPath: plan, Shards: []string{br.Shard}}, RunID: "reviewed", Review: rc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -123,7 +123,7 @@ func TestRegeneratedCellCommit(t *testing.T) {
 	env := s.NewTestActivityEnvironment()
 	env.RegisterActivity(a)
 	plan := filepath.Join(home, "runs", "run-"+t.Name(), "plan.json")
-	v, err := env.ExecuteActivity(a.StageReview, workflows.MergeInput{PlanPath: plan, Shards: []string{br.Shard}, Fraction: 0.1})
+	v, err := env.ExecuteActivity(a.StageReview, workflows.StageInput{ShardSet: workflows.ShardSet{PlanPath: plan, Shards: []string{br.Shard}}, Fraction: 0.1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestRegeneratedCellCommit(t *testing.T) {
 	_ = v.Get(&br1)
 	drops := []workflows.CellDrop{{Cell: bad.Cell, BeforeRound: 1}}
 	shards := []string{br.Shard, br1.Shard}
-	v, err = env.ExecuteActivity(a.StageReview, workflows.MergeInput{PlanPath: plan, Shards: shards, Fraction: 0.1, Drops: drops, ReviewRound: 1})
+	v, err = env.ExecuteActivity(a.StageReview, workflows.StageInput{ShardSet: workflows.ShardSet{PlanPath: plan, Shards: shards, Drops: drops}, Fraction: 0.1, ReviewRound: 1})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -177,7 +177,7 @@ func TestRegeneratedCellCommit(t *testing.T) {
 	rc := &workflows.ReviewCommit{Policy: workflows.ReviewRequired, SamplePath: second.SamplePath, Final: final2,
 		Rows:    []review.DecisionRow{{RecordID: sample2[0].ID, Reviewer: "bob", Kind: "approve", RequestID: "e2", Round: 1}},
 		Summary: review.Summary{Sampled: 50, Decided: 50, Approved: 50, Released: true}, Earlier: []workflows.ReviewCommit{earlier}}
-	v, err = env.ExecuteActivity(a.CommitDataset, workflows.MergeInput{PlanPath: plan, Shards: shards, Drops: drops, RunID: "regen", Review: rc})
+	v, err = env.ExecuteActivity(a.CommitDataset, workflows.CommitInput{ShardSet: workflows.ShardSet{PlanPath: plan, Shards: shards, Drops: drops}, RunID: "regen", Review: rc})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -25,7 +25,7 @@ import (
 // invalid marks bad input: Temporal does not retry it.
 func invalid(format string, args ...any) error {
 	msg := fmt.Sprintf(format, args...)
-	return temporal.NewNonRetryableApplicationError(msg, "InvalidSpec", errors.New(msg))
+	return temporal.NewNonRetryableApplicationError(msg, workflows.ErrInvalidSpec, errors.New(msg))
 }
 
 // PrepareTrain resolves the dataset reference and checks the preset and method
@@ -136,10 +136,18 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 		return workflows.TrainResult{}, err
 	}
 	in := plan.Input
-	tc := train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, GradAccum: in.GradAccum, SeqLen: in.SeqLen, LR: in.LR,
-		CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed), ValidateEvery: in.ValidateEvery, Patience: in.Patience, ScrambleCopies: in.ScrambleCopies}
-	spec.Preset, spec.Method, spec.Base, spec.Catalog, spec.OutDir, spec.Train = in.Preset, in.Method, in.Base, cat, plan.RunDir, tc
-	spec.KDAlpha, spec.KDTemperature = in.KDAlpha, in.KDTemperature
+	spec.Preset = in.Preset
+	spec.Method = in.Method
+	spec.Base = in.Base
+	spec.Catalog = cat
+	spec.OutDir = plan.RunDir
+	spec.KDAlpha = in.KDAlpha
+	spec.KDTemperature = in.KDTemperature
+	// Zero fields take the preset's defaults in distill, which reports the
+	// resolved configuration back (distill.TrainResult.Train).
+	spec.Train = train.Config{TotalSteps: in.Steps, BatchSize: in.BatchSize, GradAccum: in.GradAccum, SeqLen: in.SeqLen,
+		LR: in.LR, CheckpointEvery: in.CheckpointEvery, Seed: uint64(in.Seed), ValidateEvery: in.ValidateEvery,
+		Patience: in.Patience, ScrambleCopies: in.ScrambleCopies}
 	spec.Lineage = map[string]string{"workflow_run": activity.GetInfo(ctx).WorkflowExecution.RunID, "dataset_dir": plan.DatasetDir}
 	// The heartbeat carries the latest validation between validations (a
 	// step without one reports NaN), so the progress bar does not read 0%.
@@ -156,10 +164,10 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	res, err := distill.TrainStudent(ctx, spec)
 	var dataErr *distill.DataError
 	if errors.As(err, &dataErr) {
-		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidSpec", err)
+		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrInvalidSpec, err)
 	}
 	if errors.Is(err, train.ErrNonFinite) {
-		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), "TrainingDiverged", err)
+		return workflows.TrainResult{}, temporal.NewNonRetryableApplicationError(err.Error(), workflows.ErrTrainingDiverged, err)
 	}
 	if err != nil {
 		return workflows.TrainResult{}, err

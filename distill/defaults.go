@@ -1,6 +1,8 @@
 package distill
 
 import (
+	"cmp"
+
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/train"
 )
@@ -11,7 +13,7 @@ import (
 // with copy supervision and pick their checkpoint by the task metric.
 func Defaults(p model.Preset) train.Config {
 	c := train.DefaultConfig()
-	tiny := p.Nominal == 0
+	tiny := p.Tiny()
 	switch {
 	case tiny && p.Config.Arch == model.ArchEncoder:
 		c.LR = 2e-3
@@ -68,42 +70,26 @@ func Defaults(p model.Preset) train.Config {
 
 // fill takes Defaults for every zero field of c.
 func fill(c, d train.Config) train.Config {
-	pick := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	pickF := func(v *float64, def float64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	pickF(&c.LR, d.LR)
-	pick(&c.WarmupSteps, d.WarmupSteps)
-	pick(&c.TotalSteps, d.TotalSteps)
-	pickF(&c.MinLRRatio, d.MinLRRatio)
-	pickF(&c.WeightDecay, d.WeightDecay)
-	pickF(&c.Beta1, d.Beta1)
-	pickF(&c.Beta2, d.Beta2)
-	pickF(&c.Eps, d.Eps)
-	pickF(&c.GradClip, d.GradClip)
-	pick(&c.GradAccum, d.GradAccum)
-	pick(&c.BatchSize, d.BatchSize)
-	pick(&c.SeqLen, d.SeqLen)
-	pick(&c.EvalEvery, d.EvalEvery)
-	pick(&c.EvalBatches, d.EvalBatches)
-	pick(&c.CheckpointEvery, d.CheckpointEvery)
-	pick(&c.ValidateEvery, d.ValidateEvery)
-	pick(&c.ScrambleCopies, d.ScrambleCopies)
-	pickF(&c.CopyLoss, d.CopyLoss)
-	c.CopyLoss = max(c.CopyLoss, 0)             // -1: off
-	c.ScrambleCopies = max(c.ScrambleCopies, 0) // -1: none
-	pick(&c.Patience, d.Patience)
-	c.ValidateEvery = max(c.ValidateEvery, 0) // -1: off
-	c.Patience = max(c.Patience, 0)
-	if c.Seed == 0 {
-		c.Seed = d.Seed
-	}
+	c.LR = cmp.Or(c.LR, d.LR)
+	c.WarmupSteps = cmp.Or(c.WarmupSteps, d.WarmupSteps)
+	c.TotalSteps = cmp.Or(c.TotalSteps, d.TotalSteps)
+	c.MinLRRatio = cmp.Or(c.MinLRRatio, d.MinLRRatio)
+	c.WeightDecay = cmp.Or(c.WeightDecay, d.WeightDecay)
+	c.Beta1 = cmp.Or(c.Beta1, d.Beta1)
+	c.Beta2 = cmp.Or(c.Beta2, d.Beta2)
+	c.Eps = cmp.Or(c.Eps, d.Eps)
+	c.GradClip = cmp.Or(c.GradClip, d.GradClip)
+	c.GradAccum = cmp.Or(c.GradAccum, d.GradAccum)
+	c.BatchSize = cmp.Or(c.BatchSize, d.BatchSize)
+	c.SeqLen = cmp.Or(c.SeqLen, d.SeqLen)
+	c.EvalEvery = cmp.Or(c.EvalEvery, d.EvalEvery)
+	c.EvalBatches = cmp.Or(c.EvalBatches, d.EvalBatches)
+	c.CheckpointEvery = cmp.Or(c.CheckpointEvery, d.CheckpointEvery)
+	c.ValidateEvery = max(cmp.Or(c.ValidateEvery, d.ValidateEvery), 0)    // -1: off
+	c.ScrambleCopies = max(cmp.Or(c.ScrambleCopies, d.ScrambleCopies), 0) // -1: none
+	c.CopyLoss = max(cmp.Or(c.CopyLoss, d.CopyLoss), 0)                   // -1: off
+	c.Patience = max(cmp.Or(c.Patience, d.Patience), 0)
+	c.Seed = cmp.Or(c.Seed, d.Seed)
 	c.WarmupSteps = min(c.WarmupSteps, max(c.TotalSteps/10, 1))
 	return c
 }

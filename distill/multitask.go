@@ -1,6 +1,7 @@
 package distill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -93,7 +94,9 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		return TrainResult{}, err
 	}
 	res, err := train.Run(ctx, tc, job)
-	out.Checkpoint, out.Result, out.Resumed = cmpOr(res.BestCheckpoint, res.Checkpoint), res, job.Resume != ""
+	out.Checkpoint = cmp.Or(res.BestCheckpoint, res.Checkpoint)
+	out.Result = res
+	out.Resumed = job.Resume != ""
 	return out, err
 }
 

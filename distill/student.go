@@ -1,6 +1,7 @@
 package distill
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -197,7 +198,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			init = base.Weights
 			lineage["base"], lineage["base_sha256"] = base.Dir, base.Digest
 		}
-		opts := nn.Options{KDAlpha: orDefault(spec.KDAlpha, 0.5), KDTemperature: orDefault(spec.KDTemperature, 2)}
+		opts := nn.Options{KDAlpha: cmp.Or(spec.KDAlpha, 0.5), KDTemperature: cmp.Or(spec.KDTemperature, 2)}
 		if method == MethodSeqKD {
 			// A pretrained base (method full) already has its copying heads;
 			// supervising one would fight what it learned.
@@ -211,7 +212,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			Train: trainData, Eval: evalData, OutDir: spec.OutDir, Resume: resume, Progress: spec.Progress, Validator: validator}
 		res, err = train.Run(ctx, tc, job)
 	}
-	out := TrainResult{Checkpoint: cmpOr(res.BestCheckpoint, res.Checkpoint), Config: cfg, Method: method, Result: res,
+	out := TrainResult{Checkpoint: cmp.Or(res.BestCheckpoint, res.Checkpoint), Config: cfg, Method: method, Result: res,
 		Resumed: resume != "", TrainExamples: len(trainData.Examples), Train: tc}
 	if evalData != nil {
 		out.EvalExamples = len(evalData.Examples)
@@ -379,18 +380,4 @@ func checkChatTokens(tok *tokenizer.Tokenizer) error {
 		}
 	}
 	return nil
-}
-
-func orDefault(v, d float64) float64 {
-	if v == 0 {
-		return d
-	}
-	return v
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }

@@ -48,22 +48,7 @@ func (q *Queue) Disagreements() []Disagreement {
 // check rejects, CodeNotFound for a record outside the sample, CodeConflict
 // for a record that does not await adjudication.
 func (q *Queue) ValidateAdjudication(d Decision, check CheckFunc) error {
-	if err := checkForm(d); err != nil {
-		return err
-	}
-	if _, dup, err := q.replayed(d); err != nil {
-		return err
-	} else if dup {
-		return nil
-	}
-	if err := q.admitAdjudication(d); err != nil {
-		return err
-	}
-	it, _ := q.find(d.RecordID)
-	if err := checkEdit(it.Record, d, check); err != nil {
-		return err
-	}
-	return nil
+	return q.validate(d, check, q.admitAdjudication)
 }
 
 // admitAdjudication finds why the state does not allow adjudication d.
@@ -81,22 +66,7 @@ func (q *Queue) admitAdjudication(d Decision) *DecisionError {
 // Adjudicate applies an adjudication that ValidateAdjudication accepted: it
 // settles the record with d's kind. Idempotent by RequestID like Apply.
 func (q *Queue) Adjudicate(d Decision) Outcome {
-	err := checkForm(d)
-	if err == nil {
-		if a, dup, derr := q.replayed(d); derr != nil {
-			err = derr
-		} else if dup {
-			return Outcome{Status: a.Status, Duplicate: true, Progress: q.Progress()}
-		}
-	}
-	if err == nil {
-		err = q.admitAdjudication(d)
-	}
-	if err != nil {
-		return q.refused(d.RecordID, err)
-	}
-	it := q.applyAdjudication(d, d.Fingerprint())
-	return Outcome{Status: q.status(it), Progress: q.Progress()}
+	return q.apply(d, q.admitAdjudication, q.applyAdjudication)
 }
 
 // applyAdjudication records an admitted adjudication, journals it and

@@ -28,7 +28,7 @@ type fakeGen struct {
 	dropFirst int
 	merges    int
 	batches   []BatchInput
-	committed MergeInput
+	committed CommitInput
 	sample    []datasets.Record
 	journal   *journalStore
 	revoked   []string
@@ -74,13 +74,13 @@ func (f *fakeGen) register(env *testsuite.TestWorkflowEnvironment) {
 		}
 		return out, nil
 	}, activity.RegisterOptions{Name: MergeShardsActivityName})
-	env.RegisterActivityWithOptions(func(_ context.Context, in MergeInput) (StageResult, error) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in StageInput) (StageResult, error) {
 		return StageResult{SamplePath: "/runs/x/sample.parquet", Sampled: len(f.sample)}, nil
 	}, activity.RegisterOptions{Name: StageReviewActivityName})
 	env.RegisterActivityWithOptions(func(_ context.Context, in LoadSampleInput) ([]datasets.Record, error) {
 		return f.sample[in.Offset:min(len(f.sample), in.Offset+in.Limit)], nil
 	}, activity.RegisterOptions{Name: LoadSampleActivityName})
-	env.RegisterActivityWithOptions(func(_ context.Context, in MergeInput) (CommitResult, error) {
+	env.RegisterActivityWithOptions(func(_ context.Context, in CommitInput) (CommitResult, error) {
 		f.committed = in
 		return CommitResult{Version: "v1", Dir: "/d/edgeintent/v1", Counts: map[string]int{"test": 1, "train": 2}}, nil
 	}, activity.RegisterOptions{Name: CommitDatasetActivityName})
@@ -88,7 +88,7 @@ func (f *fakeGen) register(env *testsuite.TestWorkflowEnvironment) {
 }
 
 // shardCount is the number of shards a merge or commit input names.
-func shardCount(in MergeInput) int {
+func shardCount(in ShardSet) int {
 	n := len(in.Shards)
 	for _, b := range in.ShardRounds {
 		n += b
@@ -157,8 +157,8 @@ func TestDatasetWorkflowTopsUpAfterDedup(t *testing.T) {
 	if r0 != 90 || r1 != 7 {
 		t.Errorf("asked for %d then %d examples, want 90 then 7", r0, r1)
 	}
-	if shardCount(f.committed) != len(f.batches) {
-		t.Errorf("commit got %d shards, want %d", shardCount(f.committed), len(f.batches))
+	if shardCount(f.committed.ShardSet) != len(f.batches) {
+		t.Errorf("commit got %d shards, want %d", shardCount(f.committed.ShardSet), len(f.batches))
 	}
 	if res.Version != "v1" || f.committed.Stats.Rejects[generator.RejectNearDup] != 4 {
 		t.Errorf("result %+v, committed stats %+v", res, f.committed.Stats)
@@ -244,7 +244,7 @@ func TestDatasetWorkflowContinuesAsNew(t *testing.T) {
 	if err := env2.GetWorkflowError(); err != nil {
 		t.Fatal(err)
 	}
-	if f.merges != 2 || shardCount(f.committed) != len(f.batches) {
-		t.Fatalf("merges %d, committed %d shards of %d batches", f.merges, shardCount(f.committed), len(f.batches))
+	if f.merges != 2 || shardCount(f.committed.ShardSet) != len(f.batches) {
+		t.Fatalf("merges %d, committed %d shards of %d batches", f.merges, shardCount(f.committed.ShardSet), len(f.batches))
 	}
 }

@@ -16,7 +16,7 @@ import (
 // shard file already written.
 func EvaluateWorkflow(ctx workflow.Context, in EvalInput) (EvalResult, error) {
 	if len(in.Models) == 0 || len(in.Datasets) == 0 {
-		return EvalResult{}, temporal.NewNonRetryableApplicationError("evaluate: models and datasets are required", "InvalidSpec", nil)
+		return EvalResult{}, temporal.NewNonRetryableApplicationError("evaluate: models and datasets are required", ErrInvalidSpec, nil)
 	}
 	if in.MaxParallel <= 0 {
 		in.MaxParallel = 4
@@ -28,10 +28,10 @@ func EvaluateWorkflow(ctx workflow.Context, in EvalInput) (EvalResult, error) {
 	short := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueueEval,
 		StartToCloseTimeout: 10 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{"InvalidSpec"}},
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{ErrInvalidSpec}},
 	})
 	var plan EvalPlan
-	if err := workflow.ExecuteActivity(short, PrepareEvalActivityName, in).Get(ctx, &plan); err != nil {
+	if err := prepareEval(short, in).Get(ctx, &plan); err != nil {
 		prog.Phase = "failed"
 		return EvalResult{}, err
 	}
@@ -47,7 +47,7 @@ func EvaluateWorkflow(ctx workflow.Context, in EvalInput) (EvalResult, error) {
 	}
 	prog.Phase = "reporting"
 	var rep EvalResult
-	if err := workflow.ExecuteActivity(short, EvalReportActivityName, plan).Get(ctx, &rep); err != nil {
+	if err := evalReport(short, plan).Get(ctx, &rep); err != nil {
 		prog.Phase = "failed"
 		return res, err
 	}
@@ -65,7 +65,7 @@ func runShards(ctx workflow.Context, limit int, plan EvalPlan, prog *EvalProgres
 		StartToCloseTimeout: 2 * time.Hour,
 		HeartbeatTimeout:    2 * time.Minute,
 		RetryPolicy: &temporal.RetryPolicy{InitialInterval: time.Second, BackoffCoefficient: 2, MaximumInterval: time.Minute,
-			MaximumAttempts: 8, NonRetryableErrorTypes: []string{"InvalidSpec", "ModelNotFound"}},
+			MaximumAttempts: 8, NonRetryableErrorTypes: []string{ErrInvalidSpec, ErrModelNotFound}},
 	})
 	type shard struct{ job, idx int }
 	var todo []shard
@@ -74,35 +74,26 @@ func runShards(ctx workflow.Context, limit int, plan EvalPlan, prog *EvalProgres
 			todo = append(todo, shard{j, s})
 		}
 	}
-	sel := workflow.NewSelector(ctx)
 	var errs error
-	running, next := 0, 0
-	for next < len(todo) || running > 0 {
-		for running < limit && next < len(todo) && errs == nil {
-			sh := todo[next]
-			in := EvalShardInput{ReportDir: plan.ReportDir, Job: plan.Jobs[sh.job], Shard: sh.idx, ShardSize: plan.ShardSize,
-				OllamaHost: plan.OllamaHost}
-			sel.AddFuture(workflow.ExecuteActivity(actx, EvalShardActivityName, in), func(f workflow.Future) {
-				running--
-				var r EvalShardResult
-				if err := f.Get(ctx, &r); err != nil {
-					errs = errors.Join(errs, fmt.Errorf("%s shard %d: %w", plan.Jobs[sh.job].Key, sh.idx, err))
-					return
-				}
-				res.Shards++
-				if r.Reused {
-					res.ReusedShards++
-				}
-				prog.ShardsDone++
-				prog.Jobs[sh.job].ShardsDone++
-			})
-			running++
-			next++
+	next := 0
+	fanOut(ctx, limit, func() bool { return next < len(todo) && errs == nil }, func() (workflow.Future, func(workflow.Future)) {
+		sh := todo[next]
+		next++
+		in := EvalShardInput{ReportDir: plan.ReportDir, Job: plan.Jobs[sh.job], Shard: sh.idx, ShardSize: plan.ShardSize,
+			OllamaHost: plan.OllamaHost}
+		return evalShard(actx, in), func(f workflow.Future) {
+			var r EvalShardResult
+			if err := f.Get(ctx, &r); err != nil {
+				errs = errors.Join(errs, fmt.Errorf("%s shard %d: %w", plan.Jobs[sh.job].Key, sh.idx, err))
+				return
+			}
+			res.Shards++
+			if r.Reused {
+				res.ReusedShards++
+			}
+			prog.ShardsDone++
+			prog.Jobs[sh.job].ShardsDone++
 		}
-		if running == 0 {
-			break
-		}
-		sel.Select(ctx)
-	}
+	})
 	return errs
 }

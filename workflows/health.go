@@ -48,8 +48,3 @@ func HealthWorkflow(ctx workflow.Context, in HealthInput) (HealthResult, error) 
 	}
 	return res, nil
 }
-
-// ping is the typed wrapper for the Ping activity.
-func ping(ctx workflow.Context, in PingInput) workflow.Future {
-	return workflow.ExecuteActivity(ctx, PingActivityName, in)
-}

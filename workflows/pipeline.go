@@ -1,9 +1,6 @@
 package workflows
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -35,7 +32,7 @@ type pipelineImpl struct {
 
 func (p *pipelineImpl) setup(ctx workflow.Context) error {
 	if err := validatePipeline(p.spec); err != nil {
-		return temporal.NewNonRetryableApplicationError("invalid pipeline spec: "+err.Error(), "InvalidSpec", err)
+		return invalidSpec("pipeline", err)
 	}
 	for _, d := range p.spec.Datasets {
 		p.progress.Steps = append(p.progress.Steps, PipelineStep{Name: "dataset " + string(d.Spec.Task), State: "pending"})
@@ -76,6 +73,23 @@ func validatePipeline(s PipelineSpec) error {
 	return nil
 }
 
+// start, fail and done move a step to running (in child workflow id),
+// failed or done.
+func (s *PipelineStep) start(id string) {
+	s.State = "running"
+	s.WorkflowID = id
+}
+
+func (s *PipelineStep) fail(err error) {
+	s.State = "failed"
+	s.Detail = err.Error()
+}
+
+func (s *PipelineStep) done(detail string) {
+	s.State = "done"
+	s.Detail = detail
+}
+
 func (p *pipelineImpl) step(name string) *PipelineStep {
 	for i := range p.progress.Steps {
 		if p.progress.Steps[i].Name == name {
@@ -102,7 +116,7 @@ func (p *pipelineImpl) shortCtx(ctx workflow.Context, queue string) workflow.Con
 	return workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           queue,
 		StartToCloseTimeout: 5 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{"InvalidSpec"}},
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 5, NonRetryableErrorTypes: []string{ErrInvalidSpec}},
 	})
 }
 
@@ -120,74 +134,61 @@ func childCtx(ctx workflow.Context, id string) workflow.Context {
 // datasets finds or generates every dataset, generation in parallel.
 func (p *pipelineImpl) datasets(ctx workflow.Context) error {
 	actx := p.shortCtx(ctx, TaskQueueGenerate)
-	type pending struct {
-		i   int
-		fut workflow.ChildWorkflowFuture
-	}
-	var gens []pending
+	var gens []int // indexes of the datasets generated, in futs
+	var futs []workflow.ChildWorkflowFuture
 	p.res.Datasets = make([]FoundDataset, len(p.spec.Datasets))
 	for i, d := range p.spec.Datasets {
 		st := p.step("dataset " + string(d.Spec.Task))
 		var found FoundDataset
-		if err := workflow.ExecuteActivity(actx, FindDatasetActivityName, FindDatasetInput{Spec: d.Spec, Reuse: d.Reuse}).Get(ctx, &found); err != nil {
-			st.State, st.Detail = "failed", err.Error()
+		if err := findDataset(actx, FindDatasetInput{Spec: d.Spec, Reuse: d.Reuse}).Get(ctx, &found); err != nil {
+			st.fail(err)
 			return err
 		}
 		p.res.Datasets[i] = found
 		if found.Found {
-			st.State, st.Detail = "reused", found.Task+"@"+found.Version
+			st.State = "reused"
+			st.Detail = found.Task + "@" + found.Version
 			p.res.Reused = append(p.res.Reused, st.Name)
 			continue
 		}
 		id := DatasetWorkflowID(found.SpecHash)
-		st.State, st.WorkflowID = "running", id
-		fut := workflow.ExecuteChildWorkflow(childCtx(ctx, id), DatasetWorkflowName, DatasetInput{Spec: d.Spec, Review: p.spec.Review})
-		gens = append(gens, pending{i, fut})
+		st.start(id)
+		futs = append(futs, workflow.ExecuteChildWorkflow(childCtx(ctx, id), DatasetWorkflowName, DatasetInput{Spec: d.Spec, Review: p.spec.Review}))
+		gens = append(gens, i)
 	}
-	// Children finish in any order; a selector records each as it ends, so
-	// the progress query is never behind.
+	// Children finish in any order; each is recorded as it ends.
 	var errs error
-	sel := workflow.NewSelector(ctx)
-	for _, g := range gens {
-		sel.AddFuture(g.fut, func(f workflow.Future) {
-			st := p.step("dataset " + string(p.spec.Datasets[g.i].Spec.Task))
-			var dr DatasetResult
-			if err := f.Get(ctx, &dr); err != nil {
-				st.State, st.Detail = "failed", err.Error()
-				errs = errors.Join(errs, err)
-				return
-			}
-			d := &p.res.Datasets[g.i]
-			d.Task, d.Version, d.Dir = dr.Task, dr.Version, dr.Dir
-			st.State, st.Detail = "done", d.Task+"@"+d.Version
-		})
-	}
-	for range gens {
-		sel.Select(ctx)
-	}
+	awaitAll(ctx, futs, func(k int, f workflow.Future) {
+		i := gens[k]
+		st := p.step("dataset " + string(p.spec.Datasets[i].Spec.Task))
+		var dr DatasetResult
+		if err := f.Get(ctx, &dr); err != nil {
+			st.fail(err)
+			errs = errors.Join(errs, err)
+			return
+		}
+		d := &p.res.Datasets[i]
+		d.Task = dr.Task
+		d.Version = dr.Version
+		d.Dir = dr.Dir
+		st.done(d.Task + "@" + d.Version)
+	})
 	return errs
 }
 
 // trainKey derives a training step's identity from its inputs.
-func trainKey(m PipelineModel, in TrainInput) string {
-	// encoding/json is deterministic here (structs; maps would be sorted anyway).
-	//workflowcheck:ignore
-	b, _ := json.Marshal(struct {
+func trainKey(m PipelineModel, in TrainInput) (string, error) {
+	return inputKey(struct {
 		Name  string
 		Train TrainInput
 	}{m.Name, in})
-	h := sha256.Sum256(b)
-	return hex.EncodeToString(h[:])[:16]
 }
 
 // train trains every student in parallel child workflows, reusing finished runs.
 func (p *pipelineImpl) train(ctx workflow.Context) error {
 	actx := p.shortCtx(ctx, TaskQueueTrain)
-	type pending struct {
-		m   PipelineModel
-		fut workflow.ChildWorkflowFuture
-	}
-	var runs []pending
+	var runs []PipelineModel // the models trained, in futs
+	var futs []workflow.ChildWorkflowFuture
 	for _, m := range p.spec.Models {
 		st := p.step("train " + m.Name)
 		in := m.Train
@@ -200,41 +201,42 @@ func (p *pipelineImpl) train(ctx workflow.Context) error {
 			ds := p.dataset(m.Task)
 			in.Dataset = ds.Task + "@" + ds.Version
 		}
-		key := trainKey(m, in)
+		key, err := trainKey(m, in)
+		if err != nil {
+			st.fail(err)
+			return err
+		}
 		var found TrainResult
-		if err := workflow.ExecuteActivity(actx, FindTrainedActivityName, FindTrainedInput{RunKey: key}).Get(ctx, &found); err != nil {
-			st.State, st.Detail = "failed", err.Error()
+		if err := findTrained(actx, FindTrainedInput{RunKey: key}).Get(ctx, &found); err != nil {
+			st.fail(err)
 			return err
 		}
 		if found.Checkpoint != "" {
-			st.State, st.Detail = "reused", found.Checkpoint
+			st.State = "reused"
+			st.Detail = found.Checkpoint
 			p.res.Reused = append(p.res.Reused, st.Name)
 			p.res.Trained = append(p.res.Trained, PromoteStudent{Name: m.Name, Task: m.Task, Checkpoint: found.Checkpoint, Train: found})
 			continue
 		}
 		id := "train-" + key
-		st.State, st.WorkflowID = "running", id
-		runs = append(runs, pending{m, workflow.ExecuteChildWorkflow(childCtx(ctx, id), TrainWorkflowName, in)})
+		st.start(id)
+		futs = append(futs, workflow.ExecuteChildWorkflow(childCtx(ctx, id), TrainWorkflowName, in))
+		runs = append(runs, m)
 	}
 	var errs error
 	done := make([]*PromoteStudent, len(runs))
-	sel := workflow.NewSelector(ctx)
-	for i, r := range runs {
-		sel.AddFuture(r.fut, func(f workflow.Future) {
-			st := p.step("train " + r.m.Name)
-			var tr TrainResult
-			if err := f.Get(ctx, &tr); err != nil {
-				st.State, st.Detail = "failed", err.Error()
-				errs = errors.Join(errs, err)
-				return
-			}
-			st.State, st.Detail = "done", tr.Checkpoint
-			done[i] = &PromoteStudent{Name: r.m.Name, Task: r.m.Task, Checkpoint: tr.Checkpoint, Train: tr}
-		})
-	}
-	for range runs {
-		sel.Select(ctx)
-	}
+	awaitAll(ctx, futs, func(i int, f workflow.Future) {
+		m := runs[i]
+		st := p.step("train " + m.Name)
+		var tr TrainResult
+		if err := f.Get(ctx, &tr); err != nil {
+			st.fail(err)
+			errs = errors.Join(errs, err)
+			return
+		}
+		st.done(tr.Checkpoint)
+		done[i] = &PromoteStudent{Name: m.Name, Task: m.Task, Checkpoint: tr.Checkpoint, Train: tr}
+	})
 	// Results keep spec order whatever order the children finished in.
 	for _, d := range done {
 		if d != nil {
@@ -265,16 +267,18 @@ func (p *pipelineImpl) evaluate(ctx workflow.Context) error {
 	for _, d := range p.res.Datasets {
 		in.Datasets = append(in.Datasets, d.Task+"@"+d.Version)
 	}
-	//workflowcheck:ignore (encoding/json is deterministic for this struct)
-	b, _ := json.Marshal(in)
-	h := sha256.Sum256(b)
-	id := "eval-" + hex.EncodeToString(h[:])[:16]
-	st.State, st.WorkflowID = "running", id
-	if err := workflow.ExecuteChildWorkflow(childCtx(ctx, id), EvaluateWorkflowName, in).Get(ctx, &p.res.Eval); err != nil {
-		st.State, st.Detail = "failed", err.Error()
+	key, err := inputKey(in)
+	if err != nil {
+		st.fail(err)
 		return err
 	}
-	st.State, st.Detail = "done", p.res.Eval.ReportDir
+	id := "eval-" + key
+	st.start(id)
+	if err := workflow.ExecuteChildWorkflow(childCtx(ctx, id), EvaluateWorkflowName, in).Get(ctx, &p.res.Eval); err != nil {
+		st.fail(err)
+		return err
+	}
+	st.done(p.res.Eval.ReportDir)
 	return nil
 }
 
@@ -289,18 +293,19 @@ func (p *pipelineImpl) promote(ctx workflow.Context) error {
 		in.Reused[r] = true
 	}
 	var pr PromoteResult
-	if err := workflow.ExecuteActivity(p.shortCtx(ctx, TaskQueueEval), PromoteActivityName, in).Get(ctx, &pr); err != nil {
-		st.State, st.Detail = "failed", err.Error()
+	if err := promote(p.shortCtx(ctx, TaskQueueEval), in).Get(ctx, &pr); err != nil {
+		st.fail(err)
 		return err
 	}
-	p.res.Promotions, p.res.Lineage = pr.Promotions, pr.Lineage
+	p.res.Promotions = pr.Promotions
+	p.res.Lineage = pr.Lineage
 	n := 0
 	for _, x := range pr.Promotions {
 		if x.Promoted {
 			n++
 		}
 	}
-	st.State, st.Detail = "done", fmt.Sprintf("%d of %d promoted", n, len(pr.Promotions))
+	st.done(fmt.Sprintf("%d of %d promoted", n, len(pr.Promotions)))
 	// The memo carries the lineage to every client that lists runs (the Web UI,
 	// mlmforge status) without opening files; memo rather than search attributes
 	// because a cluster may not have mlmforge's attributes registered.

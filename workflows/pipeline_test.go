@@ -62,7 +62,10 @@ func TestPipelineWorkflowRunsAndReusesSteps(t *testing.T) {
 	spec := pipelineSpec()
 	intentIn := spec.Models[0].Train
 	intentIn.Dataset = "edgeintent@v4"
-	intentKey = trainKey(spec.Models[0], intentIn)
+	intentKey, err := trainKey(spec.Models[0], intentIn)
+	if err != nil {
+		t.Fatal(err)
+	}
 	var trained []TrainInput
 	env.OnWorkflow(TrainWorkflowName, mock.Anything, mock.Anything).Return(
 		func(ctx workflow.Context, in TrainInput) (TrainResult, error) {

@@ -17,9 +17,9 @@ func (d *datasetImpl) legacyReviewGate(ctx workflow.Context) (*ReviewCommit, err
 	d.progress.Phase = "staging"
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	var st StageResult
-	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Fraction: d.gate.opts.Fraction,
-		Drops: d.st.Drops, ReviewRound: d.st.ReviewRound}
-	if err := workflow.ExecuteActivity(actx, StageReviewActivityName, in).Get(ctx, &st); err != nil {
+	in := StageInput{ShardSet: ShardSet{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, Drops: d.st.Drops},
+		Fraction: d.gate.opts.Fraction, ReviewRound: d.st.ReviewRound}
+	if err := stageReview(actx, in).Get(ctx, &st); err != nil {
 		return nil, err
 	}
 	if d.gate.opts.Policy == ReviewAuto {

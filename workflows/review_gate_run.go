@@ -54,7 +54,7 @@ func (d *datasetImpl) reviewGate(ctx workflow.Context) (*ReviewCommit, error) {
 		}
 		if st.Sampled > MaxRequiredSample {
 			return nil, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the review sample has %d records, more than the %d a "+
-				"required review takes: lower --review-fraction or use --review auto", st.Sampled, MaxRequiredSample), "InvalidSpec", nil)
+				"required review takes: lower --review-fraction or use --review auto", st.Sampled, MaxRequiredSample), ErrInvalidSpec, nil)
 		}
 		rs := &ReviewState{SamplePath: st.SamplePath, Sampled: st.Sampled,
 			OpsDir: filepath.Join(d.st.Plan.RunDir, fmt.Sprintf("review-%d", d.st.ReviewRound)), Clock: workflow.Now(ctx)}
@@ -107,9 +107,8 @@ func (d *datasetImpl) stage(ctx workflow.Context) (StageResult, error) {
 	d.progress.Phase = "staging"
 	actx := d.activityCtx(ctx, TaskQueueGenerate, 10*time.Minute, time.Minute)
 	var st StageResult
-	in := MergeInput{PlanPath: d.st.Plan.PlanPath, Shards: d.st.Shards, ShardRounds: d.st.ShardRounds, RunDir: d.st.Plan.RunDir,
-		Fraction: d.gate.opts.Fraction, Drops: d.st.Drops, ReviewRound: d.st.ReviewRound}
-	err := workflow.ExecuteActivity(actx, StageReviewActivityName, in).Get(ctx, &st)
+	in := StageInput{ShardSet: d.shards(), Fraction: d.gate.opts.Fraction, ReviewRound: d.st.ReviewRound}
+	err := stageReview(actx, in).Get(ctx, &st)
 	return st, err
 }
 
@@ -128,12 +127,12 @@ func (d *datasetImpl) openSignedGate(ctx workflow.Context) error {
 	for off := 0; off < total; {
 		var page LoadReviewOpsResult
 		in := LoadReviewOpsInput{Dir: rs.OpsDir, Parts: rs.OpsParts, Offset: off, Limit: opsPageOps}
-		if err := workflow.ExecuteActivity(actx, LoadReviewOpsActivityName, in).Get(ctx, &page); err != nil {
+		if err := loadReviewOps(actx, in).Get(ctx, &page); err != nil {
 			return err
 		}
 		for _, op := range page.Ops {
 			if err := q.Replay(op); err != nil {
-				return temporal.NewNonRetryableApplicationError("review journal "+rs.OpsDir+": "+err.Error(), "Permanent", err)
+				return temporal.NewNonRetryableApplicationError("review journal "+rs.OpsDir+": "+err.Error(), ErrPermanent, err)
 			}
 		}
 		total, off = page.Total, off+len(page.Ops)
@@ -235,7 +234,10 @@ func (d *datasetImpl) flushJournal(ctx workflow.Context) error {
 		end, size := start, 0
 		for end < len(ops) && end-start < opsPageOps {
 			//workflowcheck:ignore (encoding a struct is deterministic)
-			b, _ := json.Marshal(ops[end])
+			b, err := json.Marshal(ops[end])
+			if err != nil {
+				return fmt.Errorf("encode review op %d: %w", ops[end].Seq, err)
+			}
 			if end > start && size+len(b) > opsPageBytes {
 				break
 			}
@@ -243,7 +245,7 @@ func (d *datasetImpl) flushJournal(ctx workflow.Context) error {
 			end++
 		}
 		in := SaveReviewOpsInput{Dir: rs.OpsDir, Segment: segment, Part: parts, Ops: ops[start:end]}
-		if err := workflow.ExecuteActivity(actx, SaveReviewOpsActivityName, in).Get(ctx, nil); err != nil {
+		if err := saveReviewOps(actx, in).Get(ctx, nil); err != nil {
 			return err
 		}
 		parts, start = parts+1, end
@@ -256,7 +258,7 @@ func (d *datasetImpl) flushJournal(ctx workflow.Context) error {
 func (d *datasetImpl) loadKeys(ctx workflow.Context) error {
 	actx := d.activityCtx(ctx, TaskQueueGenerate, time.Minute, 0)
 	var res ReviewersResult
-	if err := workflow.ExecuteActivity(actx, LoadReviewersActivityName).Get(ctx, &res); err != nil {
+	if err := loadReviewers(actx).Get(ctx, &res); err != nil {
 		return err
 	}
 	d.gate.keys = make(map[string]string, len(res.Keys))
@@ -280,7 +282,7 @@ func (d *datasetImpl) checkEdit(ctx workflow.Context, dec review.Decision) error
 	var res CheckEditResult
 	in := CheckEditInput{Record: v.Record, Input: input, Target: target, MinInputChars: d.in.Spec.MinInputChars,
 		MaxInputChars: d.in.Spec.MaxInputChars}
-	if err := workflow.ExecuteLocalActivity(lctx, CheckEditActivityName, in).Get(ctx, &res); err != nil {
+	if err := checkEditLocal(lctx, in).Get(ctx, &res); err != nil {
 		return err
 	}
 	if res.Error != "" {
@@ -296,7 +298,7 @@ func (d *datasetImpl) loadSample(ctx workflow.Context, st StageResult) ([]datase
 	for off := 0; off < st.Sampled; off += samplePage {
 		var page []datasets.Record
 		in := LoadSampleInput{SamplePath: st.SamplePath, Offset: off, Limit: samplePage}
-		if err := workflow.ExecuteActivity(actx, LoadSampleActivityName, in).Get(ctx, &page); err != nil {
+		if err := loadSample(actx, in).Get(ctx, &page); err != nil {
 			return nil, err
 		}
 		sample = append(sample, page...)

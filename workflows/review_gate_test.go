@@ -244,9 +244,9 @@ func TestReviewGateRegenerateRejected(t *testing.T) {
 		second[i].ID = fmt.Sprintf("s%02d", i)
 	}
 	f.sample = first
-	var stageInputs []MergeInput
+	var stageInputs []StageInput
 	env.OnActivity(StageReviewActivityName, mock.Anything, mock.Anything).Return(
-		func(_ context.Context, in MergeInput) (StageResult, error) {
+		func(_ context.Context, in StageInput) (StageResult, error) {
 			stageInputs = append(stageInputs, in)
 			if in.ReviewRound == 1 {
 				f.sample = second

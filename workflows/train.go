@@ -14,12 +14,12 @@ import (
 // curve continues where it stopped.
 func TrainWorkflow(ctx workflow.Context, in TrainInput) (TrainResult, error) {
 	if in.Preset == "" || (in.Dataset == "" && len(in.Datasets) == 0) {
-		return TrainResult{}, temporal.NewNonRetryableApplicationError("train: preset and dataset(s) are required", "InvalidSpec", nil)
+		return TrainResult{}, temporal.NewNonRetryableApplicationError("train: preset and dataset(s) are required", ErrInvalidSpec, nil)
 	}
 	pctx := workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		TaskQueue:           TaskQueueTrain,
 		StartToCloseTimeout: 2 * time.Minute,
-		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{"InvalidSpec"}},
+		RetryPolicy:         &temporal.RetryPolicy{MaximumAttempts: 3, NonRetryableErrorTypes: []string{ErrInvalidSpec}},
 	})
 	var plan TrainPlan
 	if err := prepareTrain(pctx, in).Get(ctx, &plan); err != nil {
@@ -42,7 +42,7 @@ func TrainWorkflow(ctx workflow.Context, in TrainInput) (TrainResult, error) {
 			BackoffCoefficient:     2,
 			MaximumInterval:        time.Minute,
 			MaximumAttempts:        10,
-			NonRetryableErrorTypes: []string{"InvalidSpec", "TrainingDiverged"},
+			NonRetryableErrorTypes: []string{ErrInvalidSpec, ErrTrainingDiverged},
 		},
 	})
 	var res TrainResult
@@ -50,12 +50,4 @@ func TrainWorkflow(ctx workflow.Context, in TrainInput) (TrainResult, error) {
 		return TrainResult{}, err
 	}
 	return res, nil
-}
-
-func prepareTrain(ctx workflow.Context, in TrainInput) workflow.Future {
-	return workflow.ExecuteActivity(ctx, PrepareTrainActivityName, in)
-}
-
-func trainModel(ctx workflow.Context, plan TrainPlan) workflow.Future {
-	return workflow.ExecuteActivity(ctx, TrainActivityName, plan)
 }

@@ -75,7 +75,10 @@ func LoadBase(dir string) (*Base, error) {
 		if err != nil {
 			return nil, fmt.Errorf("lora base: %w", err)
 		}
-		b.Kind, b.Config, b.Weights, b.Preset = KindCheckpoint, ck.Config, ck.Weights, ck.Preset
+		b.Kind = KindCheckpoint
+		b.Config = ck.Config
+		b.Weights = ck.Weights
+		b.Preset = ck.Preset
 	} else {
 		m, err := export.LoadHF(abs)
 		if err != nil {

@@ -134,12 +134,8 @@ func (c Config) Validate() error {
 // Diff names the fields in which two configs differ ("hidden_size: 576 != 512"), for
 // the error of loading a checkpoint into the wrong model.
 func (c Config) Diff(o Config) []string {
-	var d []string
-	add := func(name string, a, b any) {
-		if a != b {
-			d = append(d, fmt.Sprintf("%s: %v != %v", name, a, b))
-		}
-	}
+	var d FieldDiff
+	add := d.Add
 	add("arch", c.Arch, o.Arch)
 	add("vocab_size", c.Vocab, o.Vocab)
 	add("hidden_size", c.Hidden, o.Hidden)
@@ -154,6 +150,17 @@ func (c Config) Diff(o Config) []string {
 	add("num_classes", c.NumClasses, o.NumClasses)
 	add("pooling", c.Pooling, o.Pooling)
 	return d
+}
+
+// FieldDiff collects the fields in which two values differ, one
+// "name: a != b" line each.
+type FieldDiff []string
+
+// Add records field name when a and b differ.
+func (d *FieldDiff) Add(name string, a, b any) {
+	if a != b {
+		*d = append(*d, fmt.Sprintf("%s: %v != %v", name, a, b))
+	}
 }
 
 // ParamSpec is one named weight tensor of a config.

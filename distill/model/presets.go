@@ -8,6 +8,10 @@ import (
 	"strings"
 )
 
+// Tiny reports whether p is one of the tiny test presets (no nominal size):
+// they train in minutes and take their own training defaults.
+func (p Preset) Tiny() bool { return p.Nominal == 0 }
+
 // Preset is a named config with the size it is meant to have.
 type Preset struct {
 	// Name is what --preset takes, e.g. "mlm-135m-json".

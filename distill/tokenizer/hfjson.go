@@ -2,6 +2,7 @@ package tokenizer
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -339,7 +340,7 @@ func (t *Tokenizer) MarshalJSON() ([]byte, error) {
 	var b bytes.Buffer
 	w := &jsonWriter{buf: &b}
 	b.WriteString(`{"version":`)
-	w.value(orDefault(t.hf.version, "1.0"))
+	w.value(cmp.Or(t.hf.version, "1.0"))
 	b.WriteString(`,"truncation":`)
 	w.raw(t.hf.truncation, "null")
 	b.WriteString(`,"padding":`)

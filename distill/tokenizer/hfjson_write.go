@@ -33,13 +33,6 @@ func (w *jsonWriter) raw(r json.RawMessage, def string) {
 	w.buf.Write(r)
 }
 
-func orDefault(s, def string) string {
-	if s == "" {
-		return def
-	}
-	return s
-}
-
 func orEmpty[T any](s []T) []T {
 	if s == nil {
 		return []T{}

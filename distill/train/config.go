@@ -14,6 +14,8 @@ import (
 	"errors"
 	"fmt"
 	"math"
+
+	"github.com/cyclecore/mlmforge/distill/model"
 )
 
 // Config is every training hyper-parameter, llm.c style. One optimizer step consumes
@@ -145,12 +147,8 @@ func (c Config) Validate() error {
 // resumeDiff names the fields that must not change when a run resumes, because they
 // change the data order or the meaning of a step.
 func (c Config) resumeDiff(o Config) []string {
-	var d []string
-	add := func(name string, a, b any) {
-		if a != b {
-			d = append(d, fmt.Sprintf("%s: %v != %v", name, a, b))
-		}
-	}
+	var d model.FieldDiff
+	add := d.Add
 	add("seed", c.Seed, o.Seed)
 	add("batch_size", c.BatchSize, o.BatchSize)
 	add("seq_len", c.SeqLen, o.SeqLen)

@@ -65,16 +65,26 @@ func checkJob(cfg Config, job Job) error {
 func checkEvalSets(sets []EvalSet) error {
 	seen := map[string]bool{}
 	for i, e := range sets {
-		switch {
-		case e.Name == "":
-			return fmt.Errorf("train: eval set %d: no name", i)
-		case seen[e.Name]:
-			return fmt.Errorf("train: eval set %s: name used twice", e.Name)
-		case e.Data == nil || len(e.Data.Examples) == 0:
+		if err := checkName("train: eval set", i, e.Name, seen); err != nil {
+			return err
+		}
+		if e.Data == nil || len(e.Data.Examples) == 0 {
 			return fmt.Errorf("train: eval set %s: no examples", e.Name)
 		}
-		seen[e.Name] = true
 	}
+	return nil
+}
+
+// checkName reports the i-th name of a list (what names the list in the
+// error) when it is empty or in seen, and adds it to seen.
+func checkName(what string, i int, name string, seen map[string]bool) error {
+	switch {
+	case name == "":
+		return fmt.Errorf("%s %d: no name", what, i)
+	case seen[name]:
+		return fmt.Errorf("%s %s: name used twice", what, name)
+	}
+	seen[name] = true
 	return nil
 }
 

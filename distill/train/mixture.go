@@ -102,17 +102,15 @@ func checkSources(srcs []Source) error {
 	}
 	seen := map[string]bool{}
 	for i, s := range srcs {
+		if err := checkName("mixture source", i, s.Name, seen); err != nil {
+			return err
+		}
 		switch {
-		case s.Name == "":
-			return fmt.Errorf("mixture source %d: no name", i)
-		case seen[s.Name]:
-			return fmt.Errorf("mixture source %s: name used twice", s.Name)
 		case !(s.Weight > 0) || math.IsInf(s.Weight, 0):
 			return fmt.Errorf("mixture source %s: weight %g must be positive and finite", s.Name, s.Weight)
 		case s.Data == nil || len(s.Data.Examples) == 0:
 			return fmt.Errorf("mixture source %s: no training examples", s.Name)
 		}
-		seen[s.Name] = true
 		d0 := srcs[0].Data
 		if s.Data.Arch != d0.Arch || s.Data.PadID != d0.PadID || !slices.Equal(s.Data.Labels, d0.Labels) {
 			return fmt.Errorf("mixture source %s: data built with another arch, padding id or label list than source %s (use one tokenizer and one label list)",

@@ -172,6 +172,56 @@ func TestResumeExact(t *testing.T) {
 	}
 }
 
+// TestResumeCountsOwnTokens checks that a resumed run reports only its own
+// work: Result.Tokens counts the non-padding tokens of the steps this call
+// ran, not those of the attempt it resumed, nor the padding (tokens/s of a
+// TrainResult divides Tokens by this call's Elapsed).
+func TestResumeCountsOwnTokens(t *testing.T) {
+	c := testConfig(12, 256)
+	c.CheckpointEvery = 4
+	out := t.TempDir()
+	ctx, cancel := context.WithCancel(context.Background())
+	first := decoderJob(t, 1, out)
+	first.Progress = func(p Progress) {
+		if p.Step == 8 {
+			cancel()
+		}
+	}
+	if res, err := Run(ctx, c, first); !errors.Is(err, context.Canceled) || res.Step != 8 || res.Tokens <= 0 {
+		t.Fatalf("first attempt: result %+v, error %v", res, err)
+	}
+	latest, err := LatestCheckpoint(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	second := decoderJob(t, 1, out)
+	second.Resume = latest
+	var real, padded int64
+	inner := second.Model
+	second.Model = &hookModel{Model: inner, fb: func(b model.Batch) (float64, error) {
+		for _, v := range b.Valid {
+			if v != 0 {
+				real++
+			}
+		}
+		padded += int64(b.B * b.T)
+		return inner.ForwardBackward(b)
+	}}
+	res, err := Run(context.Background(), c, second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Step != 12 || real == 0 || real >= padded {
+		t.Fatalf("resumed run: step %d, %d real of %d padded tokens: want 4 steps of padded batches", res.Step, real, padded)
+	}
+	if res.Tokens != real {
+		t.Errorf("resumed run reports %d tokens, want the %d non-padding tokens of its own 4 steps", res.Tokens, real)
+	}
+	if res.Elapsed <= 0 {
+		t.Errorf("elapsed %v", res.Elapsed)
+	}
+}
+
 // readState reads trainer_state.json of a checkpoint.
 func readState(t *testing.T, dir string) State {
 	t.Helper()
