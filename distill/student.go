@@ -233,10 +233,13 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 // promptStyleFor is the prompt style of a run: students trained from scratch
 // (seqkd, multitask) read compact prompts, since they learn their one task
 // from examples; fine-tuned pretrained bases (lora, full) keep the full
-// instruction they can make sense of from the first step. A resumed run keeps
-// the style of the checkpoint it resumes (PromptFull for one from before
-// prompt styles).
+// instruction they can make sense of from the first step. A resumed
+// from-scratch run keeps the style of the checkpoint it resumes (PromptFull for
+// one from before prompt styles).
 func promptStyleFor(method, resume string) (train.PromptStyle, error) {
+	if method == MethodLoRA || method == MethodFull {
+		return train.PromptFull, nil
+	}
 	if resume != "" {
 		b, err := os.ReadFile(filepath.Join(resume, "config.json"))
 		if err != nil {
@@ -253,9 +256,6 @@ func promptStyleFor(method, resume string) (train.PromptStyle, error) {
 			return "", fmt.Errorf("resume %s: config.json lineage: %w", resume, err)
 		}
 		return style, nil
-	}
-	if method == MethodLoRA || method == MethodFull {
-		return train.PromptFull, nil
 	}
 	return train.PromptCompact, nil
 }

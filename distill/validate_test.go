@@ -100,7 +100,7 @@ func TestPromptStyleFor(t *testing.T) {
 		{MethodFull, "-", train.PromptFull},
 		{MethodSeqKD, `{}`, train.PromptFull},
 		{MethodSeqKD, `{"prompt_style":"compact"}`, train.PromptCompact},
-		{MethodLoRA, `{"prompt_style":"compact"}`, train.PromptCompact},
+		{MethodLoRA, `{"prompt_style":"compact"}`, train.PromptFull},
 	} {
 		resume := ""
 		if tc.lineage != "-" {
