@@ -43,13 +43,21 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		all = append(all, ts.recs...)
 	}
 	cfg := p.Config
-	tok, err := studentTokenizer(spec.OutDir, all, cfg, spec.Catalog)
+	resume, err := train.LatestCheckpoint(spec.OutDir)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	style, err := promptStyleFor(MethodMultitask, resume)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	tok, err := studentTokenizer(spec.OutDir, all, cfg, spec.Catalog, style)
 	if err != nil {
 		return TrainResult{}, err
 	}
 	cfg.Vocab = tok.VocabSize()
 	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
-	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog}
+	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog, PromptStyle: style}
 	trainRecs, heldRecs := make([][]datasets.Record, len(tasks)), make([][]datasets.Record, len(tasks))
 	var allTrain []datasets.Record
 	for i, ts := range tasks {
@@ -63,8 +71,12 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		}
 		ds.SeqLen = tc.SeqLen
 	}
-	job := train.Job{ModelConfig: cfg, Preset: p.Name, Lineage: multitaskLineage(tasks, spec.Lineage),
-		Tokenizer: trainTokenizer{tok}, OutDir: spec.OutDir, Progress: spec.Progress}
+	lineage := multitaskLineage(tasks, spec.Lineage)
+	if style != train.PromptFull {
+		lineage[train.LineagePromptStyle] = string(style)
+	}
+	job := train.Job{ModelConfig: cfg, Preset: p.Name, Lineage: lineage,
+		Tokenizer: trainTokenizer{tok}, OutDir: spec.OutDir, Progress: spec.Progress, Resume: resume}
 	out := TrainResult{Config: cfg, Method: MethodMultitask, Train: tc}
 	for i, ts := range tasks {
 		d, err := train.BuildData(ds, train.Augment(spec.Catalog, trainRecs[i], tc.ScrambleCopies, tc.Seed))
@@ -84,10 +96,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		job.Evals = append(job.Evals, train.EvalSet{Name: ts.name, Data: ev})
 		out.EvalExamples += len(ev.Examples)
 	}
-	if job.Validator, err = validatorFor(tc, spec.Catalog, tok, nil, slices.Concat(heldRecs...)); err != nil {
-		return TrainResult{}, err
-	}
-	if job.Resume, err = train.LatestCheckpoint(spec.OutDir); err != nil {
+	if job.Validator, err = validatorFor(tc, spec.Catalog, tok, nil, slices.Concat(heldRecs...), style); err != nil {
 		return TrainResult{}, err
 	}
 	if job.Model, err = nn.New(cfg, model.Init(cfg, tc.Seed), nn.Options{CopyLoss: tc.CopyLoss}); err != nil {

@@ -145,7 +145,7 @@ func checkMixtureState(t *testing.T, dir string, rows int) {
 }
 
 // checkSharedTokenizer checks that the tokenizer learnt both tasks' prompts: words
-// that only one task's instruction uses are single tokens.
+// that only one task's (compact) prompts use are single tokens.
 func checkSharedTokenizer(t *testing.T, path string) {
 	t.Helper()
 	tok, err := LoadTokenizer(path)
@@ -154,7 +154,7 @@ func checkSharedTokenizer(t *testing.T, path string) {
 	}
 	// Decoder tokenizers isolate spaces (tokenizer.StudentPreTokenizer): a word is
 	// one id wherever it stands.
-	for _, w := range []string{"Classify", "taxonomy", "intent", "Extract", "schema", "matching"} {
+	for _, w := range []string{"Taxonomy", "Request", "intent", "Schema", "Text"} {
 		if ids := tok.Encode(w); len(ids) != 1 {
 			t.Errorf("%q is %d tokens %v, want 1: the tokenizer did not learn its task's prompts", w, len(ids), ids)
 		}

@@ -3,6 +3,7 @@ package distill
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -133,13 +134,24 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err := os.MkdirAll(spec.OutDir, 0o755); err != nil {
 		return TrainResult{}, err
 	}
-	cfg, base, tok, err := studentBase(spec, method, cfg, recs)
+	resume, err := train.LatestCheckpoint(spec.OutDir)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	style, err := promptStyleFor(method, resume)
+	if err != nil {
+		return TrainResult{}, err
+	}
+	if cfg.Arch == model.ArchEncoder {
+		style = train.PromptFull // a classifier reads the bare input
+	}
+	cfg, base, tok, err := studentBase(spec, method, cfg, recs, style)
 	if err != nil {
 		return TrainResult{}, err
 	}
 	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
 	trainRecs, heldRecs := train.SplitHoldout(recs, 0.05)
-	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog}
+	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog, PromptStyle: style}
 	if cfg.Arch == model.ArchEncoder {
 		if ds.Labels, err = train.Labels(recs); err != nil {
 			return TrainResult{}, err
@@ -175,15 +187,14 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			return TrainResult{}, fmt.Errorf("held-out slice: %w", err)
 		}
 	}
-	resume, err := train.LatestCheckpoint(spec.OutDir)
-	if err != nil {
-		return TrainResult{}, err
-	}
-	validator, err := validatorFor(tc, spec.Catalog, tok, ds.Labels, heldRecs)
+	validator, err := validatorFor(tc, spec.Catalog, tok, ds.Labels, heldRecs, style)
 	if err != nil {
 		return TrainResult{}, err
 	}
 	lineage := map[string]string{"dataset": spec.Version.Manifest().Task + "@" + spec.Version.Manifest().Version, "method": method}
+	if style != train.PromptFull {
+		lineage[train.LineagePromptStyle] = string(style)
+	}
 	for k, v := range spec.Lineage {
 		lineage[k] = v
 	}
@@ -218,6 +229,36 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 		out.EvalExamples = len(evalData.Examples)
 	}
 	return out, err
+}
+
+// promptStyleFor is the prompt style of a run: students trained from scratch
+// (seqkd, multitask) read compact prompts, since they learn their one task
+// from examples; fine-tuned pretrained bases (lora, full) keep the full
+// instruction they can make sense of from the first step. A resumed
+// from-scratch run keeps the style of the checkpoint it resumes (PromptFull for
+// one from before prompt styles).
+func promptStyleFor(method, resume string) (train.PromptStyle, error) {
+	if method == MethodLoRA || method == MethodFull {
+		return train.PromptFull, nil
+	}
+	if resume != "" {
+		b, err := os.ReadFile(filepath.Join(resume, "config.json"))
+		if err != nil {
+			return "", fmt.Errorf("resume %s: %w", resume, err)
+		}
+		var cf struct {
+			Lineage map[string]string `json:"lineage"`
+		}
+		if err := json.Unmarshal(b, &cf); err != nil {
+			return "", fmt.Errorf("resume %s: config.json: %w", resume, err)
+		}
+		style, err := train.ParsePromptStyle(cf.Lineage[train.LineagePromptStyle])
+		if err != nil {
+			return "", fmt.Errorf("resume %s: config.json lineage: %w", resume, err)
+		}
+		return style, nil
+	}
+	return train.PromptCompact, nil
 }
 
 // DataError is a problem with the dataset itself (no usable example, a label
@@ -262,7 +303,7 @@ func PickMethod(arch, method string) (string, error) {
 // studentBase fits the preset's config to the run: a fresh student gets the tokenizer
 // trained (or resumed) in OutDir and its vocabulary size; MethodLoRA and MethodFull
 // get their pretrained base, whose config and tokenizer they keep.
-func studentBase(spec TrainSpec, method string, cfg model.Config, recs []datasets.Record) (model.Config, *lora.Base, *tokenizer.Tokenizer, error) {
+func studentBase(spec TrainSpec, method string, cfg model.Config, recs []datasets.Record, style train.PromptStyle) (model.Config, *lora.Base, *tokenizer.Tokenizer, error) {
 	if method == MethodLoRA || method == MethodFull {
 		base, tok, err := pretrainedBase(method, spec.Base, cfg)
 		if err != nil {
@@ -270,7 +311,7 @@ func studentBase(spec TrainSpec, method string, cfg model.Config, recs []dataset
 		}
 		return base.Config, base, tok, nil
 	}
-	tok, err := studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog)
+	tok, err := studentTokenizer(spec.OutDir, recs, cfg, spec.Catalog, style)
 	if err != nil {
 		return cfg, nil, nil, err
 	}
@@ -323,7 +364,7 @@ func trainLoRA(ctx context.Context, tc train.Config, job lora.Job, base *lora.Ba
 // A decoder's corpus holds the whole prompts (instructions, schema fields,
 // function lists) besides inputs and targets, so that the prompt text a student
 // reads at every example is a few tokens rather than hundreds of bytes.
-func studentTokenizer(outDir string, recs []datasets.Record, cfg model.Config, cat *schemas.Catalog) (*tokenizer.Tokenizer, error) {
+func studentTokenizer(outDir string, recs []datasets.Record, cfg model.Config, cat *schemas.Catalog, style train.PromptStyle) (*tokenizer.Tokenizer, error) {
 	path := filepath.Join(outDir, "tokenizer.json")
 	if _, err := os.Stat(path); err == nil {
 		return LoadTokenizer(path)
@@ -337,7 +378,7 @@ func studentTokenizer(outDir string, recs []datasets.Record, cfg model.Config, c
 				}
 				continue
 			}
-			system, user, err := train.Prompt(cat, r)
+			system, user, err := train.PromptWith(cat, r, style)
 			if err != nil {
 				user = r.Input // BuildData reports the record; the corpus just skips its prompt
 			}

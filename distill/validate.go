@@ -82,6 +82,8 @@ type taskValidator struct {
 	scorer *eval.Scorer
 	// maxNew caps decoder answers (see newValidator).
 	maxNew int
+	// style is the prompt style the student trains on.
+	style train.PromptStyle
 }
 
 type validationSet struct {
@@ -152,7 +154,7 @@ func newValidator(cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []strin
 // them; a multi-task student's value is the mean of its tasks' headlines.
 func (v *taskValidator) Validate(ctx context.Context, cfg model.Config, w model.Weights) (train.Validation, error) {
 	st, err := runner.NewMemStudent(runner.MemStudent{Config: cfg, Weights: w, Tokenizer: v.tok, Labels: v.labels,
-		MaxNewTokens: v.maxNew}, v.cat)
+		MaxNewTokens: v.maxNew, PromptStyle: v.style}, v.cat)
 	if err != nil {
 		return train.Validation{}, err
 	}
@@ -199,7 +201,7 @@ func idHash(id string) uint64 {
 
 // validatorFor is the run's train.Validator: nil (no validation) when tc does
 // not validate or nothing is held out.
-func validatorFor(tc train.Config, cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []string, held []datasets.Record) (train.Validator, error) {
+func validatorFor(tc train.Config, cat *schemas.Catalog, tok *tokenizer.Tokenizer, labels []string, held []datasets.Record, style train.PromptStyle) (train.Validator, error) {
 	if tc.ValidateEvery == 0 {
 		return nil, nil
 	}
@@ -207,5 +209,6 @@ func validatorFor(tc train.Config, cat *schemas.Catalog, tok *tokenizer.Tokenize
 	if err != nil || v == nil {
 		return nil, err
 	}
+	v.style = style
 	return v, nil
 }

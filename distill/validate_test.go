@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
@@ -49,6 +50,17 @@ func TestTrainStudentValidates(t *testing.T) {
 			if res.Result.Metric != tc.metric || res.Result.BestMetric == nil || res.Result.BestStep == 0 || res.Train.ValidateEvery != 3 {
 				t.Fatalf("result %+v (train %+v), want validation by %s", res.Result, res.Train, tc.metric)
 			}
+			// Decoders trained from scratch read compact prompts, and say so
+			// in the checkpoint that the evaluation prompts the same way.
+			var cf struct {
+				Lineage map[string]string `json:"lineage"`
+			}
+			if data, err := os.ReadFile(filepath.Join(res.Checkpoint, "config.json")); err != nil || json.Unmarshal(data, &cf) != nil {
+				t.Fatalf("checkpoint config.json: %v", err)
+			}
+			if want := map[bool]string{true: "", false: string(train.PromptCompact)}[tc.task == schemas.EdgeIntent]; cf.Lineage[train.LineagePromptStyle] != want {
+				t.Errorf("lineage %v, want prompt_style %q", cf.Lineage, want)
+			}
 			var m train.Metrics
 			data, err := os.ReadFile(filepath.Join(spec.OutDir, "metrics.json"))
 			if err != nil || json.Unmarshal(data, &m) != nil {
@@ -71,5 +83,41 @@ func TestTrainStudentValidates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestPromptStyleFor: new from-scratch runs use compact prompts, fine-tunes of
+// pretrained bases the full ones, and a resumed run the style its checkpoint
+// was trained with (full for a checkpoint from before styles).
+func TestPromptStyleFor(t *testing.T) {
+	for _, tc := range []struct {
+		method, lineage string
+		want            train.PromptStyle
+	}{
+		{MethodSeqKD, "-", train.PromptCompact},
+		{MethodMultitask, "-", train.PromptCompact},
+		{MethodLoRA, "-", train.PromptFull},
+		{MethodFull, "-", train.PromptFull},
+		{MethodSeqKD, `{}`, train.PromptFull},
+		{MethodSeqKD, `{"prompt_style":"compact"}`, train.PromptCompact},
+		{MethodLoRA, `{"prompt_style":"compact"}`, train.PromptFull},
+	} {
+		resume := ""
+		if tc.lineage != "-" {
+			resume = t.TempDir()
+			if err := os.WriteFile(filepath.Join(resume, "config.json"), []byte(`{"lineage":`+tc.lineage+`}`), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if got, err := promptStyleFor(tc.method, resume); err != nil || got != tc.want {
+			t.Errorf("%s resuming %s: %q, %v; want %q", tc.method, tc.lineage, got, err, tc.want)
+		}
+	}
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, "config.json"), []byte(`{"lineage":{"prompt_style":"terse"}}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := promptStyleFor(MethodSeqKD, bad); err == nil || !strings.Contains(err.Error(), "terse") {
+		t.Errorf("bad style: %v", err)
 	}
 }

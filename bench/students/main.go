@@ -62,6 +62,7 @@ func run() error {
 	ckpt := flag.String("checkpoint", "", "evaluate this checkpoint instead of training")
 	testLimit := flag.Int("test-limit", 0, "score only the first N test records (0 = all)")
 	show := flag.Int("show", 5, "wrong predictions to print")
+	constrained := flag.Bool("constrained", false, "decode under the JSON-Schema mask (the report's masked column)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
@@ -114,7 +115,7 @@ func run() error {
 		return err
 	}
 	t0 := time.Now()
-	preds, err := st.Predict(ctx, test, runner.Options{})
+	preds, err := st.Predict(ctx, test, runner.Options{Constrained: *constrained})
 	if err != nil {
 		return err
 	}

@@ -76,6 +76,8 @@ type DataSpec struct {
 	Tokenizer Tokenizer
 	// Catalog provides the EdgeJSON schemas and EdgeFuncCall functions of decoder prompts.
 	Catalog *schemas.Catalog
+	// PromptStyle is how decoder prompts are written (PromptWith).
+	PromptStyle PromptStyle
 	// Labels is the encoder's class list, from Labels(train records), so that train and
 	// evaluation splits share class ids.
 	Labels []string
@@ -178,7 +180,7 @@ func BuildData(spec DataSpec, recs []datasets.Record) (*Data, error) {
 
 // decoderExample renders the ChatML conversation of r and appends EOS.
 func decoderExample(spec DataSpec, r *datasets.Record) (Example, error) {
-	system, user, err := Prompt(spec.Catalog, r)
+	system, user, err := PromptWith(spec.Catalog, r, spec.PromptStyle)
 	if err != nil {
 		return Example{}, err
 	}

@@ -398,3 +398,54 @@ func TestAlignCopies(t *testing.T) {
 		t.Errorf("%d offsets for 5 reply tokens", len(off))
 	}
 }
+
+// TestPromptCompact checks PromptCompact: no task instruction and no catalog
+// function descriptions, the same signatures, the record's own system
+// messages and own function docs kept; and ParsePromptStyle.
+func TestPromptCompact(t *testing.T) {
+	cat := testCatalog(t)
+	gold := cat.Functions[0]
+	target, _ := json.Marshal(generator.FuncCallTarget{Scenario: schemas.SingleTurn,
+		Turns: []generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{{Name: gold.Name, Arguments: map[string]any{}}}}}})
+	r := datasets.Record{ID: "f1", Task: "edgefunccall", Function: gold.Name, Input: "do the thing", Target: string(target)}
+	fullSys, full, err := Prompt(cat, &r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sys, compact, err := PromptWith(cat, &r, PromptCompact)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sys != "" || fullSys != instructFuncCall {
+		t.Errorf("compact system %q, full system %q", sys, fullSys)
+	}
+	if strings.Contains(compact, gold.Description) || !strings.Contains(full, gold.Description) {
+		t.Errorf("compact prompt keeps the catalog description %q or full drops it:\n%s\n%s", gold.Description, compact, full)
+	}
+	// Every line of the compact list is the full line up to its description.
+	fl, cl := strings.Split(full, "\n"), strings.Split(compact, "\n")
+	if len(fl) != len(cl) || len(compact) >= len(full) {
+		t.Fatalf("compact prompt\n%s\nfull\n%s", compact, full)
+	}
+	for i := range cl {
+		if !strings.HasPrefix(fl[i], cl[i]) {
+			t.Errorf("line %d: compact %q is not a prefix of %q", i, cl[i], fl[i])
+		}
+	}
+	// A record's own docs and system messages are information: kept.
+	own := datasets.Record{ID: "bfcl-1", Task: "edgefunccall", Cell: "simple", Input: "area of base 10",
+		Target: `{"turns":[{"action":"call","calls":[{"name":"calc.area","arguments":{"base":10}}]}]}`,
+		Meta:   `{"functions":[{"name":"calc.area","description":"Area of a triangle.","parameters":{"type":"dict","properties":{"base":{"type":"integer"}}}}],"system":["You are a math helper."]}`}
+	sys, user, err := PromptWith(cat, &own, PromptCompact)
+	if err != nil || sys != "You are a math helper." || !strings.Contains(user, "): Area of a triangle.") {
+		t.Errorf("own docs: system %q user %q err %v", sys, user, err)
+	}
+	for in, want := range map[string]PromptStyle{"": PromptFull, "full": PromptFull, "compact": PromptCompact} {
+		if got, err := ParsePromptStyle(in); err != nil || got != want {
+			t.Errorf("ParsePromptStyle(%q) = %q, %v", in, got, err)
+		}
+	}
+	if _, err := ParsePromptStyle("terse"); err == nil || !strings.Contains(err.Error(), `"terse"`) {
+		t.Errorf("ParsePromptStyle(terse) err %v", err)
+	}
+}

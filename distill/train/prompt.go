@@ -26,20 +26,66 @@ const (
 		"Answer with JSON only."
 )
 
-// Prompt renders the system and user messages of a decoder example: the task
+// PromptStyle is how much of the task a decoder prompt spells out. A student
+// must be prompted the way it was trained, so a checkpoint records its style
+// in its lineage (LineagePromptStyle); one without the key was trained on
+// PromptFull, the only style before styles existed.
+type PromptStyle string
+
+const (
+	// PromptFull states the task instruction and describes every offered
+	// function: what a general model (an Ollama teacher, a pretrained base)
+	// needs to do a task it was not trained on.
+	PromptFull PromptStyle = ""
+	// PromptCompact leaves out what a task student reads in every example and
+	// learns nothing from: the task instruction (the prompt's first line,
+	// "Schema", "Taxonomy" or "Functions", already names the task) and the
+	// descriptions of catalog functions, whose signatures name them. It keeps
+	// a record's own system messages and function docs (imported BFCL). On
+	// builtin EdgeFuncCall prompts it halves the characters (1,104 to 633 on
+	// average), so a step costs about a third less (BENCHMARKS.md).
+	PromptCompact PromptStyle = "compact"
+)
+
+// LineagePromptStyle is the checkpoint lineage key of the PromptStyle a
+// student was trained with (absent: PromptFull).
+const LineagePromptStyle = "prompt_style"
+
+// ParsePromptStyle checks a style name ("" or "full" is PromptFull).
+func ParsePromptStyle(s string) (PromptStyle, error) {
+	switch s {
+	case "", "full":
+		return PromptFull, nil
+	case string(PromptCompact):
+		return PromptCompact, nil
+	}
+	return "", fmt.Errorf("unknown prompt style %q (have full, compact)", s)
+}
+
+// Prompt is PromptWith in PromptFull, the style of general models.
+func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err error) {
+	return PromptWith(cat, r, PromptFull)
+}
+
+// PromptWith renders the system and user messages of a decoder example: the task
 // instruction (after the record's own system messages, if it has any), then the
 // input with what the task needs to see. EdgeJSON shows the record's schema
 // (RecordSchema) in a compact notation, properties in declaration order;
 // EdgeFuncCall lists the functions offered (the record's own docs, else
 // catalog functions: see offeredFunctions) as name(param: type, optional?: type):
 // description; EdgeIntent names the taxonomy. The reply (Reply) is the record's
-// target JSON, compacted, objects in the schema's property order.
-func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err error) {
+// target JSON, compacted, objects in the schema's property order. style
+// drops what PromptCompact leaves out.
+func PromptWith(cat *schemas.Catalog, r *datasets.Record, style PromptStyle) (system, user string, err error) {
 	task, err := schemas.ParseTask(r.Task)
 	if err != nil {
 		return "", "", fmt.Errorf("record %s: field task: %w", r.ID, err)
 	}
-	system = strings.Join(append(r.MetaStrings(datasets.MetaSystem), instructionOf(task)), "\n")
+	msgs := r.MetaStrings(datasets.MetaSystem)
+	if style != PromptCompact {
+		msgs = append(msgs, instructionOf(task))
+	}
+	system = strings.Join(msgs, "\n")
 	switch task {
 	case schemas.EdgeJSON:
 		id, schema, err := RecordSchema(cat, r)
@@ -64,6 +110,10 @@ func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err 
 				b.WriteByte('\n')
 			}
 			sig := strings.TrimSuffix(strings.TrimPrefix(compactNode(f.params, true), "{"), "}")
+			if style == PromptCompact && f.catalog {
+				fmt.Fprintf(&b, "- %s(%s)", f.name, sig)
+				continue
+			}
 			fmt.Fprintf(&b, "- %s(%s): %s", f.name, sig, f.description)
 		}
 		return system, fmt.Sprintf("Functions:\n%s\nUser: %s", b.String(), userTurns(r.Input)), nil
@@ -165,6 +215,9 @@ type funcDoc struct {
 	name, description string
 	// params is the parameters' object schema.
 	params *jnode
+	// catalog is set for a function of the builtin catalog (not the record's
+	// own docs).
+	catalog bool
 }
 
 // offeredFunctions lists the functions an EdgeFuncCall prompt offers: the
@@ -192,6 +245,23 @@ func offeredFunctions(cat *schemas.Catalog, r *datasets.Record) ([]funcDoc, erro
 		out = append(out, funcDoc{name: name, description: f.get("description").str(), params: params})
 	}
 	return out, nil
+}
+
+// OfferedFunctions names the functions an EdgeFuncCall prompt for r offers, in
+// the prompt's order: the record's own docs, or its gold functions and the
+// distractors of their domains drawn from the catalog. A constrained decoder
+// restricts calls to these, as tool-calling grammars restrict a model to the
+// tools its request lists.
+func OfferedFunctions(cat *schemas.Catalog, r *datasets.Record) ([]string, error) {
+	funcs, err := offeredFunctions(cat, r)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(funcs))
+	for i, f := range funcs {
+		names[i] = f.name
+	}
+	return names, nil
 }
 
 // maxDistractors is how many functions besides the gold ones a prompt offers.
@@ -260,7 +330,7 @@ func catalogFunctions(cat *schemas.Catalog, r *datasets.Record) ([]funcDoc, erro
 		if err != nil {
 			return nil, fmt.Errorf("record %s: function %s: %w", r.ID, f.Name, err)
 		}
-		out = append(out, funcDoc{name: f.Name, description: f.Description, params: params})
+		out = append(out, funcDoc{name: f.Name, description: f.Description, params: params, catalog: true})
 	}
 	return out, nil
 }

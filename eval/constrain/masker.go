@@ -63,6 +63,13 @@ func NewSchemaMasker(v Vocab, sc *Schema) *Masker {
 	return m
 }
 
+// WithSchema returns a Masker for sc over m's vocabulary, sharing its token
+// bytes and trie: the way to mask many schemas (one per record) without
+// walking the vocabulary again for each.
+func (m *Masker) WithSchema(sc *Schema) *Masker {
+	return &Masker{schema: sc, trie: m.trie, toks: m.toks, eos: m.eos}
+}
+
 // Schema returns the compiled schema.
 func (m *Masker) Schema() *Schema { return m.schema }
 

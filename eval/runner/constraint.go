@@ -7,6 +7,7 @@ import (
 	"sync"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/constrain"
 	"github.com/cyclecore/mlmforge/schemas"
@@ -20,6 +21,8 @@ type maskers struct {
 	mu   sync.Mutex
 	m    map[[32]byte]*constrain.Masker
 	errs map[[32]byte]error
+	// vocab is the first masker built: later ones share its vocabulary index.
+	vocab *constrain.Masker
 }
 
 // MaskUnsupportedError is a schema the JSON-Schema mask cannot compile: the
@@ -35,7 +38,7 @@ func (e *MaskUnsupportedError) Unwrap() error { return e.Err }
 
 // constraint returns the JSON-Schema token mask for r's answer: the record's
 // schema (EdgeJSON), {"intent": <one of the taxonomy's classes>} (EdgeIntent),
-// or the function-calling answer shape over the catalog's functions. A schema
+// or the function-calling answer shape over the functions its prompt offers. A schema
 // the mask cannot compile gives a *MaskUnsupportedError; any other error
 // (the record has no schema) fails the example loudly.
 func (s *Student) constraint(r *datasets.Record, task schemas.Task) (func([]int, []float32), error) {
@@ -54,11 +57,16 @@ func (s *Student) constraint(r *datasets.Record, task schemas.Task) (func([]int,
 	}
 	m, ok := s.masks.m[key]
 	if !ok {
-		if m, err = constrain.NewMasker(s.tok, schema); err != nil {
+		sc, err := constrain.Compile(schema)
+		if err != nil {
 			err = &MaskUnsupportedError{Err: err}
 			s.masks.errs[key] = err
 			return nil, err
 		}
+		if s.masks.vocab == nil {
+			s.masks.vocab = constrain.NewSchemaMasker(s.tok, sc)
+		}
+		m = s.masks.vocab.WithSchema(sc)
 		s.masks.m[key] = m
 	}
 	return m.Hook(), nil
@@ -85,7 +93,20 @@ func (s *Student) answerSchema(r *datasets.Record, task schemas.Task) (json.RawM
 		return nil, err
 	}
 	if !own {
-		funcs = s.cat.Functions
+		// The functions the prompt offers, not the whole catalog: a call
+		// names one of them and fills their parameters.
+		names, err := train.OfferedFunctions(s.cat, r)
+		if err != nil {
+			return nil, err
+		}
+		funcs = funcs[:0]
+		for _, n := range names {
+			f, err := s.cat.Function(n)
+			if err != nil {
+				return nil, fmt.Errorf("record %s: %w", r.ID, err)
+			}
+			funcs = append(funcs, f)
+		}
 	}
 	return constrain.FuncCallSchema(funcs)
 }

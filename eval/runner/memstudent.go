@@ -6,6 +6,7 @@ import (
 	"github.com/cyclecore/mlmforge/distill/infer"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
+	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -22,12 +23,18 @@ type MemStudent struct {
 	// MaxNewTokens caps a decoder's answer below the task's limit (0: the task's
 	// limit), so a validation of an untrained student that rambles stays cheap.
 	MaxNewTokens int
+	// PromptStyle is the style of prompts the student is trained on.
+	PromptStyle train.PromptStyle
 }
 
 // NewMemStudent builds a Student from in-memory weights. It answers exactly as
 // NewStudent's does for the same weights.
 func NewMemStudent(m MemStudent, cat *schemas.Catalog) (*Student, error) {
-	s := &Student{dir: "(in memory)", ck: &model.Checkpoint{Config: m.Config, Weights: m.Weights, Labels: m.Labels},
+	lineage := map[string]string{}
+	if m.PromptStyle != train.PromptFull {
+		lineage[train.LineagePromptStyle] = string(m.PromptStyle)
+	}
+	s := &Student{dir: "(in memory)", ck: &model.Checkpoint{Config: m.Config, Weights: m.Weights, Labels: m.Labels, Lineage: lineage},
 		tok: m.Tokenizer, cat: cat, maxNewCap: m.MaxNewTokens}
 	var err error
 	if m.Config.Arch == model.ArchEncoder {

@@ -191,9 +191,23 @@ func maxNew(task schemas.Task) int {
 	return maxTokensFuncCall
 }
 
+// promptStyle is the prompt style the checkpoint was trained with (its
+// lineage's train.LineagePromptStyle; none: train.PromptFull).
+func (s *Student) promptStyle() (train.PromptStyle, error) {
+	st, err := train.ParsePromptStyle(s.ck.Lineage[train.LineagePromptStyle])
+	if err != nil {
+		return st, fmt.Errorf("student %s: lineage: %w", s.dir, err)
+	}
+	return st, nil
+}
+
 func (s *Student) generate(ctx context.Context, r *datasets.Record, task schemas.Task, opts Options) (eval.Prediction, error) {
 	p := eval.Prediction{ID: r.ID}
-	system, user, err := train.Prompt(s.cat, r)
+	style, err := s.promptStyle()
+	if err != nil {
+		return p, err
+	}
+	system, user, err := train.PromptWith(s.cat, r, style)
 	if err != nil {
 		// Not the model's failure: scoring it as a wrong answer would report 0.
 		return p, fmt.Errorf("student %s: record %s: no prompt: %w", s.dir, r.ID, err)

@@ -234,3 +234,45 @@ func TestStudentMaskPerSchema(t *testing.T) {
 		t.Errorf("mask fallback %q, want the compile error", preds[0].MaskFallback)
 	}
 }
+
+// TestFuncCallMaskOffersPromptFunctions: the function-calling mask of a
+// builtin record lets a call name only the functions its prompt offers, not
+// the rest of the catalog.
+func TestFuncCallMaskOffersPromptFunctions(t *testing.T) {
+	cat, _ := schemas.Load()
+	recs := builtinRecords(t, cat, schemas.EdgeFuncCall, "20", "test", 12, 5)
+	s := &Student{cat: cat}
+	checked := 0
+	for i := range recs {
+		offered, err := train.OfferedFunctions(cat, &recs[i])
+		if err != nil {
+			t.Fatal(err)
+		}
+		schema, err := s.answerSchema(&recs[i], schemas.EdgeFuncCall)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sc, err := constrain.Compile(schema)
+		if err != nil {
+			t.Fatal(err)
+		}
+		accepts := func(name string) bool {
+			st := sc.Start()
+			for _, b := range []byte(`{"turns":[{"action":"call","calls":[{"name":"` + name + `"`) {
+				if !st.Step(b) {
+					return false
+				}
+			}
+			return true
+		}
+		for _, f := range cat.Functions {
+			if want := slices.Contains(offered, f.Name); accepts(f.Name) != want {
+				t.Fatalf("record %s: mask accepts %s = %v, offered %v", recs[i].ID, f.Name, !want, offered)
+			}
+		}
+		checked++
+	}
+	if checked == 0 || len(cat.Functions) <= 5 {
+		t.Fatalf("checked %d records over %d catalog functions", checked, len(cat.Functions))
+	}
+}
