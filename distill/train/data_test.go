@@ -403,7 +403,7 @@ func TestAlignCopies(t *testing.T) {
 // function descriptions, the same signatures, the record's own system
 // messages and own function docs kept; and ParsePromptStyle.
 func TestPromptCompact(t *testing.T) {
-	cat := testCatalog(t)
+	cat := testutil.Catalog(t)
 	gold := cat.Functions[0]
 	target, _ := json.Marshal(generator.FuncCallTarget{Scenario: schemas.SingleTurn,
 		Turns: []generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{{Name: gold.Name, Arguments: map[string]any{}}}}}})
