@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
@@ -93,21 +94,43 @@ func TestDialUnreachableIsOneLine(t *testing.T) {
 	}
 }
 
+// TestLockDBRefusesSecondServer (issue 14 item 9): a second server on the
+// same database is refused, and the error names the --address that reaches
+// the first one (the port it actually uses, not a default).
 func TestLockDBRefusesSecondServer(t *testing.T) {
 	db := t.TempDir() + "/temporal.db"
-	first, err := lockDB(db)
+	first, err := lockDB(db, "127.0.0.1:7301")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lockDB(db); err == nil || !strings.Contains(err.Error(), "in use by another mlmforge process") {
-		t.Fatalf("second lock: err = %v, want in-use error", err)
+	_, err = lockDB(db, "127.0.0.1:7302")
+	var inUse *HomeInUseError
+	if !errors.As(err, &inUse) || inUse.Address != "127.0.0.1:7301" || inUse.PID != os.Getpid() ||
+		!strings.Contains(err.Error(), "in use by another mlmforge process") || !strings.Contains(err.Error(), "--address 127.0.0.1:7301") {
+		t.Fatalf("second lock: err = %v, want an in-use error naming --address 127.0.0.1:7301 and pid %d", err, os.Getpid())
 	}
 	first.Close()
-	again, err := lockDB(db)
+	again, err := lockDB(db, "0.0.0.0:7303")
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}
-	again.Close()
+	defer again.Close()
+	// A server listening on every interface is reached on loopback.
+	if _, err := lockDB(db, "127.0.0.1:7304"); err == nil || !strings.Contains(err.Error(), "--address 127.0.0.1:7303") {
+		t.Fatalf("lock held by a 0.0.0.0 server: err = %v, want it to name --address 127.0.0.1:7303", err)
+	}
+}
+
+// TestHomeInUseOldLockFile: a lock file from before addresses were kept
+// ("pid N") gives the error without an address rather than a wrong one.
+func TestHomeInUseOldLockFile(t *testing.T) {
+	e := newHomeInUse("/h/temporal.db", "pid 42")
+	if e.PID != 42 || e.Address != "" || strings.Contains(e.Error(), "--address") {
+		t.Fatalf("%+v: %v", e, e)
+	}
+	if got := dialable("[::]:7233"); got != "[::1]:7233" {
+		t.Fatalf("dialable([::]:7233) = %s", got)
+	}
 }
 
 // TestCorruptionIsPermanent (issue 14 item 6): an activity error that wraps
