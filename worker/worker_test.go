@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -145,5 +146,29 @@ func TestCorruptionIsPermanent(t *testing.T) {
 	other := errors.New("connection refused")
 	if permanentCorruption(other) != other || permanentCorruption(nil) != nil {
 		t.Fatal("other errors changed")
+	}
+}
+
+// TestQuietShutdown (issue 14 item 9): an activity stopped by its worker's
+// shutdown (Ctrl+C of train on the embedded server) fails with a benign
+// error that keeps its message and stays retryable, so the SDK does not log
+// it at ERROR; a cancellation by the workflow passes unchanged.
+func TestQuietShutdown(t *testing.T) {
+	stopped := fmt.Errorf("training canceled at step 25: %w", context.Canceled)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(sdkworker.ErrWorkerShutdown)
+	err := quietShutdown(ctx, stopped)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Category() != temporal.ApplicationErrorCategoryBenign || appErr.NonRetryable() ||
+		appErr.Type() != WorkerShutdownError || !strings.Contains(err.Error(), "training canceled at step 25") {
+		t.Fatalf("worker shutdown: %v, want a benign retryable %s error keeping the message", err, WorkerShutdownError)
+	}
+	byWorkflow, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if got := quietShutdown(byWorkflow, stopped); got != stopped {
+		t.Fatalf("a cancellation not from a shutdown became %v", got)
+	}
+	if got := quietShutdown(context.Background(), nil); got != nil {
+		t.Fatalf("nil became %v", got)
 	}
 }
