@@ -79,7 +79,8 @@ func StartDevServer(cfg ServerConfig) (*DevServer, error) {
 	if err := os.MkdirAll(filepath.Dir(cfg.DBPath), 0o755); err != nil {
 		return nil, fmt.Errorf("embedded temporal: create database dir: %w", err)
 	}
-	lock, err := lockDB(cfg.DBPath)
+	address := net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.Port))
+	lock, err := lockDB(cfg.DBPath, address)
 	if err != nil {
 		return nil, err
 	}
@@ -96,7 +97,7 @@ func StartDevServer(cfg ServerConfig) (*DevServer, error) {
 		closeLock(lock)
 		return nil, fmt.Errorf("embedded temporal: start: %w", err)
 	}
-	return &DevServer{server: srv, address: net.JoinHostPort(cfg.IP, strconv.Itoa(cfg.Port)), lock: lock}, nil
+	return &DevServer{server: srv, address: address, lock: lock}, nil
 }
 
 // forgetDeadMembers clears the ring membership left by an earlier process on

@@ -5,4 +5,4 @@ package worker
 import "os"
 
 // lockDB is a no-op where flock is unavailable: run one server per home there.
-func lockDB(dbPath string) (*os.File, error) { return nil, nil }
+func lockDB(dbPath, address string) (*os.File, error) { return nil, nil }

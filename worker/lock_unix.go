@@ -6,14 +6,15 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strings"
 	"syscall"
 )
 
 // lockDB takes an exclusive flock next to the SQLite file so that two server
 // processes never share one database; the kernel drops it when the process
-// dies, even by SIGKILL, so a crash never leaves a stale lock.
-func lockDB(dbPath string) (*os.File, error) {
+// dies, even by SIGKILL, so a crash never leaves a stale lock. The holder
+// writes its pid and frontend address into the lock file, so the error a
+// second process gets can name the server to use instead.
+func lockDB(dbPath, address string) (*os.File, error) {
 	path := dbPath + ".lock"
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
@@ -23,13 +24,12 @@ func lockDB(dbPath string) (*os.File, error) {
 		owner, _ := os.ReadFile(path)
 		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return nil, fmt.Errorf("embedded temporal: %s is in use by another mlmforge process (%s); stop it or use another --home",
-				dbPath, strings.TrimSpace(string(owner)))
+			return nil, newHomeInUse(dbPath, string(owner))
 		}
 		return nil, fmt.Errorf("embedded temporal: lock %s: %w", path, err)
 	}
 	if err := f.Truncate(0); err == nil {
-		fmt.Fprintf(f, "pid %d", os.Getpid())
+		_, _ = f.WriteAt([]byte(lockOwner(os.Getpid(), address)), 0)
 	}
 	return f, nil
 }

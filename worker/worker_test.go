@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"os"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
+	sdkworker "go.temporal.io/sdk/worker"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -93,21 +95,43 @@ func TestDialUnreachableIsOneLine(t *testing.T) {
 	}
 }
 
+// TestLockDBRefusesSecondServer (issue 14 item 9): a second server on the
+// same database is refused, and the error names the --address that reaches
+// the first one (the port it actually uses, not a default).
 func TestLockDBRefusesSecondServer(t *testing.T) {
 	db := t.TempDir() + "/temporal.db"
-	first, err := lockDB(db)
+	first, err := lockDB(db, "127.0.0.1:7301")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := lockDB(db); err == nil || !strings.Contains(err.Error(), "in use by another mlmforge process") {
-		t.Fatalf("second lock: err = %v, want in-use error", err)
+	_, err = lockDB(db, "127.0.0.1:7302")
+	var inUse *HomeInUseError
+	if !errors.As(err, &inUse) || inUse.Address != "127.0.0.1:7301" || inUse.PID != os.Getpid() ||
+		!strings.Contains(err.Error(), "in use by another mlmforge process") || !strings.Contains(err.Error(), "--address 127.0.0.1:7301") {
+		t.Fatalf("second lock: err = %v, want an in-use error naming --address 127.0.0.1:7301 and pid %d", err, os.Getpid())
 	}
 	first.Close()
-	again, err := lockDB(db)
+	again, err := lockDB(db, "0.0.0.0:7303")
 	if err != nil {
 		t.Fatalf("lock after release: %v", err)
 	}
-	again.Close()
+	defer again.Close()
+	// A server listening on every interface is reached on loopback.
+	if _, err := lockDB(db, "127.0.0.1:7304"); err == nil || !strings.Contains(err.Error(), "--address 127.0.0.1:7303") {
+		t.Fatalf("lock held by a 0.0.0.0 server: err = %v, want it to name --address 127.0.0.1:7303", err)
+	}
+}
+
+// TestHomeInUseOldLockFile: a lock file from before addresses were kept
+// ("pid N") gives the error without an address rather than a wrong one.
+func TestHomeInUseOldLockFile(t *testing.T) {
+	e := newHomeInUse("/h/temporal.db", "pid 42")
+	if e.PID != 42 || e.Address != "" || strings.Contains(e.Error(), "--address") {
+		t.Fatalf("%+v: %v", e, e)
+	}
+	if got := dialable("[::]:7233"); got != "[::1]:7233" {
+		t.Fatalf("dialable([::]:7233) = %s", got)
+	}
 }
 
 // TestCorruptionIsPermanent (issue 14 item 6): an activity error that wraps
@@ -122,5 +146,29 @@ func TestCorruptionIsPermanent(t *testing.T) {
 	other := errors.New("connection refused")
 	if permanentCorruption(other) != other || permanentCorruption(nil) != nil {
 		t.Fatal("other errors changed")
+	}
+}
+
+// TestQuietShutdown (issue 14 item 9): an activity stopped by its worker's
+// shutdown (Ctrl+C of train on the embedded server) fails with a benign
+// error that keeps its message and stays retryable, so the SDK does not log
+// it at ERROR; a cancellation by the workflow passes unchanged.
+func TestQuietShutdown(t *testing.T) {
+	stopped := fmt.Errorf("training canceled at step 25: %w", context.Canceled)
+	ctx, cancel := context.WithCancelCause(context.Background())
+	cancel(sdkworker.ErrWorkerShutdown)
+	err := quietShutdown(ctx, stopped)
+	var appErr *temporal.ApplicationError
+	if !errors.As(err, &appErr) || appErr.Category() != temporal.ApplicationErrorCategoryBenign || appErr.NonRetryable() ||
+		appErr.Type() != WorkerShutdownError || !strings.Contains(err.Error(), "training canceled at step 25") {
+		t.Fatalf("worker shutdown: %v, want a benign retryable %s error keeping the message", err, WorkerShutdownError)
+	}
+	byWorkflow, cancel2 := context.WithCancel(context.Background())
+	cancel2()
+	if got := quietShutdown(byWorkflow, stopped); got != stopped {
+		t.Fatalf("a cancellation not from a shutdown became %v", got)
+	}
+	if got := quietShutdown(context.Background(), nil); got != nil {
+		t.Fatalf("nil became %v", got)
 	}
 }

@@ -119,11 +119,15 @@ func (d *datasetImpl) reviewStatus() (ReviewStatus, error) {
 
 // gateOpen refuses review calls while the workflow is not waiting for review.
 func (d *datasetImpl) gateOpen(reviewer string) error {
+	// A gate that moved to this run has its review state but is still
+	// paging in its sample and journal (phase planning, its queue partly
+	// built): that is a move, which a retry gets past, not a 409.
+	opening := d.st.Review != nil && d.progress.Phase != "review" && d.progress.Phase != "releasing"
+	if d.gate.moving || opening {
+		return temporal.NewApplicationError("the review gate is moving to its next run; retry in a moment", ReviewMoving)
+	}
 	if d.gate.queue == nil || d.progress.Phase != "review" {
 		return temporal.NewApplicationError(fmt.Sprintf("dataset is not waiting for review (phase %s)", d.progress.Phase), "Review409")
-	}
-	if d.gate.moving {
-		return temporal.NewApplicationError("the review gate is moving to its next run; retry in a moment", ReviewMoving)
 	}
 	if reviewer == "" {
 		return temporal.NewApplicationError("reviewer is required", "Review422")

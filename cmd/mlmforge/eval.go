@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"time"
@@ -14,6 +16,8 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/eval/runner"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -46,7 +50,7 @@ the newest version of each task in --tasks is used.`,
   mlmforge eval --models ollama:llama3.2:1b --tasks edgeintent --shots 0,1,5`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := f.resolve(); err != nil {
+			if err := f.resolve(a); err != nil {
 				return &usageError{err}
 			}
 			return runEval(cmd.Context(), a, f)
@@ -69,18 +73,51 @@ the newest version of each task in --tasks is used.`,
 	return cmd
 }
 
-// resolve checks the flags and fills the dataset list.
-func (f *evalFlags) resolve() error {
+// Upper bounds of eval's sizes: a shard is one activity's work, and parallel
+// shards each hold a model in memory.
+const (
+	maxEvalShardSize = 10_000
+	maxEvalParallel  = 64
+)
+
+// resolve checks every flag before a workflow starts, naming the flag, and
+// fills the dataset list. With the embedded server the datasets and student
+// checkpoints are on this machine, so they must exist; with --address they
+// are on the workers'.
+func (f *evalFlags) resolve(a *app) error {
 	if len(f.in.Models) == 0 {
 		return fmt.Errorf("--models is required (e.g. ollama:qwen2.5:0.5b,student:runs/x/checkpoints/step-00000400)")
 	}
+	local := f.cluster.address == ""
 	for _, m := range f.in.Models {
-		if !strings.HasPrefix(m, "ollama:") && !strings.HasPrefix(m, "student:") {
+		kind, name, err := runner.ParseRef(m)
+		if err != nil {
 			return fmt.Errorf("--models %q: want ollama:<tag> or student:<checkpoint dir>", m)
+		}
+		if kind == "student" && local {
+			if _, err := os.Stat(filepath.Join(name, "config.json")); err != nil {
+				return fmt.Errorf("--models %s: not a student checkpoint: %w", m, err)
+			}
 		}
 	}
 	if f.detach && f.cluster.address == "" {
 		return fmt.Errorf("--detach needs --address (the embedded server stops with this process)")
+	}
+	if err := datasets.ValidateSplit(f.in.Split); err != nil {
+		return fmt.Errorf("--split: %w", err)
+	}
+	switch {
+	case f.in.Limit < 0 || f.in.Limit > workflows.MaxExamples:
+		return fmt.Errorf("--limit %d: want 0 (all) to %d", f.in.Limit, workflows.MaxExamples)
+	case f.in.ShardSize < 1 || f.in.ShardSize > maxEvalShardSize:
+		return fmt.Errorf("--shard-size %d: want 1 to %d", f.in.ShardSize, maxEvalShardSize)
+	case f.in.MaxParallel < 1 || f.in.MaxParallel > maxEvalParallel:
+		return fmt.Errorf("--parallel %d: want 1 to %d", f.in.MaxParallel, maxEvalParallel)
+	}
+	for i, s := range f.in.Shots {
+		if s < 0 || s > 20 {
+			return fmt.Errorf("--shots[%d] = %d: want 0..20", i, s)
+		}
 	}
 	f.in.Datasets = slices.Clone(f.datasets)
 	if len(f.in.Datasets) == 0 {
@@ -91,10 +128,31 @@ func (f *evalFlags) resolve() error {
 			}
 			f.in.Datasets = append(f.in.Datasets, string(task)+"@latest")
 		}
+		return nil
 	}
-	for i, s := range f.in.Shots {
-		if s < 0 || s > 20 {
-			return fmt.Errorf("--shots[%d] = %d: want 0..20", i, s)
+	return checkDatasetRefs(a, "--dataset", f.in.Datasets, local)
+}
+
+// checkDatasetRefs parses TASK@VERSION references given with flag and, when
+// local, opens each in the home's store.
+func checkDatasetRefs(a *app, flag string, refs []string, local bool) error {
+	var store *datasets.Store
+	if local {
+		s, err := datasets.Open(filepath.Join(a.home, "datasets"))
+		if err != nil {
+			return err
+		}
+		store = s
+	}
+	for _, ref := range refs {
+		task, version, err := datasets.ParseRef(ref)
+		if err != nil {
+			return fmt.Errorf("%s: %w", flag, err)
+		}
+		if store != nil {
+			if _, err := store.Version(task, version); err != nil {
+				return fmt.Errorf("%s: %w", flag, err)
+			}
 		}
 	}
 	return nil
@@ -130,7 +188,7 @@ func runEval(ctx context.Context, a *app, f evalFlags) error {
 		return nil
 	}
 	fmt.Fprintf(a.out, "Evaluate workflow %s: %s on %s\n", run.GetID(), strings.Join(f.in.Models, ", "), strings.Join(f.in.Datasets, ", "))
-	res, err := followEval(ctx, a, c, run)
+	res, err := followEval(ctx, a, c, run, f.cluster.address == "")
 	if err != nil {
 		return err
 	}
@@ -138,10 +196,10 @@ func runEval(ctx context.Context, a *app, f evalFlags) error {
 	return nil
 }
 
-func followEval(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.EvalResult, error) {
+func followEval(ctx context.Context, a *app, c client.Client, run client.WorkflowRun, embedded bool) (workflows.EvalResult, error) {
 	var res workflows.EvalResult
 	start := time.Now()
-	err := followRun(ctx, a, run, &res, "evaluate", func() (string, bool) {
+	err := followRun(ctx, a, run, &res, "evaluate", embedded, "it without redoing the finished shards", func() (string, bool) {
 		var p workflows.EvalProgress
 		v, err := c.QueryWorkflow(ctx, run.GetID(), "", workflows.EvalProgressQuery)
 		if err != nil || v.Get(&p) != nil {
@@ -153,8 +211,11 @@ func followEval(ctx context.Context, a *app, c client.Client, run client.Workflo
 }
 
 // followRun waits for run's result in res, drawing poll's progress line every
-// half second until the run ends or ctx does (the run then goes on).
-func followRun(ctx context.Context, a *app, run client.WorkflowRun, res any, what string, poll func() (string, bool)) error {
+// half second until the run ends or ctx does (see interrupted). embedded says
+// whether this process's own server and worker run it; resume says what a
+// rerun of the same command picks up.
+func followRun(ctx context.Context, a *app, run client.WorkflowRun, res any, what string, embedded bool, resume string,
+	poll func() (string, bool)) error {
 	done := make(chan error, 1)
 	go func() { done <- run.Get(ctx, res) }()
 	b := newBar(a.err)
@@ -174,9 +235,32 @@ func followRun(ctx context.Context, a *app, run client.WorkflowRun, res any, wha
 			}
 		case <-ctx.Done():
 			b.finish()
-			return fmt.Errorf("stopped waiting; the workflow %s goes on where a worker runs it: %w", run.GetID(), ctx.Err())
+			return interrupted(what, run.GetID(), embedded, resume, ctx.Err())
 		}
 	}
+}
+
+// interruptedError is a wait ended by Ctrl+C: its message is for the user,
+// and it still unwraps to the context's error.
+type interruptedError struct {
+	msg string
+	err error
+}
+
+func (e *interruptedError) Error() string { return e.msg }
+func (e *interruptedError) Unwrap() error { return e.err }
+
+// interrupted says what became of a workflow whose wait ended by Ctrl+C.
+// With --address the cluster's workers go on with it. On the embedded
+// server nothing runs it once this process exits, but its state stays in
+// the home's database and its id derives from the request: the same command
+// attaches to it again and goes on (a training from its last checkpoint).
+func interrupted(what, id string, embedded bool, resume string, err error) error {
+	if !embedded {
+		return &interruptedError{fmt.Sprintf("stopped waiting; the %s workflow %s goes on where a worker runs it", what, id), err}
+	}
+	return &interruptedError{fmt.Sprintf("interrupted: the %s workflow %s stops with this process (its embedded server and worker ran here); "+
+		"run the same command again to resume %s", what, id, resume), err}
 }
 
 func evalLine(p workflows.EvalProgress, elapsed time.Duration) string {

@@ -348,10 +348,7 @@ func connect(ctx context.Context, a *app, cf clusterFlags) (client.Client, func(
 	e, err := startEmbedded(ctx, a, embeddedOptions{ip: "127.0.0.1", namespace: workflows.DefaultNamespace, logLevel: "warn",
 		queues: slices.Clone(workflows.TaskQueues)})
 	if err != nil {
-		if strings.Contains(err.Error(), "in use by another mlmforge process") {
-			return nil, nil, fmt.Errorf("%w (an mlmforge dev is using this home: pass --address 127.0.0.1:7233 to use it)", err)
-		}
-		return nil, nil, err
+		return nil, nil, err // a home in use names the --address of its server (worker.HomeInUseError)
 	}
 	return e.client, e.stop, nil
 }

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -140,12 +141,20 @@ func (f *importFlags) load(cmd *cobra.Command, source string) (*importer.Dataset
 		}
 	}
 	task, err := f.checkTask(source)
+	if err == nil {
+		err = f.checkNames(cmd)
+	}
 	if err != nil {
 		return nil, &usageError{fmt.Errorf("%s: %w", cmd.CommandPath(), err)}
 	}
 	files, err := f.tableFiles(cmd, source)
 	if err != nil {
 		return nil, err
+	}
+	for _, tf := range files { // before reading anything: a typo in the second file fails now
+		if _, err := os.Stat(tf.Path); err != nil {
+			return nil, fmt.Errorf("%s: --from %s: %w", cmd.CommandPath(), tf.Path, errors.Unwrap(err))
+		}
 	}
 	from := ""
 	if len(files) == 1 {
@@ -209,6 +218,31 @@ func (f *importFlags) tableFiles(cmd *cobra.Command, source string) ([]importer.
 		return nil, usageErrorf("%s: --split and --from SPLIT=FILE both set the split: use one", cmd.CommandPath())
 	}
 	return files, nil
+}
+
+// checkNames checks the names the import writes before it reads anything:
+// --version would otherwise fail only at the commit, after every file was
+// read, and a --split outside --splits would reject every row.
+func (f *importFlags) checkNames(cmd *cobra.Command) error {
+	if f.version != "" {
+		if err := datasets.ValidateVersion(f.version); err != nil {
+			return fmt.Errorf("--version: %w", err)
+		}
+	}
+	for _, s := range f.splits {
+		if err := datasets.ValidateSplit(s); err != nil {
+			return fmt.Errorf("--splits: %w", err)
+		}
+	}
+	if cmd.Flags().Changed("split") {
+		if err := datasets.ValidateSplit(f.split); err != nil {
+			return fmt.Errorf("--split: %w", err)
+		}
+		if !slices.Contains(f.splits, f.split) {
+			return fmt.Errorf("--split %s: not one of --splits (%s)", f.split, strings.Join(f.splits, ", "))
+		}
+	}
+	return nil
 }
 
 // checkTask resolves --task for a source: each benchmark has its task(s), and

@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
@@ -49,24 +48,8 @@ Presets: ` + strings.Join(presets, ", ") + `.`,
   mlmforge train --preset nlm-5m-intent --dataset edgeintent@v3 --address 127.0.0.1:7233 --detach`,
 		Args: exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if f.in.Preset == "" || (f.in.Dataset == "" && len(f.in.Datasets) == 0) {
-				return usageErrorf("--preset and --dataset (or --datasets for a multi-task preset) are required")
-			}
-			for task, w := range f.weightsFlag {
-				v, err := strconv.ParseFloat(w, 64)
-				if err != nil || v <= 0 {
-					return usageErrorf("--weights %s=%s: want a positive number", task, w)
-				}
-				if f.in.Weights == nil {
-					f.in.Weights = map[string]float64{}
-				}
-				f.in.Weights[task] = v
-			}
-			if _, err := model.LookupPreset(f.in.Preset); err != nil {
-				return &usageError{fmt.Errorf("--preset: %w", err)}
-			}
-			if f.detach && f.cluster.address == "" {
-				return usageErrorf("--detach needs --address (the embedded server stops with this process)")
+			if err := f.validate(a); err != nil {
+				return &usageError{err}
 			}
 			return runTrain(cmd.Context(), a, f)
 		},
@@ -127,7 +110,7 @@ func runTrain(ctx context.Context, a *app, f trainFlags) error {
 		return nil
 	}
 	fmt.Fprintf(a.out, "Train workflow %s (%s on %s)\n", run.GetID(), f.in.Preset, f.in.Dataset)
-	res, err := followTrain(ctx, a, c, run)
+	res, err := followTrain(ctx, a, c, run, f.cluster.address == "")
 	if err != nil {
 		return err
 	}
@@ -136,9 +119,9 @@ func runTrain(ctx context.Context, a *app, f trainFlags) error {
 }
 
 // followTrain draws the training activity's heartbeats until the run ends.
-func followTrain(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.TrainResult, error) {
+func followTrain(ctx context.Context, a *app, c client.Client, run client.WorkflowRun, embedded bool) (workflows.TrainResult, error) {
 	var res workflows.TrainResult
-	err := followRun(ctx, a, run, &res, "train", func() (string, bool) {
+	err := followRun(ctx, a, run, &res, "train", embedded, "it from its last checkpoint", func() (string, bool) {
 		hb, ok := trainHeartbeat(ctx, c, run.GetID())
 		if !ok {
 			return "", false
