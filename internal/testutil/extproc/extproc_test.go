@@ -18,10 +18,12 @@ const roleEnv = "MLMFORGE_TEST_EXTPROC_CHILD"
 
 func TestMain(m *testing.M) {
 	Main(m, roleEnv, func(v string) int {
-		fmt.Println("starting")
-		fmt.Println("ready " + v)
+		// Catch SIGTERM before saying ready: the parent signals as soon as it
+		// reads the line.
 		stop := make(chan os.Signal, 1)
 		signal.Notify(stop, syscall.SIGTERM)
+		fmt.Println("starting")
+		fmt.Println("ready " + v)
 		<-stop
 		return 0
 	})
