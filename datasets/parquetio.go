@@ -184,18 +184,27 @@ func readErr(path string, err error) error {
 	return err
 }
 
+// openParquetFile opens the Parquet file at path; the caller closes f. Errors
+// name the file, and a file that is not Parquet is ErrCorrupt.
+func openParquetFile(path string) (f *os.File, pf *parquet.File, err error) {
+	if f, err = os.Open(path); err != nil {
+		return nil, nil, readErr(path, err)
+	}
+	if pf, err = openParquet(f); err != nil {
+		f.Close()
+		return nil, nil, readErr(path, corrupt(err))
+	}
+	return f, pf, nil
+}
+
 // scanFile calls fn for every row of the Parquet file at path, in file order, and
 // returns the number of rows read.
 func scanFile(path string, fn func(Record) error) (int, error) {
-	f, err := os.Open(path)
+	f, pf, err := openParquetFile(path)
 	if err != nil {
-		return 0, readErr(path, err)
+		return 0, err
 	}
 	defer f.Close()
-	pf, err := openParquet(f)
-	if err != nil {
-		return 0, readErr(path, corrupt(err))
-	}
 	var r *parquet.GenericReader[Record]
 	if err := safely(func() error { r = parquet.NewGenericReader[Record](pf); return nil }); err != nil {
 		return 0, readErr(path, corrupt(err))
@@ -223,15 +232,11 @@ func scanFile(path string, fn func(Record) error) (int, error) {
 
 // parquetRows reads the row count from the footer of the file at path.
 func parquetRows(path string) (int64, error) {
-	f, err := os.Open(path)
+	f, pf, err := openParquetFile(path)
 	if err != nil {
-		return 0, readErr(path, err)
+		return 0, err
 	}
 	defer f.Close()
-	pf, err := openParquet(f)
-	if err != nil {
-		return 0, readErr(path, corrupt(err))
-	}
 	return pf.NumRows(), nil
 }
 

@@ -96,9 +96,21 @@ func (o *Ollama) Predict(ctx context.Context, recs []datasets.Record, opts Optio
 	if err != nil {
 		return nil, err
 	}
+	return predictEach(ctx, recs, opts, func(r *datasets.Record) (eval.Prediction, error) {
+		return o.predictOne(ctx, r, task, opts)
+	})
+}
+
+// predictEach answers recs one by one with one, in order, reporting progress
+// after each; it stops at the first error or when ctx ends, returning the
+// predictions made so far.
+func predictEach(ctx context.Context, recs []datasets.Record, opts Options, one func(*datasets.Record) (eval.Prediction, error)) ([]eval.Prediction, error) {
 	out := make([]eval.Prediction, 0, len(recs))
 	for i := range recs {
-		p, err := o.predictOne(ctx, &recs[i], task, opts)
+		if err := ctx.Err(); err != nil {
+			return out, err
+		}
+		p, err := one(&recs[i])
 		if err != nil {
 			return out, err
 		}

@@ -124,21 +124,9 @@ func (s *Student) Predict(ctx context.Context, recs []datasets.Record, opts Opti
 		}
 		return s.classify(ctx, recs, opts)
 	}
-	out := make([]eval.Prediction, 0, len(recs))
-	for i := range recs {
-		if err := ctx.Err(); err != nil {
-			return out, err
-		}
-		p, err := s.generate(ctx, &recs[i], task, opts)
-		if err != nil {
-			return out, err
-		}
-		out = append(out, p)
-		if opts.Progress != nil {
-			opts.Progress(i + 1)
-		}
-	}
-	return out, nil
+	return predictEach(ctx, recs, opts, func(r *datasets.Record) (eval.Prediction, error) {
+		return s.generate(ctx, r, task, opts)
+	})
 }
 
 func (s *Student) classify(ctx context.Context, recs []datasets.Record, opts Options) ([]eval.Prediction, error) {
