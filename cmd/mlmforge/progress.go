@@ -16,13 +16,8 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cyclecore/mlmforge/generator"
-	"github.com/cyclecore/mlmforge/worker"
 	"github.com/cyclecore/mlmforge/workflows"
 )
-
-func dialCluster(ctx context.Context, cf clusterFlags) (client.Client, error) {
-	return worker.Dial(ctx, worker.DialConfig{Address: cf.address, Namespace: cf.namespace, TLS: cf.tls.TLSOptions})
-}
 
 // followDataset polls the progress query and draws a bar until the workflow ends.
 func followDataset(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.DatasetResult, error) {
