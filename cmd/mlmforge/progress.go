@@ -16,6 +16,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -248,7 +249,7 @@ func printReview(w io.Writer, rs workflows.ReviewStatus, now time.Time) {
 	if p.NeedsAdjudication > 0 {
 		fmt.Fprintf(w, ", %d need adjudication", p.NeedsAdjudication)
 	}
-	fmt.Fprintf(w, " (%s)\n", policyText(rs))
+	fmt.Fprintf(w, " (%s)\n", reviewgate.PolicyText(rs))
 	if rs.ReviewRound > 0 {
 		fmt.Fprintf(w, "  review round %d: earlier reviews fell below the threshold and their rejected cells were regenerated\n", rs.ReviewRound+1)
 	}
