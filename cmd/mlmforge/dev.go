@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/cyclecore/mlmforge/worker"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -87,7 +88,7 @@ func runDev(ctx context.Context, a *app, f devFlags) error {
 		rctx, cancel := context.WithCancel(ctx)
 		defer cancel()
 		errc := make(chan error, 1)
-		go func() { errc <- serveReview(rctx, a, &temporalGate{c: e.client}, f.reviewUI) }()
+		go func() { errc <- serveReview(rctx, a, reviewgate.New(e.client), f.reviewUI) }()
 		select {
 		case err := <-errc: // failed to start (address in use ...)
 			return err

@@ -24,6 +24,7 @@ import (
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -223,7 +224,7 @@ func runGenerate(ctx context.Context, a *app, cmd *cobra.Command, f generateFlag
 	if f.cluster.address == "" && in.Review.Policy == workflows.ReviewRequired {
 		// The gate waits in this process: serve the reviewer UI from it too.
 		go func() {
-			if err := serveReview(ctx, a, &temporalGate{c: c}, reviewListen{addr: "127.0.0.1:8234"}); err != nil {
+			if err := serveReview(ctx, a, reviewgate.New(c), reviewListen{addr: "127.0.0.1:8234"}); err != nil {
 				fmt.Fprintf(a.err, "reviewer UI not started: %v\n", err)
 			}
 		}()

@@ -8,6 +8,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 
+	"github.com/cyclecore/mlmforge/pipelinespec"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -44,7 +45,7 @@ does not fall below the promoted model by more than the tolerance.`,
 			if detach && cf.address == "" {
 				return usageErrorf("--detach needs --address (the embedded server stops with this process)")
 			}
-			spec, err := loadPipelineSpec(specPath)
+			spec, err := pipelinespec.Load(specPath)
 			if err != nil {
 				return err
 			}

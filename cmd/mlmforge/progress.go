@@ -16,13 +16,9 @@ import (
 	"golang.org/x/term"
 
 	"github.com/cyclecore/mlmforge/generator"
-	"github.com/cyclecore/mlmforge/worker"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 	"github.com/cyclecore/mlmforge/workflows"
 )
-
-func dialCluster(ctx context.Context, cf clusterFlags) (client.Client, error) {
-	return worker.Dial(ctx, worker.DialConfig{Address: cf.address, Namespace: cf.namespace, TLS: cf.tls.TLSOptions})
-}
 
 // followDataset polls the progress query and draws a bar until the workflow ends.
 func followDataset(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.DatasetResult, error) {
@@ -253,7 +249,7 @@ func printReview(w io.Writer, rs workflows.ReviewStatus, now time.Time) {
 	if p.NeedsAdjudication > 0 {
 		fmt.Fprintf(w, ", %d need adjudication", p.NeedsAdjudication)
 	}
-	fmt.Fprintf(w, " (%s)\n", policyText(rs))
+	fmt.Fprintf(w, " (%s)\n", reviewgate.PolicyText(rs))
 	if rs.ReviewRound > 0 {
 		fmt.Fprintf(w, "  review round %d: earlier reviews fell below the threshold and their rejected cells were regenerated\n", rs.ReviewRound+1)
 	}

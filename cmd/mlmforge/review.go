@@ -18,6 +18,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/review/web"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 )
 
 func newReviewCmd(a *app) *cobra.Command {
@@ -49,7 +50,7 @@ func (f *clusterFlags) registerPersistent(cmd *cobra.Command) {
 }
 
 // withGate dials the cluster and runs fn with a Temporal-backed gate.
-func withGate(ctx context.Context, cf *clusterFlags, fn func(g *temporalGate) error) error {
+func withGate(ctx context.Context, cf *clusterFlags, fn func(g *reviewgate.Gate) error) error {
 	if err := cf.validate(); err != nil {
 		return err
 	}
@@ -58,7 +59,7 @@ func withGate(ctx context.Context, cf *clusterFlags, fn func(g *temporalGate) er
 		return err
 	}
 	defer c.Close()
-	return fn(&temporalGate{c: c})
+	return fn(reviewgate.New(c))
 }
 
 // reviewListen says where and how the reviewer UI is served.
@@ -101,7 +102,7 @@ func newReviewServeCmd(a *app, cf *clusterFlags) *cobra.Command {
 			if err := listen.validate("ui-"); err != nil {
 				return err
 			}
-			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
+			return withGate(cmd.Context(), cf, func(g *reviewgate.Gate) error {
 				return serveReview(cmd.Context(), a, g, listen)
 			})
 		},
@@ -170,7 +171,7 @@ func newReviewLsCmd(a *app, cf *clusterFlags) *cobra.Command {
 		Short: "List datasets waiting for review with their progress",
 		Args:  exactArgs(0),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
+			return withGate(cmd.Context(), cf, func(g *reviewgate.Gate) error {
 				qs, err := g.Queues(cmd.Context())
 				if err != nil {
 					return err
@@ -199,7 +200,7 @@ func newReviewNextCmd(a *app, cf *clusterFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
+			return withGate(cmd.Context(), cf, func(g *reviewgate.Gate) error {
 				rec, err := g.Lease(cmd.Context(), args[0], who)
 				if errors.Is(err, review.ErrQueueEmpty) {
 					fmt.Fprintln(a.out, "nothing left for", who.Reviewer)
@@ -237,7 +238,7 @@ func newReviewDecideCmd(a *app, cf *clusterFlags, kind review.Kind) *cobra.Comma
 			if d.RequestID == "" {
 				d.RequestID = d.Reviewer + "-" + string(kind) + "-" + d.RecordID + "-" + strconv.FormatInt(time.Now().UnixNano(), 36)
 			}
-			return withGate(cmd.Context(), cf, func(g *temporalGate) error {
+			return withGate(cmd.Context(), cf, func(g *reviewgate.Gate) error {
 				out, err := g.Decide(cmd.Context(), args[0], who, d)
 				if err != nil {
 					return err

@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/http"
 	"time"
 
 	"github.com/spf13/cobra"
-	"go.temporal.io/api/workflowservice/v1"
 
 	"github.com/cyclecore/mlmforge/review"
-	"github.com/cyclecore/mlmforge/workflows"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 )
 
 // The reviewers store lives under the home (review.StorePath). The web UI
@@ -90,25 +87,12 @@ func newReviewRotateTokenCmd(a *app, cf *clusterFlags) *cobra.Command {
 func reloadGates(ctx context.Context, a *app, cf *clusterFlags) {
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	err := withGate(ctx, cf, func(g *temporalGate) error {
-		resp, err := g.c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-			Query: "WorkflowType = '" + workflows.DatasetWorkflowName + "' AND ExecutionStatus = 'Running'"})
-		if err != nil {
-			return fmt.Errorf("list dataset workflows: %w", err)
-		}
-		for _, e := range resp.Executions {
-			id := e.Execution.WorkflowId
-			_, err := g.Reload(ctx, id)
-			var de *review.DecisionError
-			if errors.As(err, &de) && de.Code == http.StatusConflict {
-				continue // not at its gate (yet), or a gate without signed requests
-			}
-			if err != nil {
-				return fmt.Errorf("reload the reviewers of %s: %w", id, err)
-			}
+	err := withGate(ctx, cf, func(g *reviewgate.Gate) error {
+		reloaded, err := g.ReloadAll(ctx)
+		for _, id := range reloaded {
 			fmt.Fprintf(a.err, "review gate %s reloaded the reviewers\n", id)
 		}
-		return nil
+		return err
 	})
 	if err != nil {
 		fmt.Fprintf(a.err, "warning: %v; running review gates pick the change up within 10 minutes\n", err)

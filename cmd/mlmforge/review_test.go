@@ -15,6 +15,7 @@ import (
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
+	"github.com/cyclecore/mlmforge/worker/reviewgate"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -46,9 +47,9 @@ func TestReviewGateEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	g := &temporalGate{c: c}
+	g := reviewgate.New(c)
 	for {
-		st, err := g.status(ctx, run.GetID())
+		st, err := g.Status(ctx, run.GetID())
 		if err == nil && st.Phase == "review" {
 			break
 		}

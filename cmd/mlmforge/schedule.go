@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 
+	"github.com/cyclecore/mlmforge/pipelinespec"
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
@@ -188,7 +189,7 @@ func (f *scheduleCreateFlags) options() (client.ScheduleOptions, error) {
 	if err != nil {
 		return o, &usageError{err}
 	}
-	spec, err := loadPipelineSpec(f.spec)
+	spec, err := pipelinespec.Load(f.spec)
 	if err != nil {
 		return o, err
 	}

@@ -1,4 +1,4 @@
-package main
+package pipelinespec
 
 import (
 	"os"
@@ -22,7 +22,7 @@ models:
 `
 
 func TestParsePipelineSpecDefaults(t *testing.T) {
-	s, err := parsePipelineSpec([]byte(minimalSpec))
+	s, err := Parse([]byte(minimalSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func TestParsePipelineSpecDefaults(t *testing.T) {
 		t.Errorf("model = %+v", m)
 	}
 	// Explicit values are kept.
-	s, err = parsePipelineSpec([]byte(minimalSpec + "review: {policy: auto}\neval: {split: train}\npromotion: {tolerance: 0.05}\n"))
+	s, err = Parse([]byte(minimalSpec + "review: {policy: auto}\neval: {split: train}\npromotion: {tolerance: 0.05}\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,11 +52,11 @@ func TestParsePipelineSpecDefaults(t *testing.T) {
 func TestParsePipelineSpecJSONEqualsYAML(t *testing.T) {
 	js := `{"name": "nightly", "datasets": [{"spec": {"task": "EdgeIntent", "variant": "50", "counts": {"train": 40, "test": 10}}}],
 	 "models": [{"name": "intent", "task": "edgeintent", "train": {"preset": "tiny-intent"}}]}`
-	a, err := parsePipelineSpec([]byte(js))
+	a, err := Parse([]byte(js))
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, err := parsePipelineSpec([]byte(minimalSpec))
+	b, err := Parse([]byte(minimalSpec))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -111,7 +111,7 @@ func TestParsePipelineSpecErrors(t *testing.T) {
 			if tt.name == "two documents" {
 				doc, want = minimalSpec+"---\nname: other\n", "more than one YAML document"
 			}
-			_, err := parsePipelineSpec([]byte(doc))
+			_, err := Parse([]byte(doc))
 			if err == nil || !strings.Contains(err.Error(), want) {
 				t.Fatalf("error = %v, want it to contain %q", err, want)
 			}
@@ -124,11 +124,11 @@ func TestLoadPipelineSpecNamesTheFile(t *testing.T) {
 	if err := os.WriteFile(path, []byte(minimalSpec+"reveiw: {}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	_, err := loadPipelineSpec(path)
+	_, err := Load(path)
 	if err == nil || !strings.Contains(err.Error(), "pipeline spec "+path+": unknown field \"reveiw\"") {
 		t.Errorf("error = %v", err)
 	}
-	_, err = loadPipelineSpec(filepath.Join(t.TempDir(), "missing.yaml"))
+	_, err = Load(filepath.Join(t.TempDir(), "missing.yaml"))
 	if err == nil || !strings.Contains(err.Error(), "missing.yaml: no such file") {
 		t.Errorf("error = %v", err)
 	}
@@ -137,7 +137,7 @@ func TestLoadPipelineSpecNamesTheFile(t *testing.T) {
 // TestPipelineDocsAndExample keeps docs/pipeline.md and examples/pipeline.yaml
 // honest: both examples load, and every field of the spec is documented.
 func TestPipelineDocsAndExample(t *testing.T) {
-	ex, err := loadPipelineSpec(filepath.Join("..", "..", "examples", "pipeline.yaml"))
+	ex, err := Load(filepath.Join("..", "examples", "pipeline.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestPipelineDocsAndExample(t *testing.T) {
 			t.Errorf("examples/pipeline.yaml: model %s uses %s, want a tiny preset", m.Name, m.Train.Preset)
 		}
 	}
-	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "pipeline.md"))
+	doc, err := os.ReadFile(filepath.Join("..", "docs", "pipeline.md"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestPipelineDocsAndExample(t *testing.T) {
 	if block == nil {
 		t.Fatal("docs/pipeline.md has no yaml example")
 	}
-	if _, err := parsePipelineSpec(block[1]); err != nil {
+	if _, err := Parse(block[1]); err != nil {
 		t.Errorf("docs/pipeline.md example: %v", err)
 	}
 	paths := fieldPaths(reflect.TypeFor[workflows.PipelineSpec](), "")
@@ -175,13 +175,13 @@ func TestPipelineDocsAndExample(t *testing.T) {
 // real presets name presets, methods and threshold keys the loader accepts,
 // and each promotes its students on a headline metric.
 func TestExampleRecipes(t *testing.T) {
-	files, err := filepath.Glob(filepath.Join("..", "..", "examples", "*.yaml"))
+	files, err := filepath.Glob(filepath.Join("..", "examples", "*.yaml"))
 	if err != nil || len(files) < 5 {
 		t.Fatalf("examples: %v %v", files, err)
 	}
 	headline := []string{"edgejson.json_exact", "edgeintent.top1", "edgefunccall.function_exact", "edgefunccall.example_accuracy"}
 	for _, f := range files {
-		spec, err := loadPipelineSpec(f)
+		spec, err := Load(f)
 		if err != nil {
 			t.Errorf("%s: %v", f, err)
 			continue

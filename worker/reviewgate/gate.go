@@ -1,4 +1,7 @@
-package main
+// Package reviewgate is the review UI's and CLI's web.Gate over running
+// Dataset workflows: queries read the queue, signed updates decide. It is a
+// Temporal client only; the worker package wires the workflows it talks to.
+package reviewgate
 
 import (
 	"context"
@@ -22,13 +25,16 @@ import (
 	"github.com/cyclecore/mlmforge/workflows"
 )
 
-// temporalGate is the review UI's and CLI's web.Gate over running Dataset
+// Gate is the review UI's and CLI's web.Gate over running Dataset
 // workflows: queries read, updates decide. A queue id is a workflow id.
-type temporalGate struct {
+type Gate struct {
 	c client.Client
 }
 
-var _ web.Gate = (*temporalGate)(nil)
+var _ web.Gate = (*Gate)(nil)
+
+// New returns a gate that reaches the Dataset workflows through c.
+func New(c client.Client) *Gate { return &Gate{c: c} }
 
 // guidelines are shown next to every record, per task.
 var guidelines = map[string]string{
@@ -40,26 +46,40 @@ var guidelines = map[string]string{
 		"- **Reject** requests that state values the call does not use, or ask for something no call covers.\n- **Edit** an argument value that the text states differently.",
 }
 
-func (g *temporalGate) Queues(ctx context.Context) ([]web.QueueInfo, error) {
-	resp, err := g.c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
-		Query: "WorkflowType = '" + workflows.DatasetWorkflowName + "' AND ExecutionStatus = 'Running'"})
+// Queues lists the running Dataset workflows that wait at their review gate.
+func (g *Gate) Queues(ctx context.Context) ([]web.QueueInfo, error) {
+	ids, err := g.running(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("list dataset workflows: %w", err)
+		return nil, err
 	}
 	var out []web.QueueInfo
-	for _, e := range resp.Executions {
-		id := e.Execution.WorkflowId
-		st, err := g.status(ctx, id)
+	for _, id := range ids {
+		st, err := g.Status(ctx, id)
 		if err != nil || st.Phase != "review" {
 			continue // finished meanwhile, or not at the gate yet
 		}
-		out = append(out, web.QueueInfo{ID: id, Task: st.Task, Version: "(unreleased)", Policy: policyText(st),
+		out = append(out, web.QueueInfo{ID: id, Task: st.Task, Version: "(unreleased)", Policy: PolicyText(st),
 			Progress: st.Progress, Guidelines: guidelines[st.Task]})
 	}
 	return out, nil
 }
 
-func policyText(st workflows.ReviewStatus) string {
+// running lists the ids of the running Dataset workflows.
+func (g *Gate) running(ctx context.Context) ([]string, error) {
+	resp, err := g.c.ListWorkflow(ctx, &workflowservice.ListWorkflowExecutionsRequest{
+		Query: "WorkflowType = '" + workflows.DatasetWorkflowName + "' AND ExecutionStatus = 'Running'"})
+	if err != nil {
+		return nil, fmt.Errorf("list dataset workflows: %w", err)
+	}
+	ids := make([]string, 0, len(resp.Executions))
+	for _, e := range resp.Executions {
+		ids = append(ids, e.Execution.WorkflowId)
+	}
+	return ids, nil
+}
+
+// PolicyText describes a gate's policy in a line, for the UI and the CLI.
+func PolicyText(st workflows.ReviewStatus) string {
 	s := fmt.Sprintf("%s review, release at >= %.0f%% approval", st.Policy, 100*st.Summary.Threshold)
 	if st.DeadlineAt != nil {
 		s += ", deadline " + st.DeadlineAt.UTC().Format("2006-01-02 15:04Z")
@@ -67,7 +87,8 @@ func policyText(st workflows.ReviewStatus) string {
 	return s
 }
 
-func (g *temporalGate) status(ctx context.Context, queue string) (workflows.ReviewStatus, error) {
+// Status queries a Dataset workflow's review gate.
+func (g *Gate) Status(ctx context.Context, queue string) (workflows.ReviewStatus, error) {
 	var st workflows.ReviewStatus
 	v, err := g.c.QueryWorkflow(ctx, queue, "", workflows.ReviewQuery)
 	if err != nil {
@@ -77,7 +98,7 @@ func (g *temporalGate) status(ctx context.Context, queue string) (workflows.Revi
 }
 
 // Lease signs a lease request for who and leases him the next record.
-func (g *temporalGate) Lease(ctx context.Context, queue string, who review.Signer) (*datasets.Record, error) {
+func (g *Gate) Lease(ctx context.Context, queue string, who review.Signer) (*datasets.Record, error) {
 	req := workflows.LeaseRequest{Reviewer: who.Reviewer, At: time.Now().UTC()}
 	req.Signature = who.Sign(queue, workflows.ReviewLeaseUpdate, req.SigningBytes())
 	var res workflows.LeaseResult
@@ -95,7 +116,8 @@ func (g *temporalGate) Lease(ctx context.Context, queue string, who review.Signe
 	return res.Record, nil
 }
 
-func (g *temporalGate) Record(ctx context.Context, queue, id string) (review.RecordView, error) {
+// Record shows one record of the sample with its status and decisions.
+func (g *Gate) Record(ctx context.Context, queue, id string) (review.RecordView, error) {
 	v, err := g.c.QueryWorkflow(ctx, queue, "", workflows.ReviewRecordQuery, id)
 	if err != nil {
 		return review.RecordView{}, gateErr(queue, err)
@@ -111,16 +133,16 @@ func (g *temporalGate) Record(ctx context.Context, queue, id string) (review.Rec
 }
 
 // Decide signs d as who's and sends it to the gate.
-func (g *temporalGate) Decide(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
+func (g *Gate) Decide(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
 	return g.decide(ctx, queue, workflows.ReviewDecideUpdate, who, d)
 }
 
 // Adjudicate settles a two-reviewer disagreement, signed as who's.
-func (g *temporalGate) Adjudicate(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
+func (g *Gate) Adjudicate(ctx context.Context, queue string, who review.Signer, d review.Decision) (review.Outcome, error) {
 	return g.decide(ctx, queue, workflows.ReviewAdjudicateUpdate, who, d)
 }
 
-func (g *temporalGate) decide(ctx context.Context, queue, update string, who review.Signer, d review.Decision) (review.Outcome, error) {
+func (g *Gate) decide(ctx context.Context, queue, update string, who review.Signer, d review.Decision) (review.Outcome, error) {
 	d.Reviewer = who.Reviewer
 	req := workflows.DecideRequest{Decision: d}
 	req.Signature = who.Sign(queue, update, req.SigningBytes())
@@ -130,7 +152,7 @@ func (g *temporalGate) decide(ctx context.Context, queue, update string, who rev
 }
 
 // Undo withdraws who's decision on recordID; requestID makes a retry harmless.
-func (g *temporalGate) Undo(ctx context.Context, queue string, who review.Signer, recordID, requestID string) error {
+func (g *Gate) Undo(ctx context.Context, queue string, who review.Signer, recordID, requestID string) error {
 	req := workflows.UndoRequest{Reviewer: who.Reviewer, RecordID: recordID, RequestID: requestID, At: time.Now().UTC()}
 	req.Signature = who.Sign(queue, workflows.ReviewUndoUpdate, req.SigningBytes())
 	return g.update(ctx, queue, workflows.ReviewUndoUpdate, who.Reviewer, req, nil)
@@ -138,15 +160,40 @@ func (g *temporalGate) Undo(ctx context.Context, queue string, who review.Signer
 
 // Reload makes the gate read the reviewers store again and returns the
 // reviewers it now accepts.
-func (g *temporalGate) Reload(ctx context.Context, queue string) ([]string, error) {
+func (g *Gate) Reload(ctx context.Context, queue string) ([]string, error) {
 	var res workflows.ReloadResult
 	err := g.send(ctx, queue, workflows.ReviewReloadUpdate, nil, &res)
 	return res.Reviewers, err
 }
 
-func (g *temporalGate) Progress(ctx context.Context, queue string) (review.Progress, review.Summary, error) {
-	st, err := g.status(ctx, queue)
+// Progress is a queue's progress and the summary of its decisions.
+func (g *Gate) Progress(ctx context.Context, queue string) (review.Progress, review.Summary, error) {
+	st, err := g.Status(ctx, queue)
 	return st.Progress, st.Summary, err
+}
+
+// ReloadAll asks every Dataset workflow waiting at its review gate to read
+// the reviewers store again, and returns those that did, in order, up to the
+// first failure. A workflow not at its gate (yet), or a gate without signed
+// requests, is skipped.
+func (g *Gate) ReloadAll(ctx context.Context) ([]string, error) {
+	ids, err := g.running(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var reloaded []string
+	for _, id := range ids {
+		_, err := g.Reload(ctx, id)
+		var de *review.DecisionError
+		if errors.As(err, &de) && de.Code == http.StatusConflict {
+			continue
+		}
+		if err != nil {
+			return reloaded, fmt.Errorf("reload the reviewers of %s: %w", id, err)
+		}
+		reloaded = append(reloaded, id)
+	}
+	return reloaded, nil
 }
 
 // moveRetries bounds the retries of a request the gate refused while it
@@ -164,7 +211,7 @@ const reloadTries = 4
 // passed) and the request go once more; a Review503 (the gate is moving to
 // its next run) is retried after a short wait. The validator's typed
 // rejections map back to review.DecisionError.
-func (g *temporalGate) update(ctx context.Context, queue, name, reviewer string, arg, out any) error {
+func (g *Gate) update(ctx context.Context, queue, name, reviewer string, arg, out any) error {
 	reloaded := false
 	for try := 0; ; try++ {
 		err := g.send(ctx, queue, name, arg, out)
@@ -189,7 +236,7 @@ func (g *temporalGate) update(ctx context.Context, queue, name, reviewer string,
 
 // reloadFor has the gate reload its reviewers until it knows reviewer; it
 // reports whether it does.
-func (g *temporalGate) reloadFor(ctx context.Context, queue, reviewer string) bool {
+func (g *Gate) reloadFor(ctx context.Context, queue, reviewer string) bool {
 	for i := 0; i < reloadTries; i++ {
 		names, err := g.Reload(ctx, queue)
 		if err != nil {
@@ -218,7 +265,7 @@ func sleepCtx(ctx context.Context, d time.Duration) bool {
 }
 
 // send runs one update to completion (arg nil: no argument).
-func (g *temporalGate) send(ctx context.Context, queue, name string, arg, out any) error {
+func (g *Gate) send(ctx context.Context, queue, name string, arg, out any) error {
 	var args []any
 	if arg != nil {
 		args = []any{arg}

@@ -1,4 +1,4 @@
-package main
+package pipelinespec
 
 import (
 	"encoding/json"
@@ -13,7 +13,7 @@ import (
 // validation are stable.
 func FuzzPipelineSpec(f *testing.F) {
 	f.Add([]byte(minimalSpec))
-	if b, err := os.ReadFile("../../examples/pipeline.yaml"); err == nil {
+	if b, err := os.ReadFile("../examples/pipeline.yaml"); err == nil {
 		f.Add(b)
 	}
 	f.Add([]byte(`{"name": "nightly", "datasets": [{"spec": {"task": "EdgeIntent", "variant": "50", "counts": {"train": 40, "test": 10}}}],
@@ -23,7 +23,7 @@ func FuzzPipelineSpec(f *testing.F) {
 	f.Add([]byte("name: &a [*a]\n"))
 	f.Add([]byte("name: x\ndatasets: [{reuse: edgeintent@v1, spec: {task: edgeintent, counts: {train: 1000000000000, test: -1}}}]\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := parsePipelineSpec(data)
+		s, err := Parse(data)
 		if err != nil {
 			return
 		}
@@ -31,7 +31,7 @@ func FuzzPipelineSpec(f *testing.F) {
 		if err != nil {
 			t.Fatalf("marshal accepted spec: %v", err)
 		}
-		s2, err := parsePipelineSpec(js)
+		s2, err := Parse(js)
 		if err != nil {
 			t.Fatalf("accepted spec, written as JSON, is refused: %v\n%s", err, js)
 		}
