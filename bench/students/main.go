@@ -21,6 +21,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -86,7 +87,7 @@ func run() error {
 			Train: train.Config{TotalSteps: *steps, LR: *lr, BatchSize: *bs, SeqLen: *seq, ValidateEvery: *valEvery, CopyLoss: *copyLoss},
 			Progress: func(p train.Progress) {
 				el := time.Since(t0).Round(time.Second)
-				if p.MetricValue == p.MetricValue { // a validation at this step
+				if !math.IsNaN(p.MetricValue) { // a validation at this step
 					fmt.Printf("step %d validation %s = %.3f (best %.3f) t=%s\n", p.Step, p.Metric, p.MetricValue, p.BestMetric, el)
 				}
 				if time.Since(last) > 30*time.Second || p.Step == p.TotalSteps {

@@ -12,7 +12,7 @@ func Exp(x float32) float32 {
 		return float32(math.Inf(1))
 	case x < -87.33:
 		return 0
-	case x != x:
+	case math.IsNaN(float64(x)):
 		return x
 	}
 	v := x * 1.44269504088896341
