@@ -5,8 +5,6 @@ import (
 	"fmt"
 
 	"github.com/spf13/cobra"
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 
 	"github.com/cyclecore/mlmforge/pipelinespec"
 	"github.com/cyclecore/mlmforge/workflows"
@@ -67,13 +65,9 @@ func runPipelineCmd(ctx context.Context, a *app, cf clusterFlags, spec workflows
 	}
 	defer cleanup()
 	if detach {
-		run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-			ID: pipelineWorkflowID(spec), TaskQueue: workflows.TaskQueueWorkflows,
-			WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-			WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		}, workflows.PipelineWorkflowName, spec)
+		run, err := startPipeline(ctx, c, spec)
 		if err != nil {
-			return fmt.Errorf("start pipeline %s: %w", spec.Name, err)
+			return err
 		}
 		fmt.Fprintln(a.out, run.GetID())
 		fmt.Fprintf(a.err, "started; follow it with: mlmforge status %s --address %s\n", run.GetID(), cf.address)

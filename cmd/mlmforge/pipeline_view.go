@@ -27,15 +27,25 @@ func pipelineWorkflowID(spec workflows.PipelineSpec) string {
 	return "pipeline-" + spec.Name + "-" + hex.EncodeToString(h[:])[:12]
 }
 
-// runPipeline starts (or attaches to) a Pipeline run and follows it.
-func runPipeline(ctx context.Context, a *app, c client.Client, spec workflows.PipelineSpec) (workflows.PipelineResult, error) {
+// startPipeline starts the Pipeline run of spec, or attaches to the one
+// already running under its id.
+func startPipeline(ctx context.Context, c client.Client, spec workflows.PipelineSpec) (client.WorkflowRun, error) {
 	run, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
 		ID: pipelineWorkflowID(spec), TaskQueue: workflows.TaskQueueWorkflows,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 	}, workflows.PipelineWorkflowName, spec)
 	if err != nil {
-		return workflows.PipelineResult{}, fmt.Errorf("start pipeline %s: %w", spec.Name, err)
+		return nil, fmt.Errorf("start pipeline %s: %w", spec.Name, err)
+	}
+	return run, nil
+}
+
+// runPipeline starts (or attaches to) a Pipeline run and follows it.
+func runPipeline(ctx context.Context, a *app, c client.Client, spec workflows.PipelineSpec) (workflows.PipelineResult, error) {
+	run, err := startPipeline(ctx, c, spec)
+	if err != nil {
+		return workflows.PipelineResult{}, err
 	}
 	fmt.Fprintf(a.out, "    workflow %s (follow it elsewhere with mlmforge status %s)\n", run.GetID(), run.GetID())
 	done := make(chan error, 1)
