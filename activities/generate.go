@@ -16,6 +16,7 @@ import (
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/builtin"
 	"github.com/cyclecore/mlmforge/generator/ollama"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
@@ -72,7 +73,7 @@ func (a *Activities) GenerateBatch(ctx context.Context, in workflows.BatchInput)
 	beat := &batchBeat{ctx: ctx, partial: strings.TrimSuffix(shard, ".parquet") + ".partial.parquet", every: a.checkpointEvery()}
 	runner := &generator.Runner{
 		Catalog: cat, Plan: plan, Teacher: teacher, Info: info, Prompts: !isBuiltin,
-		Validator: generator.NewValidator(cat, generator.ValidationConfig{
+		Validator: validate.New(cat, validate.Config{
 			MinInputChars: plan.Spec.MinInputChars, MaxInputChars: plan.Spec.MaxInputChars, CheckGrounding: true}),
 		Checkpoint: beat.update,
 	}

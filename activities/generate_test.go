@@ -21,6 +21,7 @@ import (
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 	"github.com/cyclecore/mlmforge/workflows"
 )
@@ -129,7 +130,7 @@ func TestGenerateThroughOllamaFake(t *testing.T) {
 		t.Fatal(err)
 	}
 	cat, _ := schemas.Load()
-	val := generator.NewValidator(cat, generator.DefaultValidationConfig())
+	val := validate.New(cat, validate.DefaultConfig())
 	for _, r := range recs {
 		var prov generator.Provenance
 		if err := json.Unmarshal([]byte(r.Provenance), &prov); err != nil || prov.Teacher.Digest != "sha256:abc123" ||

@@ -9,7 +9,7 @@ import (
 	"go.temporal.io/sdk/temporal"
 
 	"github.com/cyclecore/mlmforge/datasets"
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/internal/atomicfile"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
@@ -39,7 +39,7 @@ func (a *Activities) CheckEdit(ctx context.Context, in workflows.CheckEditInput)
 	if err != nil {
 		return workflows.CheckEditResult{}, err
 	}
-	v := generator.NewValidator(cat, generator.ValidationConfig{MinInputChars: in.MinInputChars, MaxInputChars: in.MaxInputChars,
+	v := validate.New(cat, validate.Config{MinInputChars: in.MinInputChars, MaxInputChars: in.MaxInputChars,
 		CheckGrounding: true})
 	if err := review.ValidatorCheck(v)(in.Record, in.Input, in.Target); err != nil {
 		return workflows.CheckEditResult{Error: err.Error()}, nil

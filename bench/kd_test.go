@@ -26,6 +26,7 @@ import (
 	"github.com/cyclecore/mlmforge/generator/ollama"
 	"github.com/cyclecore/mlmforge/generator/ollamatest"
 	"github.com/cyclecore/mlmforge/generator/softlabel"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -148,7 +149,7 @@ func generateIntent(t *testing.T, cat *schemas.Catalog, variant string, counts m
 		}
 	}
 	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: builtin.New(cat),
-		Info: generator.TeacherInfo{Name: "builtin"}, Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
+		Info: generator.TeacherInfo{Name: "builtin"}, Validator: validate.New(cat, validate.DefaultConfig())}
 	recs, _, _, err := r.Run(context.Background(), 0, items, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -122,11 +122,12 @@ func (s *Stats) keepSample(smp RejectSample) {
 
 // Runner generates the examples of batches for one plan.
 type Runner struct {
-	Catalog   *schemas.Catalog
-	Plan      *Plan
-	Teacher   Teacher
-	Info      TeacherInfo
-	Validator *Validator
+	Catalog *schemas.Catalog
+	Plan    *Plan
+	Teacher Teacher
+	Info    TeacherInfo
+	// Validator decides which answers are kept (validate.New builds the real one).
+	Validator Validator
 	// Prompts renders prompt templates for each request; the builtin teacher
 	// does not read them, so it is off for it.
 	Prompts bool

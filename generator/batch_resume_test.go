@@ -6,6 +6,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -31,7 +32,7 @@ func TestRunnerResumesFromCheckpoint(t *testing.T) {
 	}
 	newRunner := func() *generator.Runner {
 		return &generator.Runner{Catalog: cat, Plan: plan, Teacher: builtin.New(cat), Info: generator.TeacherInfo{Name: "builtin"},
-			Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
+			Validator: validate.New(cat, validate.DefaultConfig())}
 	}
 	want, wantRes, wantStats, err := newRunner().Run(context.Background(), 0, items, nil)
 	if err != nil || len(want) == 0 {

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -59,7 +60,7 @@ func TestRoundTripTeacherErrors(t *testing.T) {
 				return resp, err
 			}
 			r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: &generator.FakeTeacher{WriteFunc: write}, Info: generator.TeacherInfo{Name: "fake"},
-				Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
+				Validator: validate.New(cat, validate.DefaultConfig())}
 			recs, _, stats, err := r.Run(context.Background(), 0, items, nil)
 			if tt.wantErr != nil {
 				if !errors.Is(err, tt.wantErr) {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -47,7 +48,7 @@ func TestRunnerTeacherFailures(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: &generator.FakeTeacher{WriteFunc: tt.write}, Info: generator.TeacherInfo{Name: "fake"},
-				Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
+				Validator: validate.New(cat, validate.DefaultConfig())}
 			recs, res, stats, err := r.Run(context.Background(), 0, items, nil)
 			if (err != nil) != tt.wantErr {
 				t.Fatalf("err = %v, want error %v", err, tt.wantErr)

@@ -5,70 +5,14 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
-	"unicode/utf8"
 
-	"golang.org/x/text/cases"
-	"golang.org/x/text/runes"
-	"golang.org/x/text/transform"
-	"golang.org/x/text/unicode/norm"
+	"github.com/cyclecore/mlmforge/generator/internal/words"
 )
 
 // NormalizeText is the exact-duplicate key of a text: lowercased, diacritics
 // removed, apostrophes dropped and every run of whitespace or punctuation
 // collapsed to one space. "Turn ON the lights!" and "turn on the lights" share it.
-func NormalizeText(s string) string { return strings.Join(wordTokens(s), " ") }
-
-// foldText lowercases s and strips diacritics, so that "Zürich" and "ZURICH"
-// compare equal. ASCII input, the common case, takes a fast path.
-func foldText(s string) string {
-	ascii := true
-	for i := 0; i < len(s); i++ {
-		if s[i] >= utf8.RuneSelf {
-			ascii = false
-			break
-		}
-	}
-	if ascii {
-		return strings.ToLower(s)
-	}
-	// Transformers keep state, so each call builds its own chain.
-	t := transform.Chain(norm.NFKD, runes.Remove(runes.In(unicode.Mn)), norm.NFC)
-	out, _, err := transform.String(t, s)
-	if err != nil {
-		out = s
-	}
-	return cases.Fold().String(out)
-}
-
-// isApostrophe reports whether r joins a word ("don't") rather than splitting it.
-func isApostrophe(r rune) bool { return r == '\'' || r == '’' || r == 'ʼ' }
-
-// wordTokens folds s and splits it into runs of letters and digits. All other
-// characters separate words, except apostrophes, which are dropped ("don't" is
-// "dont"), so punctuation and spacing never decide whether two texts match.
-func wordTokens(s string) []string {
-	f := foldText(s)
-	toks := make([]string, 0, len(f)/5+1)
-	var b strings.Builder
-	flush := func() {
-		if b.Len() > 0 {
-			toks = append(toks, b.String())
-			b.Reset()
-		}
-	}
-	for _, r := range f {
-		switch {
-		case unicode.IsLetter(r) || unicode.IsDigit(r):
-			b.WriteRune(r)
-		case isApostrophe(r):
-		default:
-			flush()
-		}
-	}
-	flush()
-	return toks
-}
+func NormalizeText(s string) string { return strings.Join(words.Tokens(s), " ") }
 
 // MinHash parameters. 128 hash functions estimate Jaccard similarity within
 // about ±0.04; shingles of 3 words make a one-word edit in a 20-word text
@@ -218,7 +162,7 @@ func (d *Deduper) sketch(text string) dedupSketch {
 	if d.last.bandKeys != nil && d.last.text == text {
 		return d.last
 	}
-	toks := wordTokens(text)
+	toks := words.Tokens(text)
 	sk := dedupSketch{text: text, key: strings.Join(toks, " "), shingles: shingleHashes(toks), bandKeys: []uint64{}}
 	if len(sk.shingles) > 0 {
 		var sig [numPerms]uint64

@@ -6,6 +6,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/cyclecore/mlmforge/generator/internal/words"
 )
 
 // dedupVocab is a synthetic vocabulary big enough that random texts share
@@ -29,7 +31,7 @@ func randomText(rng *rand.Rand, vocab []string, n int) []string {
 
 // trueJaccard is the exact shingle Jaccard the Deduper confirms with.
 func trueJaccard(a, b string) float64 {
-	return jaccard(shingleHashes(wordTokens(a)), shingleHashes(wordTokens(b)))
+	return jaccard(shingleHashes(words.Tokens(a)), shingleHashes(words.Tokens(b)))
 }
 
 // editWords replaces k words of base at distinct random positions.
@@ -231,4 +233,25 @@ func BenchmarkDeduper(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/text")
+}
+
+func TestNormalizeText(t *testing.T) {
+	tests := []struct{ in, want string }{
+		{"Turn ON the lights!", "turn on the lights"},
+		{"  turn   on\tthe\nlights ", "turn on the lights"},
+		{"Don't  stop", "dont stop"},
+		{"Don’t stop", "dont stop"},
+		{"Café — Zürich", "cafe zurich"},
+		{"STRASSE vs Straße", "strasse vs strasse"},
+		{"$19.99, please...", "19 99 please"},
+		{"", ""},
+		{"!!!", ""},
+	}
+	for _, tc := range tests {
+		t.Run(tc.in, func(t *testing.T) {
+			if got := NormalizeText(tc.in); got != tc.want {
+				t.Errorf("NormalizeText(%q) = %q, want %q", tc.in, got, tc.want)
+			}
+		})
+	}
 }

@@ -2,19 +2,12 @@ package generator
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"reflect"
 	"sort"
-	"strconv"
 	"strings"
-	"sync"
 
-	"github.com/santhosh-tekuri/jsonschema/v6"
-	"github.com/santhosh-tekuri/jsonschema/v6/kind"
-	"golang.org/x/text/language"
-	"golang.org/x/text/message"
-
+	"github.com/cyclecore/mlmforge/generator/internal/callargs"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -54,7 +47,7 @@ func (w *World) Execute(cat *schemas.Catalog, call Call) (json.RawMessage, error
 	if err != nil {
 		return nil, err
 	}
-	args, err := canonicalArgs(call.Arguments)
+	args, err := callargs.Canonical(call.Arguments)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", call.Name, err)
 	}
@@ -63,7 +56,7 @@ func (w *World) Execute(cat *schemas.Catalog, call Call) (json.RawMessage, error
 		return nil, err
 	}
 	if err := sch.Validate(args); err != nil {
-		return nil, fmt.Errorf("%s: %w", call.Name, describeArgError(err))
+		return nil, fmt.Errorf("%s: %w", call.Name, callargs.DescribeArgError(err))
 	}
 	if err := w.checkRefs(cat, f.Mock, args); err != nil {
 		return nil, fmt.Errorf("%s: %w", call.Name, err)
@@ -126,133 +119,6 @@ func ExecuteTarget(cat *schemas.Catalog, t FuncCallTarget) (finalState json.RawM
 	return w.State(), results, nil
 }
 
-// canonicalArgs deep-copies arguments into encoding/json's generic types, so
-// that records never alias the caller's maps and compare with reflect.DeepEqual.
-func canonicalArgs(args map[string]any) (map[string]any, error) {
-	b, err := json.Marshal(args)
-	if err != nil {
-		return nil, fmt.Errorf("arguments are not JSON: %w", err)
-	}
-	out := map[string]any{}
-	if err := json.Unmarshal(b, &out); err != nil {
-		return nil, fmt.Errorf("arguments are not a JSON object: %w", err)
-	}
-	if out == nil {
-		out = map[string]any{}
-	}
-	return out, nil
-}
-
-var argPrinter = message.NewPrinter(language.English)
-
-// describeSchemaError turns a schema violation into one message per offending
-// property, each named with noun ("argument", "field"), e.g.
-// `argument "brightness": maximum: got 150, want 100`.
-func describeSchemaError(err error, noun string) error {
-	var ve *jsonschema.ValidationError
-	if !errors.As(err, &ve) {
-		return fmt.Errorf("invalid %ss: %w", noun, err)
-	}
-	var msgs []string
-	for _, leaf := range validationLeaves(ve) {
-		msgs = append(msgs, describeSchemaLeaf(leaf, noun))
-	}
-	sort.Strings(msgs)
-	return errors.New(strings.Join(msgs, "; "))
-}
-
-// describeArgError is describeSchemaError for function arguments.
-func describeArgError(err error) error { return describeSchemaError(err, "argument") }
-
-// validationLeaves returns the innermost causes of a validation error.
-func validationLeaves(e *jsonschema.ValidationError) []*jsonschema.ValidationError {
-	if len(e.Causes) == 0 {
-		return []*jsonschema.ValidationError{e}
-	}
-	var out []*jsonschema.ValidationError
-	for _, c := range e.Causes {
-		out = append(out, validationLeaves(c)...)
-	}
-	return out
-}
-
-// describeSchemaLeaf names the property of one violation.
-func describeSchemaLeaf(e *jsonschema.ValidationError, noun string) string {
-	loc := e.InstanceLocation
-	if len(loc) == 0 {
-		switch k := e.ErrorKind.(type) {
-		case *kind.Required:
-			return fmt.Sprintf("missing required %s %s", plural(noun, len(k.Missing)), quoteAll(k.Missing))
-		case *kind.AdditionalProperties:
-			return fmt.Sprintf("unknown %s %s (not in the schema)", plural(noun, len(k.Properties)), quoteAll(k.Properties))
-		}
-		return noun + "s: " + e.ErrorKind.LocalizedString(argPrinter)
-	}
-	p := loc[0]
-	for _, tok := range loc[1:] {
-		if n, err := strconv.Atoi(tok); err == nil && n >= 0 {
-			p += "[" + tok + "]"
-		} else {
-			p += "." + tok
-		}
-	}
-	return fmt.Sprintf("%s %q: %s", noun, p, e.ErrorKind.LocalizedString(argPrinter))
-}
-
-// plural adds an "s" to noun when n is not 1.
-func plural(noun string, n int) string {
-	if n == 1 {
-		return noun
-	}
-	return noun + "s"
-}
-
-// quoteAll quotes names and joins them with commas.
-func quoteAll(names []string) string {
-	q := make([]string, len(names))
-	for i, n := range names {
-		q[i] = strconv.Quote(n)
-	}
-	return strings.Join(q, ", ")
-}
-
-// catalogCollections caches each catalog's set of mock collections; catalogs
-// are read-only once loaded.
-var catalogCollections sync.Map // *schemas.Catalog -> map[string]bool
-
-// collectionsOf returns the mock collections of a catalog.
-func collectionsOf(cat *schemas.Catalog) map[string]bool {
-	if v, ok := catalogCollections.Load(cat); ok {
-		return v.(map[string]bool)
-	}
-	cs := map[string]bool{}
-	for _, f := range cat.Functions {
-		cs[f.Mock.Collection] = true
-	}
-	v, _ := catalogCollections.LoadOrStore(cat, cs)
-	return v.(map[string]bool)
-}
-
-// mockIDCollection returns the collection a mock id such as
-// "calendar_events_2" belongs to, or "" if v is not one.
-func mockIDCollection(cat *schemas.Catalog, v any) string {
-	s, ok := v.(string)
-	if !ok {
-		return ""
-	}
-	i := strings.LastIndexByte(s, '_')
-	if i <= 0 || i == len(s)-1 {
-		return ""
-	}
-	if n, err := strconv.Atoi(s[i+1:]); err != nil || n < 1 || s[i+1] == '0' {
-		return ""
-	}
-	if !collectionsOf(cat)[s[:i]] {
-		return ""
-	}
-	return s[:i]
-}
-
 // checkRefs fails when a top-level argument is a mock id that names no record:
 // such ids only come from earlier creates, so a dangling one is a broken
 // dialogue. The key of an upsert or delete is left to the operation, whose
@@ -267,7 +133,7 @@ func (w *World) checkRefs(cat *schemas.Catalog, m schemas.Mock, args map[string]
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		c := mockIDCollection(cat, args[k])
+		c := callargs.MockIDCollection(cat, args[k])
 		if c == "" {
 			continue
 		}
@@ -338,7 +204,7 @@ func (w *World) upsert(cat *schemas.Catalog, m schemas.Mock, args map[string]any
 	kv := args[m.Key]
 	i := w.find(m.Collection, m.Key, kv)
 	if i < 0 {
-		if mockIDCollection(cat, kv) != "" {
+		if callargs.MockIDCollection(cat, kv) != "" {
 			return nil, fmt.Errorf("no %s record with %s=%v", m.Collection, m.Key, kv)
 		}
 		w.colls[m.Collection] = append(w.colls[m.Collection], args)
@@ -374,7 +240,7 @@ func (w *World) delete(cat *schemas.Catalog, m schemas.Mock, args map[string]any
 	kv := args[m.Key]
 	i := w.find(m.Collection, m.Key, kv)
 	if i < 0 {
-		if mockIDCollection(cat, kv) != "" {
+		if callargs.MockIDCollection(cat, kv) != "" {
 			return nil, fmt.Errorf("no %s record with %s=%v", m.Collection, m.Key, kv)
 		}
 		return map[string]any{"deleted": kv}, nil
@@ -382,13 +248,4 @@ func (w *World) delete(cat *schemas.Catalog, m schemas.Mock, args map[string]any
 	recs := w.colls[m.Collection]
 	w.colls[m.Collection] = append(recs[:i:i], recs[i+1:]...)
 	return map[string]any{"deleted": kv}, nil
-}
-
-// sameJSONValue reports whether two JSON documents decode to equal values.
-func sameJSONValue(a, b json.RawMessage) bool {
-	var x, y any
-	if json.Unmarshal(a, &x) != nil || json.Unmarshal(b, &y) != nil {
-		return false
-	}
-	return reflect.DeepEqual(x, y)
 }

@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"strings"
 
+	"github.com/cyclecore/mlmforge/generator/internal/callargs"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -89,7 +90,7 @@ func (ts *targetSampler) checkArgs(fi *funcInfo, args map[string]any) error {
 		return err
 	}
 	if err := validateAgainst(sch, args); err != nil {
-		return fmt.Errorf("%s: %w", fi.fn.Name, describeArgError(err))
+		return fmt.Errorf("%s: %w", fi.fn.Name, callargs.DescribeArgError(err))
 	}
 	return nil
 }

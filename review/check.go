@@ -16,7 +16,7 @@ import (
 // final_state consistent with its calls (or drop it). Validator.Check is pure
 // computation over the embedded catalog, so this is safe in an update
 // validator.
-func ValidatorCheck(v *generator.Validator) CheckFunc {
+func ValidatorCheck(v generator.Validator) CheckFunc {
 	return func(rec datasets.Record, input string, target json.RawMessage) error {
 		if _, rej := v.Check(SampleOf(rec, target), input, target); rej != nil {
 			return rej

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -14,7 +15,7 @@ func TestValidatorCheckEdits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	check := ValidatorCheck(generator.NewValidator(cat, generator.DefaultValidationConfig()))
+	check := ValidatorCheck(validate.New(cat, validate.DefaultConfig()))
 	rec := datasets.Record{ID: "x1", Task: string(schemas.EdgeIntent), Split: "test", Cell: "timer_set", Variant: "assistant-50",
 		Intent: "timer_set", Input: "set a timer for ten minutes for the pasta please",
 		Target: `{"intent":"timer_set","slots":{"duration":"ten minutes","label":"pasta"}}`}

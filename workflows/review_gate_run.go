@@ -11,6 +11,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -377,7 +378,7 @@ func (d *datasetImpl) legacyEditCheck() review.CheckFunc {
 		}
 		spec := d.in.Spec
 		//workflowcheck:ignore
-		v := generator.NewValidator(cat, generator.ValidationConfig{MinInputChars: spec.MinInputChars,
+		v := validate.New(cat, validate.Config{MinInputChars: spec.MinInputChars,
 			MaxInputChars: spec.MaxInputChars, CheckGrounding: true})
 		d.gate.legacyCheck = review.ValidatorCheck(v)
 	}

@@ -14,7 +14,7 @@ import (
 	"go.temporal.io/sdk/testsuite"
 
 	"github.com/cyclecore/mlmforge/datasets"
-	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/review"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -95,7 +95,7 @@ func (f *fakeGen) registerReview(env *testsuite.TestWorkflowEnvironment) {
 		panic(err)
 	}
 	env.RegisterActivityWithOptions(func(_ context.Context, in CheckEditInput) (CheckEditResult, error) {
-		check := review.ValidatorCheck(generator.NewValidator(cat, generator.ValidationConfig{MinInputChars: in.MinInputChars,
+		check := review.ValidatorCheck(validate.New(cat, validate.Config{MinInputChars: in.MinInputChars,
 			MaxInputChars: in.MaxInputChars, CheckGrounding: true}))
 		if err := check(in.Record, in.Input, in.Target); err != nil {
 			return CheckEditResult{Error: err.Error()}, nil

@@ -6,6 +6,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -28,7 +29,7 @@ func Generate(ctx context.Context, cat *schemas.Catalog, spec generator.Spec) ([
 		}
 	}
 	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: New(cat), Info: generator.TeacherInfo{Name: "builtin"},
-		Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
+		Validator: validate.New(cat, validate.DefaultConfig())}
 	recs, _, _, err := r.Run(ctx, 0, items, nil)
 	if err != nil {
 		return nil, fmt.Errorf("generate %s with the builtin teacher: %w", spec.Task, err)

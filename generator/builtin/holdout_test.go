@@ -12,6 +12,7 @@ import (
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
+	"github.com/cyclecore/mlmforge/generator/validate"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -47,7 +48,7 @@ func hoGenerate(t *testing.T, cat *schemas.Catalog, spec generator.Spec) hoRun {
 		}
 	}
 	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: New(cat), Info: generator.TeacherInfo{Name: "builtin"},
-		Validator: generator.NewValidator(cat, generator.DefaultValidationConfig())}
+		Validator: validate.New(cat, validate.DefaultConfig())}
 	recs, done, stats, err := r.Run(context.Background(), 0, items, nil)
 	if err != nil {
 		t.Fatal(err)

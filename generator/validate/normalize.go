@@ -1,4 +1,4 @@
-package generator
+package validate
 
 import (
 	"math"
@@ -11,9 +11,10 @@ import (
 
 // This file holds the normalizers grounding (grounding.go) is built on:
 // matching on word boundaries and reading numbers, dates, times and phone
-// numbers out of free text (text folding and words are in dedup.go). Every reader is lenient
-// about surface form and strict about value: "1,200" reads as 1200, and a
-// phone number with one digit changed is a different number.
+// numbers out of free text (text folding and words are in
+// generator/internal/words, shared with dedup). Every reader is lenient about
+// surface form and strict about value: "1,200" reads as 1200, and a phone
+// number with one digit changed is a different number.
 
 // stemWord strips one common English inflection so that enum words match
 // their inflected forms: "declined" and "decline" both give "declin".

@@ -1,4 +1,4 @@
-package generator
+package validate
 
 import (
 	"bytes"
@@ -12,11 +12,13 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/internal/callargs"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
-// ValidationConfig tunes the validator.
-type ValidationConfig struct {
+// Config tunes the validator.
+type Config struct {
 	// MinInputChars and MaxInputChars bound the input's length in characters
 	// (for multi-turn inputs, the utterances joined by newlines). Zero means
 	// the default, 8 and 4000.
@@ -25,34 +27,14 @@ type ValidationConfig struct {
 	CheckGrounding bool
 }
 
-// DefaultValidationConfig returns the defaults: 8-4000 characters, grounding on.
-func DefaultValidationConfig() ValidationConfig {
-	return ValidationConfig{MinInputChars: 8, MaxInputChars: 4000, CheckGrounding: true}
+// DefaultConfig returns the defaults: 8-4000 characters, grounding on.
+func DefaultConfig() Config {
+	return Config{MinInputChars: 8, MaxInputChars: 4000, CheckGrounding: true}
 }
-
-// Validation records what was checked for a kept example (datasets.Record.Validation).
-type Validation struct {
-	// Checks are the checks run and passed, in order: json, schema, label,
-	// turns, length, leak, mock_execution, grounding.
-	Checks []string `json:"checks"`
-	// Grounded maps each grounded leaf's path to the normalizer that found it.
-	Grounded map[string]string `json:"grounded,omitempty"`
-}
-
-// Rejection says why a candidate example was not kept.
-type Rejection struct {
-	// Reason is the counted category.
-	Reason RejectReason `json:"reason"`
-	// Detail is a human-readable explanation, e.g. `$.order_id "ORD-1234" not found in input`.
-	Detail string `json:"detail"`
-}
-
-// Error makes a Rejection usable as an error.
-func (r *Rejection) Error() string { return string(r.Reason) + ": " + r.Detail }
 
 // rejectf builds a Rejection.
-func rejectf(reason RejectReason, format string, args ...any) *Rejection {
-	return &Rejection{Reason: reason, Detail: fmt.Sprintf(format, args...)}
+func rejectf(reason generator.RejectReason, format string, args ...any) *generator.Rejection {
+	return &generator.Rejection{Reason: reason, Detail: fmt.Sprintf(format, args...)}
 }
 
 // Validator checks candidate examples. Everything a teacher wrote is
@@ -60,7 +42,7 @@ func rejectf(reason RejectReason, format string, args ...any) *Rejection {
 // teacher-labels mode so may the target. A Validator is safe for concurrent use.
 type Validator struct {
 	cat    *schemas.Catalog
-	cfg    ValidationConfig
+	cfg    Config
 	params map[string]funcParams
 }
 
@@ -70,10 +52,10 @@ type funcParams struct {
 	required map[string]bool
 }
 
-// NewValidator returns a validator over the catalog. Zero length bounds take
+// New returns a validator over the catalog. Zero length bounds take
 // the defaults.
-func NewValidator(cat *schemas.Catalog, cfg ValidationConfig) *Validator {
-	def := DefaultValidationConfig()
+func New(cat *schemas.Catalog, cfg Config) *Validator {
+	def := DefaultConfig()
 	if cfg.MinInputChars <= 0 {
 		cfg.MinInputChars = def.MinInputChars
 	}
@@ -105,10 +87,10 @@ func NewValidator(cat *schemas.Catalog, cfg ValidationConfig) *Validator {
 // mode). It returns the checks passed, or the first failure. Checks run
 // cheapest-first on the target, then on the input: json, schema/label,
 // length, turns, leak, mock_execution, grounding.
-func (v *Validator) Check(s Sample, input string, target json.RawMessage) (Validation, *Rejection) {
-	var val Validation
+func (v *Validator) Check(s generator.Sample, input string, target json.RawMessage) (generator.Validation, *generator.Rejection) {
+	var val generator.Validation
 	if !json.Valid(target) {
-		return val, rejectf(RejectJSONParse, "target is not valid JSON: %.200s", target)
+		return val, rejectf(generator.RejectJSONParse, "target is not valid JSON: %.200s", target)
 	}
 	val.Checks = append(val.Checks, "json")
 	switch s.Cell.Task {
@@ -119,22 +101,22 @@ func (v *Validator) Check(s Sample, input string, target json.RawMessage) (Valid
 	case schemas.EdgeFuncCall:
 		return v.checkFuncCall(s, input, target, val)
 	}
-	return val, rejectf(RejectLabel, "cell %q has unknown task %q", s.Cell.Key, s.Cell.Task)
+	return val, rejectf(generator.RejectLabel, "cell %q has unknown task %q", s.Cell.Key, s.Cell.Task)
 }
 
 // checkJSON validates an EdgeJSON example: the target against its schema,
 // then the input, then every non-boolean leaf's grounding.
-func (v *Validator) checkJSON(s Sample, input string, target json.RawMessage, val Validation) (Validation, *Rejection) {
+func (v *Validator) checkJSON(s generator.Sample, input string, target json.RawMessage, val generator.Validation) (generator.Validation, *generator.Rejection) {
 	sch, err := v.cat.CompiledSchema(s.Cell.SchemaID)
 	if err != nil {
-		return val, rejectf(RejectLabel, "cell %q: %v", s.Cell.Key, err)
+		return val, rejectf(generator.RejectLabel, "cell %q: %v", s.Cell.Key, err)
 	}
 	doc, err := jsonschema.UnmarshalJSON(bytes.NewReader(target))
 	if err != nil {
-		return val, rejectf(RejectJSONParse, "target: %v", err)
+		return val, rejectf(generator.RejectJSONParse, "target: %v", err)
 	}
 	if err := sch.Validate(doc); err != nil {
-		return val, rejectf(RejectSchema, "target breaks schema %s: %s", s.Cell.SchemaID, describeSchemaError(err, "field"))
+		return val, rejectf(generator.RejectSchema, "target breaks schema %s: %s", s.Cell.SchemaID, callargs.DescribeSchemaError(err, "field"))
 	}
 	val.Checks = append(val.Checks, "schema")
 	if rej := v.checkInput(input, &val); rej != nil {
@@ -152,25 +134,25 @@ func (v *Validator) checkJSON(s Sample, input string, target json.RawMessage, va
 // checkIntent validates an EdgeIntent example: the label is a class of the
 // cell's taxonomy and the cell's own class, slots are the class's slots, and
 // every slot value is in the input.
-func (v *Validator) checkIntent(s Sample, input string, target json.RawMessage, val Validation) (Validation, *Rejection) {
-	var it IntentTarget
+func (v *Validator) checkIntent(s generator.Sample, input string, target json.RawMessage, val generator.Validation) (generator.Validation, *generator.Rejection) {
+	var it generator.IntentTarget
 	if err := decodeStrictJSON(target, &it); err != nil {
-		return val, rejectf(RejectSchema, "target is not an intent label: %v", err)
+		return val, rejectf(generator.RejectSchema, "target is not an intent label: %v", err)
 	}
 	tax, err := v.cat.Taxonomy(s.Cell.Taxonomy)
 	if err != nil {
-		return val, rejectf(RejectLabel, "cell %q: %v", s.Cell.Key, err)
+		return val, rejectf(generator.RejectLabel, "cell %q: %v", s.Cell.Key, err)
 	}
 	idx := slices.IndexFunc(tax.Classes, func(c schemas.IntentClass) bool { return c.ID == it.Intent })
 	if idx < 0 {
-		return val, rejectf(RejectLabel, "intent %q is not a class of taxonomy %s", it.Intent, tax.ID)
+		return val, rejectf(generator.RejectLabel, "intent %q is not a class of taxonomy %s", it.Intent, tax.ID)
 	}
 	if it.Intent != s.Cell.Class {
-		return val, rejectf(RejectLabel, "intent %q is not the cell's class %q", it.Intent, s.Cell.Class)
+		return val, rejectf(generator.RejectLabel, "intent %q is not the cell's class %q", it.Intent, s.Cell.Class)
 	}
 	for _, name := range slices.Sorted(maps.Keys(it.Slots)) {
 		if !slices.ContainsFunc(tax.Classes[idx].Slots, func(sl schemas.Slot) bool { return sl.Name == name }) {
-			return val, rejectf(RejectLabel, "slot %q is not a slot of class %s", name, it.Intent)
+			return val, rejectf(generator.RejectLabel, "slot %q is not a slot of class %s", name, it.Intent)
 		}
 	}
 	val.Checks = append(val.Checks, "label")
@@ -191,7 +173,7 @@ func (v *Validator) checkIntent(s Sample, input string, target json.RawMessage, 
 }
 
 // checkInput checks a plain-text input's length and leaks.
-func (v *Validator) checkInput(input string, val *Validation) *Rejection {
+func (v *Validator) checkInput(input string, val *generator.Validation) *generator.Rejection {
 	if rej := v.checkLength(input); rej != nil {
 		return rej
 	}
@@ -204,14 +186,14 @@ func (v *Validator) checkInput(input string, val *Validation) *Rejection {
 }
 
 // checkLength bounds the input's length in characters.
-func (v *Validator) checkLength(text string) *Rejection {
+func (v *Validator) checkLength(text string) *generator.Rejection {
 	// Counting runes of a huge input is itself work: bytes bound runes from above.
 	if len(text) > 4*v.cfg.MaxInputChars {
-		return rejectf(RejectLength, "input has %d bytes, more than %d characters", len(text), v.cfg.MaxInputChars)
+		return rejectf(generator.RejectLength, "input has %d bytes, more than %d characters", len(text), v.cfg.MaxInputChars)
 	}
 	n := utf8.RuneCountInString(strings.TrimSpace(text))
 	if n < v.cfg.MinInputChars || n > v.cfg.MaxInputChars {
-		return rejectf(RejectLength, "input has %d characters, want %d-%d", n, v.cfg.MinInputChars, v.cfg.MaxInputChars)
+		return rejectf(generator.RejectLength, "input has %d characters, want %d-%d", n, v.cfg.MinInputChars, v.cfg.MaxInputChars)
 	}
 	return nil
 }
@@ -233,13 +215,13 @@ var (
 
 // checkLeak rejects inputs with template placeholders or prompt text. HTML,
 // code-like text and other markup are the input's business, not a leak.
-func checkLeak(text string) *Rejection {
+func checkLeak(text string) *generator.Rejection {
 	if m := placeholderRe.FindString(text); m != "" {
-		return rejectf(RejectLeak, "input contains the template placeholder %q", m)
+		return rejectf(generator.RejectLeak, "input contains the template placeholder %q", m)
 	}
 	for _, re := range leakRes {
 		if m := re.FindString(text); m != "" {
-			return rejectf(RejectLeak, "input contains prompt text %q", strings.TrimSpace(m))
+			return rejectf(generator.RejectLeak, "input contains prompt text %q", strings.TrimSpace(m))
 		}
 	}
 	return nil
@@ -257,3 +239,5 @@ func decodeStrictJSON(data []byte, out any) error {
 	}
 	return nil
 }
+
+var _ generator.Validator = (*Validator)(nil)

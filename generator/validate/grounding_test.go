@@ -1,4 +1,4 @@
-package generator
+package validate
 
 import (
 	"encoding/json"

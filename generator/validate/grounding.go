@@ -1,4 +1,4 @@
-package generator
+package validate
 
 import (
 	"encoding/json"
@@ -7,6 +7,9 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/cyclecore/mlmforge/generator"
+	"github.com/cyclecore/mlmforge/generator/internal/words"
 )
 
 // Grounding asks whether a gold value is recoverable from the text a model
@@ -110,7 +113,7 @@ type groundText struct {
 
 // newGroundText prepares input for grounding.
 func newGroundText(input string) *groundText {
-	return &groundText{raw: input, lower: foldText(input), toks: wordTokens(input), parsed: map[string]bool{}}
+	return &groundText{raw: input, lower: words.Fold(input), toks: words.Tokens(input), parsed: map[string]bool{}}
 }
 
 // once runs f the first time name is asked for.
@@ -176,7 +179,7 @@ func (g *groundText) groundString(s string) (bool, string) {
 	if containsOnBoundary(g.raw, s) {
 		return true, "exact"
 	}
-	fs := foldText(s)
+	fs := words.Fold(s)
 	if containsOnBoundary(g.lower, fs) {
 		return true, "case"
 	}
@@ -199,12 +202,12 @@ func (g *groundText) groundString(s string) (bool, string) {
 		}
 	}
 	if codeRe.MatchString(s) {
-		if g.containsStems(strings.FieldsFunc(s, func(r rune) bool { return r == '_' || r == '-' })) || g.containsSqueezed(wordTokens(s)) {
+		if g.containsStems(strings.FieldsFunc(s, func(r rune) bool { return r == '_' || r == '-' })) || g.containsSqueezed(words.Tokens(s)) {
 			return true, "enum-words"
 		}
 		return false, ""
 	}
-	if g.containsSqueezed(wordTokens(s)) {
+	if g.containsSqueezed(words.Tokens(s)) {
 		return true, "normalized"
 	}
 	return false, ""
@@ -221,8 +224,8 @@ func matched(ok bool, name string) (bool, string) {
 // containsSqueezed reports whether the value's words, with all separators
 // removed, equal a run of consecutive text words with theirs removed: "ORD-1234",
 // "ord 1234" and "ORD1234" all match one another.
-func (g *groundText) containsSqueezed(words []string) bool {
-	want := strings.Join(words, "")
+func (g *groundText) containsSqueezed(ws []string) bool {
+	want := strings.Join(ws, "")
 	if want == "" {
 		return false
 	}
@@ -237,21 +240,21 @@ func (g *groundText) containsSqueezed(words []string) bool {
 	return false
 }
 
-// containsStems reports whether the stems of words occur consecutively among
+// containsStems reports whether the stems of ws occur consecutively among
 // the stems of the text's words.
-func (g *groundText) containsStems(words []string) bool {
+func (g *groundText) containsStems(ws []string) bool {
 	g.once("stems", func() {
 		g.stems = make([]string, len(g.toks))
 		for i, t := range g.toks {
 			g.stems[i] = stemWord(t)
 		}
 	})
-	if len(words) == 0 {
+	if len(ws) == 0 {
 		return false
 	}
-	want := make([]string, len(words))
-	for i, w := range words {
-		want[i] = stemWord(foldText(w))
+	want := make([]string, len(ws))
+	for i, w := range ws {
+		want[i] = stemWord(words.Fold(w))
 	}
 outer:
 	for i := 0; i+len(want) <= len(g.stems); i++ {
@@ -354,7 +357,7 @@ func (g *groundText) groundDigits(want string, phone bool) bool {
 // groundLeaves grounds leaves in one text, recording each normalizer under
 // the leaf's path; where names the text in the rejection ("input", "turn 2").
 // Booleans and nulls are exempt and not recorded.
-func groundLeaves(g *groundText, leaves []Leaf, where string, val *Validation) *Rejection {
+func groundLeaves(g *groundText, leaves []Leaf, where string, val *generator.Validation) *generator.Rejection {
 	for _, l := range leaves {
 		switch l.Value.(type) {
 		case nil, bool:
@@ -362,7 +365,7 @@ func groundLeaves(g *groundText, leaves []Leaf, where string, val *Validation) *
 		}
 		ok, how := g.ground(l.Value)
 		if !ok {
-			return rejectf(RejectGrounding, "%s %s not found in %s", l.Path, leafString(l.Value), where)
+			return rejectf(generator.RejectGrounding, "%s %s not found in %s", l.Path, leafString(l.Value), where)
 		}
 		if val.Grounded == nil {
 			val.Grounded = map[string]string{}

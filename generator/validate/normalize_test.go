@@ -1,31 +1,12 @@
-package generator
+package validate
 
 import (
 	"reflect"
 	"slices"
 	"testing"
-)
 
-func TestNormalizeText(t *testing.T) {
-	tests := []struct{ in, want string }{
-		{"Turn ON the lights!", "turn on the lights"},
-		{"  turn   on\tthe\nlights ", "turn on the lights"},
-		{"Don't  stop", "dont stop"},
-		{"Don’t stop", "dont stop"},
-		{"Café — Zürich", "cafe zurich"},
-		{"STRASSE vs Straße", "strasse vs strasse"},
-		{"$19.99, please...", "19 99 please"},
-		{"", ""},
-		{"!!!", ""},
-	}
-	for _, tc := range tests {
-		t.Run(tc.in, func(t *testing.T) {
-			if got := NormalizeText(tc.in); got != tc.want {
-				t.Errorf("NormalizeText(%q) = %q, want %q", tc.in, got, tc.want)
-			}
-		})
-	}
-}
+	"github.com/cyclecore/mlmforge/generator/internal/words"
+)
 
 func TestNormalizeStem(t *testing.T) {
 	tests := []struct{ a, b string }{
@@ -60,7 +41,7 @@ func TestNormalizeNumbers(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.text, func(t *testing.T) {
-			got := textNumbers(tc.text, wordTokens(tc.text))
+			got := textNumbers(tc.text, words.Tokens(tc.text))
 			for _, w := range tc.want {
 				if !slices.ContainsFunc(got, func(g float64) bool { return sameNumber(g, w) }) {
 					t.Errorf("textNumbers(%q) = %v, missing %v", tc.text, got, w)

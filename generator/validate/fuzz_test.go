@@ -1,4 +1,4 @@
-package generator
+package validate
 
 import (
 	"bytes"
@@ -10,6 +10,7 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
+	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -17,7 +18,7 @@ var fuzzValidate struct {
 	sync.Once
 	v       *Validator
 	cat     *schemas.Catalog
-	samples []Sample
+	samples []generator.Sample
 }
 
 // FuzzValidatorCheck checks arbitrary teacher output (input text and target
@@ -35,16 +36,16 @@ func FuzzValidatorCheck(f *testing.F) {
 	f.Fuzz(func(t *testing.T, which uint8, input string, target []byte) {
 		fuzzValidate.Do(func() {
 			cat := loadCatalog(t)
-			fuzzValidate.cat, fuzzValidate.v = cat, NewValidator(cat, DefaultValidationConfig())
+			fuzzValidate.cat, fuzzValidate.v = cat, New(cat, DefaultConfig())
 			r := rand.New(rand.NewPCG(1, 2))
-			for _, spec := range []Spec{{Task: schemas.EdgeJSON}, {Task: schemas.EdgeIntent, Variant: "50"}, {Task: schemas.EdgeFuncCall, Variant: "20"}} {
+			for _, spec := range []generator.Spec{{Task: schemas.EdgeJSON}, {Task: schemas.EdgeIntent, Variant: "50"}, {Task: schemas.EdgeFuncCall, Variant: "20"}} {
 				spec.Counts = map[string]int{"train": 10}
-				p, err := NewPlan(cat, spec)
+				p, err := generator.NewPlan(cat, spec)
 				if err != nil {
 					t.Fatal(err)
 				}
 				for i := 0; i < len(p.Cells) && i < 6; i++ {
-					s, err := SampleTarget(cat, p.Cells[i].Cell, r)
+					s, err := generator.SampleTarget(cat, p.Cells[i].Cell, r)
 					if err != nil {
 						t.Fatal(err)
 					}
