@@ -1,6 +1,9 @@
 package generator
 
-import "context"
+import (
+	"context"
+	"encoding/json"
+)
 
 // FakeTeacher is a Teacher whose behaviour tests set with function fields.
 type FakeTeacher struct {
@@ -23,4 +26,20 @@ func (f *FakeTeacher) Info(ctx context.Context) (TeacherInfo, error) {
 // Write implements Teacher.
 func (f *FakeTeacher) Write(ctx context.Context, req Request) (Response, error) {
 	return f.WriteFunc(ctx, req)
+}
+
+// FakeValidator is a Validator whose answer tests set with a function field.
+type FakeValidator struct {
+	// CheckFunc answers Check; nil accepts every candidate with no checks.
+	CheckFunc func(s Sample, input string, target json.RawMessage) (Validation, *Rejection)
+}
+
+var _ Validator = (*FakeValidator)(nil)
+
+// Check implements Validator.
+func (f *FakeValidator) Check(s Sample, input string, target json.RawMessage) (Validation, *Rejection) {
+	if f.CheckFunc == nil {
+		return Validation{}, nil
+	}
+	return f.CheckFunc(s, input, target)
 }
