@@ -5,18 +5,10 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/schemas"
 )
-
-// loadCatalog returns the embedded catalog or fails the test.
-func loadCatalog(t testing.TB) *schemas.Catalog {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatalf("load catalog: %v", err)
-	}
-	return cat
-}
 
 // compactJSONLiteral compacts a JSON literal so tests can compare canonical encodings.
 func compactJSONLiteral(t *testing.T, s string) string {
@@ -30,7 +22,7 @@ func compactJSONLiteral(t *testing.T, s string) string {
 }
 
 func TestMockExecute(t *testing.T) {
-	cat := loadCatalog(t)
+	cat := testutil.Catalog(t)
 	type step struct {
 		call    Call
 		want    string // expected result JSON ("" = do not check)
@@ -163,7 +155,7 @@ func TestMockExecute(t *testing.T) {
 }
 
 func TestMockRecordsDoNotAliasArguments(t *testing.T) {
-	cat := loadCatalog(t)
+	cat := testutil.Catalog(t)
 	w := NewWorld()
 	args := map[string]any{"room": "kitchen", "state": "on"}
 	if _, err := w.Execute(cat, Call{Name: "lights_set_power", Arguments: args}); err != nil {
@@ -176,7 +168,7 @@ func TestMockRecordsDoNotAliasArguments(t *testing.T) {
 }
 
 func TestMockExecuteTarget(t *testing.T) {
-	cat := loadCatalog(t)
+	cat := testutil.Catalog(t)
 	target := FuncCallTarget{Scenario: schemas.MultiTurn, Turns: []GoldTurn{
 		{Action: ActionCall, Calls: []Call{{Name: "clock_create_alarm", Arguments: map[string]any{"time": "07:30", "label": "Gym"}}}},
 		{Action: ActionCall, Calls: []Call{{Name: "clock_update_alarm", Arguments: map[string]any{"alarm_id": "alarms_1", "time": "08:00"}}}},
@@ -215,7 +207,7 @@ func TestMockExecuteTarget(t *testing.T) {
 }
 
 func TestMockStateDeterministic(t *testing.T) {
-	cat := loadCatalog(t)
+	cat := testutil.Catalog(t)
 	run := func() string {
 		w := NewWorld()
 		for _, room := range []string{"kitchen", "hall", "bedroom", "office"} {

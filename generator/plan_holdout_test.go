@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -43,7 +45,7 @@ func TestHoldoutSpecValidation(t *testing.T) {
 // quota on the other; the totals and the records' cell lookup are as
 // without the option, and the spec hash differs.
 func TestHoldoutPlan(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	spec := Spec{Task: schemas.EdgeJSON, Seed: 3, Counts: map[string]int{"train": 100, "test": 40, "val": 20}}
 	plain, err := NewPlan(cat, spec)
 	if err != nil {

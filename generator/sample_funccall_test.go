@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -18,7 +20,7 @@ import (
 const funcCallSamples = 50
 
 func TestScenarioApplicableAgreesWithSampleTarget(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	counts := map[schemas.Scenario]int{}
 	var notMulti []string
 	for _, sc := range schemas.Scenarios {
@@ -58,7 +60,7 @@ func TestScenarioApplicableAgreesWithSampleTarget(t *testing.T) {
 }
 
 func TestSampleTargetFuncCallScenarios(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	ts, err := samplerFor(cat)
 	if err != nil {
 		t.Fatal(err)
@@ -86,7 +88,7 @@ func TestSampleTargetFuncCallScenarios(t *testing.T) {
 }
 
 func TestSampleTargetIrrelevant(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	cell := Cell{Key: "irrelevant", Task: schemas.EdgeFuncCall, Scenario: schemas.Irrelevant}
 	r := sampleRand(8)
 	seen := map[string]bool{}
@@ -113,7 +115,7 @@ func TestSampleTargetIrrelevant(t *testing.T) {
 }
 
 func TestSampleTargetMultiTurnFamilies(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	ts, err := samplerFor(cat)
 	if err != nil {
 		t.Fatal(err)

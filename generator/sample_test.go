@@ -10,19 +10,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cyclecore/mlmforge/schemas"
 )
-
-func sampleCatalog(t testing.TB) *schemas.Catalog {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
-}
 
 func sampleRand(seed uint64) *rand.Rand { return rand.New(rand.NewPCG(seed, 7)) }
 
@@ -40,7 +33,7 @@ func decodeForSchema(t *testing.T, b []byte) any {
 var longDecimal = regexp.MustCompile(`[:\[,]-?[0-9]+\.[0-9]{3,}`)
 
 func TestSampleTargetEdgeJSON(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	if len(cat.Schemas) == 0 {
 		t.Fatal("no schemas")
 	}
@@ -96,7 +89,7 @@ func TestSampleTargetEdgeJSON(t *testing.T) {
 }
 
 func TestSampleTargetEdgeJSONOrderedPairs(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	cell := Cell{Key: "travel.hotel_booking", Task: schemas.EdgeJSON, SchemaID: "travel.hotel_booking"}
 	r := sampleRand(2)
 	checked := 0
@@ -122,7 +115,7 @@ func TestSampleTargetEdgeJSONOrderedPairs(t *testing.T) {
 }
 
 func TestSampleTargetEdgeIntent(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	for _, tax := range cat.Taxonomies {
 		t.Run(tax.ID, func(t *testing.T) {
 			r := sampleRand(3)
@@ -201,7 +194,7 @@ func determinismCells(cat *schemas.Catalog) []Cell {
 }
 
 func TestSampleTargetDeterminism(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	for _, cell := range determinismCells(cat) {
 		t.Run(cell.Key, func(t *testing.T) {
 			draw := func(seed uint64) string {
@@ -232,7 +225,7 @@ func TestSampleTargetDeterminism(t *testing.T) {
 }
 
 func TestSampleTargetErrors(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	r := sampleRand(4)
 	cases := []struct {
 		cell Cell
@@ -263,7 +256,7 @@ func TestSampleTargetErrors(t *testing.T) {
 }
 
 func BenchmarkSampleTarget(b *testing.B) {
-	cat := sampleCatalog(b)
+	cat := testutil.Catalog(b)
 	tax := cat.Taxonomies[len(cat.Taxonomies)-1]
 	benches := []struct {
 		name string

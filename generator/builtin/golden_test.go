@@ -9,6 +9,8 @@ import (
 	"math/rand/v2"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -71,7 +73,7 @@ func btGoldenDigest(t *testing.T, cat *schemas.Catalog, spec generator.Spec) str
 }
 
 func TestBuiltinGoldenAtZeroHoldout(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	for name, spec := range btGoldenSpecs {
 		t.Run(name, func(t *testing.T) {
 			got := btGoldenDigest(t, cat, spec)
@@ -102,7 +104,7 @@ var btGoldenRecordSpecs = []generator.Spec{
 }
 
 func TestGenerateBuiltinGoldenAtZeroHoldout(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	for _, spec := range btGoldenRecordSpecs {
 		t.Run(string(spec.Task), func(t *testing.T) {
 			recs, err := Generate(context.Background(), cat, spec)

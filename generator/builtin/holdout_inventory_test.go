@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
 	"github.com/cyclecore/mlmforge/schemas"
@@ -131,7 +133,7 @@ func hoTrace(t *testing.T, cat *schemas.Catalog, plan *generator.Plan, attempts 
 // more items leaves items on both sides, and that no draw fell back to a
 // whole list of more than one item.
 func TestHoldoutInventory(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	var table strings.Builder
 	table.WriteString("| task | kind | lists | items | reserved | reserved % | lists of one item |\n|---|---|---|---|---|---|---|\n")
 	for _, tc := range []struct {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/lexicon"
@@ -159,7 +161,7 @@ var hoCases = []struct {
 // scenario still generates; and that the validators pass about as many
 // candidates as without a held-out split.
 func TestHoldoutSplitsTemplatesAndValues(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	b := New(cat)
 	for _, tc := range hoCases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -231,7 +233,7 @@ func hoCheckKinds(t *testing.T, plan *generator.Plan, kinds map[string]int) {
 // TestHoldoutDeterministic checks that a held-out spec gives the same records
 // on every run, and other records than without the option or at another share.
 func TestHoldoutDeterministic(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	spec := generator.Spec{Task: schemas.EdgeIntent, Variant: "50", Seed: 4, Counts: map[string]int{"train": 100, generator.HoldoutSplit: 50},
 		HoldoutTemplates: hoShare}
 	digest := func(s generator.Spec) string {
@@ -255,7 +257,7 @@ func TestHoldoutDeterministic(t *testing.T) {
 // TestHoldoutSelect checks that the merge keeps each split's records under
 // its own twin's quota.
 func TestHoldoutSelect(t *testing.T) {
-	cat := sampleCatalog(t)
+	cat := testutil.Catalog(t)
 	spec := generator.Spec{Task: schemas.EdgeJSON, Variant: "simple", Seed: 3, Counts: map[string]int{"train": 12, "test": 6},
 		HoldoutTemplates: 0.25}
 	run := hoGenerate(t, cat, spec)
@@ -274,14 +276,4 @@ func TestHoldoutSelect(t *testing.T) {
 	if len(sel.Deficits(run.plan)) != 0 {
 		t.Errorf("deficits %v", sel.Deficits(run.plan))
 	}
-}
-
-// sampleCatalog loads the real catalog.
-func sampleCatalog(t testing.TB) *schemas.Catalog {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cat
 }

@@ -8,6 +8,8 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
 	"github.com/cyclecore/mlmforge/generator"
@@ -35,7 +37,7 @@ func FuzzValidatorCheck(f *testing.F) {
 	f.Add(uint8(135), "set a timer for ten minutes", []byte(nil))
 	f.Fuzz(func(t *testing.T, which uint8, input string, target []byte) {
 		fuzzValidate.Do(func() {
-			cat := loadCatalog(t)
+			cat := testutil.Catalog(t)
 			fuzzValidate.cat, fuzzValidate.v = cat, New(cat, DefaultConfig())
 			r := rand.New(rand.NewPCG(1, 2))
 			for _, spec := range []generator.Spec{{Task: schemas.EdgeJSON}, {Task: schemas.EdgeIntent, Variant: "50"}, {Task: schemas.EdgeFuncCall, Variant: "20"}} {

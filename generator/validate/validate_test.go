@@ -7,19 +7,11 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/cyclecore/mlmforge/internal/testutil"
+
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/schemas"
 )
-
-// loadCatalog returns the embedded catalog or fails the test.
-func loadCatalog(t testing.TB) *schemas.Catalog {
-	t.Helper()
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatalf("load catalog: %v", err)
-	}
-	return cat
-}
 
 // Cells and samples built by hand from the embedded catalog.
 var (
@@ -56,7 +48,7 @@ func brightness(room string, level any) generator.Call {
 }
 
 func TestValidatorAccepts(t *testing.T) {
-	v := New(loadCatalog(t), DefaultConfig())
+	v := New(testutil.Catalog(t), DefaultConfig())
 	single := fcCell("lights_set_brightness", schemas.SingleTurn)
 	multi := fcCell("clock_create_alarm", schemas.MultiTurn)
 	tests := []struct {
@@ -144,7 +136,7 @@ func TestValidatorAccepts(t *testing.T) {
 }
 
 func TestValidatorRejects(t *testing.T) {
-	cat := loadCatalog(t)
+	cat := testutil.Catalog(t)
 	v := New(cat, DefaultConfig())
 	single := fcCell("lights_set_brightness", schemas.SingleTurn)
 	okPlan := []generator.TurnPlan{{Function: "lights_set_brightness", Args: map[string]any{"room": "kitchen", "brightness": 40}}}
@@ -260,7 +252,7 @@ func TestValidatorRejects(t *testing.T) {
 }
 
 func TestValidatorConfig(t *testing.T) {
-	cat := loadCatalog(t)
+	cat := testutil.Catalog(t)
 	input := "weather in lisbon now please"
 	target := json.RawMessage(`{"intent":"weather_current","slots":{"city":"Porto"}}`)
 	s := generator.Sample{Cell: weatherCell}
@@ -289,7 +281,7 @@ func TestValidatorConfig(t *testing.T) {
 }
 
 func TestValidatorConcurrent(t *testing.T) {
-	v := New(loadCatalog(t), DefaultConfig())
+	v := New(testutil.Catalog(t), DefaultConfig())
 	s, target := fcSample(t, fcCell("lights_set_brightness", schemas.SingleTurn),
 		[]generator.TurnPlan{{Function: "lights_set_brightness", Args: map[string]any{"room": "kitchen", "brightness": 40}}},
 		[]generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{brightness("kitchen", 40)}}})
