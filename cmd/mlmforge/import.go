@@ -153,7 +153,7 @@ func (f *importFlags) load(cmd *cobra.Command, source string) (*importer.Dataset
 	}
 	for _, tf := range files { // before reading anything: a typo in the second file fails now
 		if _, err := os.Stat(tf.Path); err != nil {
-			return nil, fmt.Errorf("%s: --from %s: %w", cmd.CommandPath(), tf.Path, errors.Unwrap(err))
+			return nil, fmt.Errorf("%s %s: --from %s: %w", cmd.CommandPath(), source, tf.Path, errors.Unwrap(err))
 		}
 	}
 	from := ""
