@@ -2,6 +2,7 @@ package extproc
 
 import (
 	"bufio"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -47,7 +48,11 @@ func Start(tb testing.TB, cmd *exec.Cmd, ready string, timeout time.Duration) []
 		tb.Fatal(err)
 	}
 	tb.Cleanup(func() { _ = cmd.Process.Kill(); _ = cmd.Wait() })
-	return WaitForLine(tb, stdout, ready, timeout)
+	return waitForLine(tb, stdout, ready, timeout, func() string {
+		// Output ends when the child exits: say how, since a signal
+		// (OOM killer) leaves nothing on stderr.
+		return fmt.Sprintf(" (%s: %v)", cmd.Path, cmd.Wait())
+	})
 }
 
 // WaitForLine reads r until a line contains want and returns the lines read,
@@ -55,6 +60,12 @@ func Start(tb testing.TB, cmd *exec.Cmd, ready string, timeout time.Duration) []
 // guard against a hang, not a measure). The rest of r is drained so that the
 // writer never blocks on a full pipe.
 func WaitForLine(tb testing.TB, r io.Reader, want string, timeout time.Duration) []string {
+	tb.Helper()
+	return waitForLine(tb, r, want, timeout, func() string { return "" })
+}
+
+// waitForLine is WaitForLine; ended describes why the output ended.
+func waitForLine(tb testing.TB, r io.Reader, want string, timeout time.Duration, ended func() string) []string {
 	tb.Helper()
 	lines := make(chan string)
 	go func() {
@@ -70,7 +81,7 @@ func WaitForLine(tb testing.TB, r io.Reader, want string, timeout time.Duration)
 		select {
 		case l, ok := <-lines:
 			if !ok {
-				tb.Fatalf("output ended before %q; saw %q", want, seen)
+				tb.Fatalf("output ended before %q; saw %q%s", want, seen, ended())
 			}
 			seen = append(seen, l)
 			if strings.Contains(l, want) {

@@ -18,6 +18,9 @@ const roleEnv = "MLMFORGE_TEST_EXTPROC_CHILD"
 
 func TestMain(m *testing.M) {
 	Main(m, roleEnv, func(v string) int {
+		if v == "exit" {
+			return 3 // dies before its ready line
+		}
 		// Catch SIGTERM before saying ready: the parent signals as soon as it
 		// reads the line.
 		stop := make(chan os.Signal, 1)
@@ -113,4 +116,19 @@ func (f *fatalT) Fatalf(format string, args ...any) {
 func (f *fatalT) Skipf(format string, args ...any) {
 	f.msg, f.skipped = fmt.Sprintf(format, args...), true
 	runtime.Goexit()
+}
+
+// TestStartSaysHowTheChildEnded: a child that exits before its ready line
+// fails the test with its exit status.
+func TestStartSaysHowTheChildEnded(t *testing.T) {
+	ft := &fatalT{TB: t}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		Start(ft, Self(roleEnv, "exit"), "ready", time.Minute)
+	}()
+	<-done
+	if !strings.Contains(ft.msg, "output ended before") || !strings.Contains(ft.msg, "exit status 3") {
+		t.Errorf("failure %q, want the child's exit status", ft.msg)
+	}
 }
