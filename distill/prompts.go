@@ -15,14 +15,15 @@ import (
 
 // The prompts a student reads (their style) and the tokenizer that reads them.
 
-// promptStyleFor is the prompt style of a run: students trained from scratch
+// promptStyleFor is the prompt style of a run: decoders trained from scratch
 // (seqkd, multitask) read compact prompts, since they learn their one task
 // from examples; fine-tuned pretrained bases (lora, full) keep the full
-// instruction they can make sense of from the first step. A resumed
-// from-scratch run keeps the style of the checkpoint it resumes (PromptFull for
-// one from before prompt styles).
-func promptStyleFor(method, resume string) (train.PromptStyle, error) {
-	if method == MethodLoRA || method == MethodFull {
+// instruction they can make sense of from the first step, and classifiers read
+// the bare input (PromptFull records nothing). A resumed from-scratch run keeps
+// the style of the checkpoint it resumes (PromptFull for one from before
+// prompt styles).
+func promptStyleFor(arch, method, resume string) (train.PromptStyle, error) {
+	if arch == model.ArchEncoder || method == MethodLoRA || method == MethodFull {
 		return train.PromptFull, nil
 	}
 	if resume != "" {

@@ -136,12 +136,9 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err != nil {
 		return TrainResult{}, err
 	}
-	style, err := promptStyleFor(method, resume)
+	style, err := promptStyleFor(cfg.Arch, method, resume)
 	if err != nil {
 		return TrainResult{}, err
-	}
-	if cfg.Arch == model.ArchEncoder {
-		style = train.PromptFull // a classifier reads the bare input
 	}
 	cfg, base, tok, err := studentBase(spec, method, cfg, recs, style)
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -109,7 +110,7 @@ func TestPromptStyleFor(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		if got, err := promptStyleFor(tc.method, resume); err != nil || got != tc.want {
+		if got, err := promptStyleFor(model.ArchDecoder, tc.method, resume); err != nil || got != tc.want {
 			t.Errorf("%s resuming %s: %q, %v; want %q", tc.method, tc.lineage, got, err, tc.want)
 		}
 	}
@@ -117,7 +118,7 @@ func TestPromptStyleFor(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(bad, "config.json"), []byte(`{"lineage":{"prompt_style":"terse"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := promptStyleFor(MethodSeqKD, bad); err == nil || !strings.Contains(err.Error(), "terse") {
+	if _, err := promptStyleFor(model.ArchDecoder, MethodSeqKD, bad); err == nil || !strings.Contains(err.Error(), "terse") {
 		t.Errorf("bad style: %v", err)
 	}
 }

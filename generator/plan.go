@@ -366,3 +366,17 @@ func ExampleID(specHash, cell, split string, attempt int) string {
 	sum := sha256.Sum256([]byte(specHash + "\x00" + cell + "\x00" + split + "\x00" + strconv.Itoa(attempt)))
 	return hex.EncodeToString(sum[:10])
 }
+
+// QuotaItems is one batch item per cell and split with a quota, each allowed
+// AttemptFactor tries per record (plus 8): the whole plan as a single round.
+func (p *Plan) QuotaItems() []Item {
+	var items []Item
+	for i, c := range p.Cells {
+		for _, split := range p.Spec.Splits() {
+			if q := c.Quota[split]; q > 0 {
+				items = append(items, Item{Cell: i, Split: split, Need: q, MaxAttempt: p.Spec.AttemptFactor*q + 8})
+			}
+		}
+	}
+	return items
+}

@@ -20,14 +20,7 @@ func Generate(ctx context.Context, cat *schemas.Catalog, spec generator.Spec) ([
 	if err != nil {
 		return nil, err
 	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		for _, split := range plan.Spec.Splits() {
-			if q := c.Quota[split]; q > 0 {
-				items = append(items, generator.Item{Cell: i, Split: split, Need: q, MaxAttempt: plan.Spec.AttemptFactor*q + 8})
-			}
-		}
-	}
+	items := plan.QuotaItems()
 	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: New(cat), Info: generator.TeacherInfo{Name: "builtin"},
 		Validator: validate.New(cat, validate.DefaultConfig())}
 	recs, _, _, err := r.Run(ctx, 0, items, nil)

@@ -41,14 +41,7 @@ func hoGenerate(t *testing.T, cat *schemas.Catalog, spec generator.Spec) hoRun {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var items []generator.Item
-	for i, c := range plan.Cells {
-		for _, split := range plan.Spec.Splits() {
-			if q := c.Quota[split]; q > 0 {
-				items = append(items, generator.Item{Cell: i, Split: split, Need: q, MaxAttempt: plan.Spec.AttemptFactor*q + 8})
-			}
-		}
-	}
+	items := plan.QuotaItems()
 	r := &generator.Runner{Catalog: cat, Plan: plan, Teacher: New(cat), Info: generator.TeacherInfo{Name: "builtin"},
 		Validator: validate.New(cat, validate.DefaultConfig())}
 	recs, done, stats, err := r.Run(context.Background(), 0, items, nil)
