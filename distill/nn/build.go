@@ -10,9 +10,11 @@ import (
 	"github.com/cyclecore/mlmforge/distill/model"
 )
 
-// build constructs the graph of batch shape (B, T) for mode m. Weight nodes are
-// gorgonia inputs whose values alias the parameters' Data.
-func (n *Net) build(B, T int, m mode) (*graph, error) {
+// build constructs the graph of batch shape (B, T) for mode m, its LM head on
+// k gathered rows when k > 0. Weight nodes are gorgonia inputs whose values
+// alias the parameters' Data.
+func (n *Net) build(key graphKey) (*graph, error) {
+	B, T, m := key.b, key.t, key.mode
 	g := &graph{g: gorgonia.NewGraph(), feed: &feed{batch: B, seq: T}}
 	w := map[string]*gorgonia.Node{}
 	var wnodes gorgonia.Nodes
@@ -33,6 +35,11 @@ func (n *Net) build(B, T int, m mode) (*graph, error) {
 	for l := 0; l < n.cfg.Layers; l++ {
 		if x, err = n.block(x, l, T, w, g.feed); err != nil {
 			return nil, fmt.Errorf("layer %d: %w", l, err)
+		}
+	}
+	if key.k > 0 {
+		if x, err = selectRows(x, g.feed, key.k); err != nil {
+			return nil, fmt.Errorf("answer rows: %w", err)
 		}
 	}
 	if g.logits, err = n.head(x, w, g.feed); err != nil {
@@ -92,6 +99,11 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 	}
 	if sup != nil {
 		n.copyOps = append(n.copyOps, op)
+	}
+	op.trim = n.buildMode != modeLogits && !n.naive
+	op.block = n.attnBlock
+	if n.naive {
+		op.block = T
 	}
 	o, err := n.proj(a, l, w, "self_attn.o_proj.weight")
 	if err != nil {

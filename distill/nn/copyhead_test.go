@@ -114,7 +114,7 @@ func TestPreviousTokenGradient(t *testing.T) {
 func TestGraphCacheBounded(t *testing.T) {
 	cfg := tinyDecoder()
 	net := newNet(t, cfg, Options{})
-	one := net.graphBytes(graphKey{2, 8, modeTrain})
+	one := net.graphBytes(graphKey{b: 2, t: 8, mode: modeTrain})
 	net.opts.GraphMemory = 2*one + one/2 // room for two B=2, T=8 training graphs
 	batch := func(T int) model.Batch { return lmBatch(cfg, 2, T, 5) }
 	first, err := net.ForwardBackward(batch(8))
@@ -133,7 +133,7 @@ func TestGraphCacheBounded(t *testing.T) {
 			t.Fatalf("after T=%d: %d graphs, %d bytes over a budget of %d", T, len(net.graphs), total, net.opts.GraphMemory)
 		}
 	}
-	if _, ok := net.graphs[graphKey{2, 8, modeTrain}]; ok {
+	if _, ok := net.graphs[graphKey{b: 2, t: 8, mode: modeTrain}]; ok {
 		t.Fatal("the least recently used shape T=8 is still cached")
 	}
 	again, err := net.ForwardBackward(batch(8))

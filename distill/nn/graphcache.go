@@ -12,15 +12,20 @@ const defaultGraphMemory = 6 << 30
 // graphBytes estimates what a graph of batch shape (B, T) holds: per token and
 // layer the activations and their gradients (norms, q/k/v, attention, o_proj,
 // gate/up, SwiGLU, down, residuals: about 12 hidden and 3 intermediate widths),
-// and per token the logits with their gradient.
+// and per row of the head (every token, or the k gathered ones) the logits with
+// their gradient.
 func (n *Net) graphBytes(key graphKey) int64 {
 	c := n.cfg
-	perToken := int64(c.Layers)*int64(12*c.Hidden+3*c.Intermediate) + int64(max(c.Vocab, c.NumClasses))
+	perToken := int64(c.Layers) * int64(12*c.Hidden+3*c.Intermediate)
+	headRows := int64(key.b) * int64(key.t)
+	if key.k > 0 {
+		headRows = int64(key.k)
+	}
 	factor := int64(2) // values and gradients
 	if key.mode != modeTrain {
 		factor = 1
 	}
-	return 4 * factor * int64(key.b) * int64(key.t) * perToken
+	return 4 * factor * (int64(key.b)*int64(key.t)*perToken + headRows*int64(max(c.Vocab, c.NumClasses)))
 }
 
 // cacheGraph records g under key, most recently used, and drops the least

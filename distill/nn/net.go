@@ -58,6 +58,7 @@ const (
 // graphKey identifies a cached graph: graphs have fixed shapes.
 type graphKey struct {
 	b, t int
+	k    int // rows of the LM head when it gathers the counted positions (op_rows.go), else 0
 	mode mode
 }
 
@@ -77,6 +78,12 @@ type Net struct {
 	frozen    []model.Param
 	buildMode mode
 	copyOps   []*attnOp // the supervised heads' ops of the graph being built
+	// naive is the tests' reference path: training and loss graphs run the LM
+	// head on every position instead of the counted ones (op_rows.go) and the
+	// attention over every row in one block (op_attn.go's span and blocks).
+	naive bool
+	// attnBlock overrides attnBlock (tests: blocks smaller than their T).
+	attnBlock int
 }
 
 // New builds a Net for cfg over the weights w (checked against cfg). The weights'
@@ -165,19 +172,31 @@ func (n *Net) run(b model.Batch, m mode) (*graph, error) {
 	if err := n.checkBatch(b, m); err != nil {
 		return nil, err
 	}
-	key := graphKey{b.B, b.T, m}
+	key := graphKey{b: b.B, t: b.T, mode: m}
+	if n.cfg.Arch == model.ArchDecoder && m != modeLogits && !n.naive {
+		counted := 0
+		for _, t := range b.Targets {
+			if t >= 0 {
+				counted++
+			}
+		}
+		key.k = answerRows(counted, b.B*b.T)
+	}
 	g, ok := n.graphs[key]
 	if ok {
 		n.touch(key)
 	} else {
 		var err error
-		if g, err = n.build(b.B, b.T, m); err != nil {
+		if g, err = n.build(key); err != nil {
 			return nil, fmt.Errorf("nn: build graph B=%d T=%d: %w", b.B, b.T, err)
 		}
 		n.cacheGraph(key, g)
 	}
-	*g.feed = feed{batch: b.B, seq: b.T, tokens: b.Tokens, targets: b.Targets, valid: b.Valid,
-		labels: b.Labels, soft: b.Soft, weights: b.Weights, copyOff: b.CopyOffsets, copySrc: b.CopySources}
+	f := g.feed
+	*f = feed{batch: b.B, seq: b.T, tokens: b.Tokens, targets: b.Targets, valid: b.Valid,
+		labels: b.Labels, soft: b.Soft, weights: b.Weights, copyOff: b.CopyOffsets, copySrc: b.CopySources,
+		gathered: key.k > 0, rows: f.rows, rowTargets: f.rowTargets}
+	f.setRows(key.k)
 	if err := g.m.RunAll(); err != nil {
 		g.m.Reset()
 		return nil, fmt.Errorf("nn: run B=%d T=%d: %w", b.B, b.T, err)

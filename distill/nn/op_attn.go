@@ -1,6 +1,7 @@
 package nn
 
 import (
+	"cmp"
 	"fmt"
 	"math"
 
@@ -23,6 +24,11 @@ type attnOp struct {
 	feed                         *feed
 	lse                          []float64        // [B*H*T] of the last forward run
 	copy                         *copySupervision // nil: no pointer head (copyhead.go)
+	// trim skips each sequence's trailing padding (span): set in training
+	// and loss graphs, whose outputs at padding nobody reads.
+	trim bool
+	// block is the query rows per causal block (0: attnBlock).
+	block int
 }
 
 // attention applies fused attention to a packed q/k/v tensor [B*seq, (H+2K)*hd].
@@ -81,6 +87,47 @@ func (op *attnOp) masked(b, i, j int) bool {
 	return op.feed != nil && op.feed.valid != nil && op.feed.valid[b*op.seq+j] == 0
 }
 
+// attnBlock is the default number of query rows attnFwd and attnBwd take at a
+// time under a causal mask: a block of queries [r0, r1) needs the keys [0, r1)
+// only, so the scores cost about half of the full T x T.
+const attnBlock = 64
+
+// span is the number of rows of sequence b the attention computes: every row,
+// or in a trimming graph with a Valid mask up to the sequence's last real
+// token. The rows after it are padding that no counted position reads (a real
+// query never sees them, their targets are -1, pooling skips them), so their
+// outputs and gradients are zero.
+func (op *attnOp) span(b int) int {
+	f := op.feed
+	if !op.trim || f == nil || f.valid == nil {
+		return op.seq
+	}
+	row := f.valid[b*op.seq : (b+1)*op.seq]
+	for l := len(row); l > 0; l-- {
+		if row[l-1] != 0 {
+			return l
+		}
+	}
+	return 0
+}
+
+// blocks calls f for each block of query rows [r0, r1) of a sequence of l
+// computed rows, with the number of keys kn the block sees.
+func (op *attnOp) blocks(l int, f func(r0, r1, kn int)) {
+	blk := l
+	if op.causal {
+		blk = cmp.Or(op.block, attnBlock)
+	}
+	for r0 := 0; r0 < l; r0 += blk {
+		r1 := min(l, r0+blk)
+		kn := l
+		if op.causal {
+			kn = r1
+		}
+		f(r0, r1, kn)
+	}
+}
+
 func attnFwd[T float](op *attnOp, qkv, out []T) {
 	T_, hd := op.seq, op.headDim
 	batch := len(qkv) / (T_ * (op.heads + 2*op.kvHeads) * hd)
@@ -94,18 +141,25 @@ func attnFwd[T float](op *attnOp, qkv, out []T) {
 		if scratch[w] == nil {
 			scratch[w] = make([]T, T_*T_)
 		}
-		s := scratch[w]
 		b, h := bh/op.heads, bh%op.heads
 		width, qo, ko, vo, ow := op.layout(h)
 		base := b * T_ * width
-		gemm(false, true, T_, T_, hd, scale, qkv[base+qo:], width, qkv[base+ko:], width, 0, s, T_)
-		for i := 0; i < T_; i++ {
-			op.lse[bh*T_+i] = softmaxRow(op, b, i, s[i*T_:(i+1)*T_])
-			if op.copy != nil && h == op.copy.head {
-				addCopyRow(op.copy, op.feed, b, i, s[i*T_:(i+1)*T_])
-			}
+		l := op.span(b)
+		for i := l; i < T_; i++ {
+			clear(out[(b*T_+i)*ow+h*hd:][:hd])
 		}
-		gemm(false, false, T_, hd, T_, 1, s, T_, qkv[base+vo:], width, 0, out[b*T_*ow+h*hd:], ow)
+		op.blocks(l, func(r0, r1, kn int) {
+			s := scratch[w][:(r1-r0)*kn]
+			gemm(false, true, r1-r0, kn, hd, scale, qkv[base+r0*width+qo:], width, qkv[base+ko:], width, 0, s, kn)
+			for i := r0; i < r1; i++ {
+				row := s[(i-r0)*kn : (i-r0+1)*kn]
+				op.lse[bh*T_+i] = softmaxRow(op, b, i, row)
+				if op.copy != nil && h == op.copy.head {
+					addCopyRow(op.copy, op.feed, b, i, row)
+				}
+			}
+			gemm(false, false, r1-r0, hd, kn, 1, s, kn, qkv[base+vo:], width, 0, out[(b*T_+r0)*ow+h*hd:], ow)
+		})
 	})
 }
 
@@ -181,47 +235,55 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 		if scratch[w] == nil {
 			scratch[w] = make([]T, 2*T_*T_)
 		}
-		p, dp := scratch[w][:T_*T_], scratch[w][T_*T_:]
 		b, kv := bk/op.kvHeads, bk%op.kvHeads
 		width, _, ko, vo, ow := op.layout(kv * g)
 		base := b * T_ * width
+		l := op.span(b)
 		for t := 0; t < T_; t++ {
 			clear(dqkv[base+t*width+ko:][:hd])
 			clear(dqkv[base+t*width+vo:][:hd])
 		}
 		for h := kv * g; h < (kv+1)*g; h++ {
 			_, qo, _, _, _ := op.layout(h)
+			for t := l; t < T_; t++ {
+				clear(dqkv[base+t*width+qo:][:hd])
+			}
 			bh := b*op.heads + h
 			do := dout[b*T_*ow+h*hd:]
-			gemm(false, true, T_, T_, hd, scale, qkv[base+qo:], width, qkv[base+ko:], width, 0, p, T_)
-			for i := 0; i < T_; i++ {
-				row, lse := p[i*T_:(i+1)*T_], T(op.lse[bh*T_+i])
-				for j := range row {
-					if op.masked(b, i, j) {
-						row[j] = T(math.Inf(-1))
-					} else {
-						row[j] -= lse
+			op.blocks(l, func(r0, r1, kn int) {
+				m := r1 - r0
+				p, dp := scratch[w][:m*kn], scratch[w][T_*T_:][:m*kn]
+				q := qkv[base+r0*width+qo:]
+				gemm(false, true, m, kn, hd, scale, q, width, qkv[base+ko:], width, 0, p, kn)
+				for i := r0; i < r1; i++ {
+					row, lse := p[(i-r0)*kn:(i-r0+1)*kn], T(op.lse[bh*T_+i])
+					for j := range row {
+						if op.masked(b, i, j) {
+							row[j] = T(math.Inf(-1))
+						} else {
+							row[j] -= lse
+						}
+					}
+					expInPlace(row)
+				}
+				gemm(true, false, kn, hd, m, 1, p, kn, do[r0*ow:], ow, 1, dqkv[base+vo:], width)
+				gemm(false, true, m, kn, hd, 1, do[r0*ow:], ow, qkv[base+vo:], width, 0, dp, kn)
+				for i := r0; i < r1; i++ {
+					pr, dr := p[(i-r0)*kn:(i-r0+1)*kn], dp[(i-r0)*kn:(i-r0+1)*kn]
+					var dot T
+					for j, pv := range pr {
+						dot += pv * dr[j]
+					}
+					for j, pv := range pr {
+						dr[j] = pv * (dr[j] - dot) * scale
+					}
+					if op.copy != nil && h == op.copy.head {
+						addCopyGrad(op.copy, op.feed, b, i, pr, dr, scale)
 					}
 				}
-				expInPlace(row)
-			}
-			gemm(true, false, T_, hd, T_, 1, p, T_, do, ow, 1, dqkv[base+vo:], width)
-			gemm(false, true, T_, T_, hd, 1, do, ow, qkv[base+vo:], width, 0, dp, T_)
-			for i := 0; i < T_; i++ {
-				pr, dr := p[i*T_:(i+1)*T_], dp[i*T_:(i+1)*T_]
-				var dot T
-				for j, pv := range pr {
-					dot += pv * dr[j]
-				}
-				for j, pv := range pr {
-					dr[j] = pv * (dr[j] - dot) * scale
-				}
-				if op.copy != nil && h == op.copy.head {
-					addCopyGrad(op.copy, op.feed, b, i, pr, dr, scale)
-				}
-			}
-			gemm(false, false, T_, hd, T_, 1, dp, T_, qkv[base+ko:], width, 0, dqkv[base+qo:], width)
-			gemm(true, false, T_, hd, T_, 1, dp, T_, qkv[base+qo:], width, 1, dqkv[base+ko:], width)
+				gemm(false, false, m, hd, kn, 1, dp, kn, qkv[base+ko:], width, 0, dqkv[base+r0*width+qo:], width)
+				gemm(true, false, kn, hd, m, 1, dp, kn, q, width, 1, dqkv[base+ko:], width)
+			})
 		}
 	})
 }

@@ -22,6 +22,11 @@ type feed struct {
 	weights    []float32 // [B] per-sequence loss weights, nil = 1
 	copyOff    []int32   // [B*T+1] CSR offsets of the copy sources, nil = none
 	copySrc    []int32   // copy source key positions (model.Batch.CopySources)
+	// The LM head's rows when the graph gathers the counted positions (op_rows.go):
+	// rows [K] are positions of the flat grid (-1 padding), rowTargets [K] their
+	// targets.
+	gathered         bool
+	rows, rowTargets []int32
 }
 
 // weight is sequence b's loss weight.

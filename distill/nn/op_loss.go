@@ -74,8 +74,8 @@ func colSum[T float](dy, out []T) {
 	}
 }
 
-// tokenCEOp is the decoder loss: token cross-entropy of logits [B*T, V] against the
-// feed's targets, ignoring targets of -1, each position scaled by its sequence's
+// tokenCEOp is the decoder loss: token cross-entropy of logits [B*T, V] (or [K, V],
+// the gathered rows of op_rows.go) against the feed's targets, ignoring targets of -1, each position scaled by its sequence's
 // weight, summed and divided by the number of counted positions (0 when none count).
 // In a training graph (once SymDiff ran) the forward keeps the unnormalised
 // exponentials of every row, and the backward turns them into the logits gradient in
@@ -83,12 +83,12 @@ func colSum[T float](dy, out []T) {
 type tokenCEOp struct {
 	baseOp
 	feed  *feed
-	lse   []float64 // [B*T]
+	lse   []float64 // one per logits row
 	count int
 	loss  float64
 	keep  bool          // keep the exponentials for the backward
-	exps  *tensor.Dense // [B*T, V] e^(z - max) of the last forward, when keep
-	scale []float64     // [B*T] 1 / sum of each row of exps
+	exps  *tensor.Dense // the logits' shape: e^(z - max) of the last forward, when keep
+	scale []float64     // 1 / sum of each row of exps
 }
 
 // tokenCrossEntropy is the mean next-token cross-entropy over the feed's targets.
@@ -102,11 +102,12 @@ func tokenCrossEntropy(logits *gorgonia.Node, f *feed) (*gorgonia.Node, *tokenCE
 func (op *tokenCEOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	z := vs[0].(tensor.Tensor)
 	n, v := z.Shape()[0], z.Shape()[1]
-	if len(op.feed.targets) != n {
-		return nil, fmt.Errorf("token_ce: %d targets, want %d", len(op.feed.targets), n)
+	targets := op.feed.headTargets()
+	if len(targets) != n {
+		return nil, fmt.Errorf("token_ce: %d targets, want %d", len(targets), n)
 	}
 	op.count = 0
-	for i, t := range op.feed.targets {
+	for i, t := range targets {
 		switch {
 		case t == -1:
 		case t < 0 || int(t) >= v:
@@ -133,6 +134,7 @@ func (op *tokenCEOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
 	n := len(z) / v
 	rowLoss := make([]float64, n)
+	targets := op.feed.headTargets()
 	var exps []T
 	if op.keep {
 		exps = data[T](op.exps)
@@ -143,7 +145,7 @@ func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
 			scratch = make([]T, v)
 		}
 		for r := lo; r < hi; r++ {
-			t := op.feed.targets[r]
+			t := targets[r]
 			if t < 0 {
 				continue
 			}
@@ -157,7 +159,7 @@ func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
 			}
 			sum := expSub(scratch, row, m)
 			op.lse[r], op.scale[r] = float64(m)+math.Log(sum), 1/sum
-			rowLoss[r] = op.feed.weight(r/op.feed.seq) * (op.lse[r] - float64(row[t]))
+			rowLoss[r] = op.feed.weight(op.feed.headSeq(r)) * (op.lse[r] - float64(row[t]))
 		}
 	})
 	op.loss = 0
@@ -214,15 +216,16 @@ func (op *tokenCEGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 
 // tokenCEBwd turns the rows of exps into gradients in place.
 func tokenCEBwd[T float](op *tokenCEOp, dz []T, v int, g float64) {
+	targets := op.feed.headTargets()
 	parallelRows(len(dz)/v, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			drow := dz[r*v : (r+1)*v]
-			t := op.feed.targets[r]
+			t := targets[r]
 			if t < 0 || op.count == 0 {
 				clear(drow)
 				continue
 			}
-			c := g * op.feed.weight(r/op.feed.seq) / float64(op.count)
+			c := g * op.feed.weight(op.feed.headSeq(r)) / float64(op.count)
 			s := T(c * op.scale[r])
 			for j := range drow {
 				drow[j] *= s
