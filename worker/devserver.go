@@ -274,7 +274,7 @@ func serviceConfig(cfg ServerConfig, frontend bool) (config.Service, error) {
 
 func buildLogger(cfg ServerConfig) (log.Logger, error) {
 	if cfg.LogFile == "" {
-		return log.NewNoopLogger(), nil
+		return fatalEcho{Logger: log.NewNoopLogger(), w: os.Stderr}, nil
 	}
 	if err := os.MkdirAll(filepath.Dir(cfg.LogFile), 0o755); err != nil {
 		return nil, fmt.Errorf("embedded temporal: log dir: %w", err)
@@ -283,17 +283,7 @@ func buildLogger(cfg ServerConfig) (log.Logger, error) {
 	if level == "" {
 		level = "warn"
 	}
-	return log.NewZapLogger(log.BuildZapLogger(log.Config{Level: level, OutputFile: cfg.LogFile, Format: "json"})), nil
-}
-
-// freePort asks the kernel for an unused TCP port on ip.
-func freePort(ip string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(ip, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port on %s: %w", ip, err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return fatalEcho{Logger: log.NewZapLogger(log.BuildZapLogger(log.Config{Level: level, OutputFile: cfg.LogFile, Format: "json"})), w: os.Stderr}, nil
 }
 
 // portAvailable fails with a clear message when another process (often a

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
@@ -17,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cyclecore/mlmforge/internal/testutil/extproc"
+	"github.com/cyclecore/mlmforge/worker"
 )
 
 // mainArgsEnv makes this test binary act as the mlmforge binary: the child
@@ -214,14 +214,15 @@ func TestQuickstart(t *testing.T) {
 	}
 }
 
+// freeTCPPort is a port for a child's `dev --port`, reserved so that no other
+// process gets it before the child binds it (worker.ReservePort).
 func freeTCPPort(t *testing.T) int {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	p, err := worker.ReservePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return p
 }
 
 // checkWebUI finds the Web UI line in dev's output and checks that the UI

@@ -2,7 +2,7 @@ package main
 
 import (
 	"context"
-	"net"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -43,15 +43,10 @@ func TestGenerateFlagsFailFast(t *testing.T) {
 // no server fails in seconds naming the OLLAMA_HOST tried; a server without
 // the model fails naming the model; a server with it passes.
 func TestCheckTeacherProbe(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	dead := ln.Addr().String()
-	ln.Close() // nothing listens there now: connection refused
+	dead := fmt.Sprintf("127.0.0.1:%d", freeTCPPort(t)) // nothing listens there: connection refused
 	t.Setenv("OLLAMA_HOST", dead)
 	start := time.Now()
-	err = checkTeacher(context.Background(), "ollama:qwen2.5:7b", false)
+	err := checkTeacher(context.Background(), "ollama:qwen2.5:7b", false)
 	if err == nil || !strings.Contains(err.Error(), "OLLAMA_HOST="+"http://"+dead) {
 		t.Errorf("no Ollama: error %v, want it to name OLLAMA_HOST=http://%s", err, dead)
 	}
