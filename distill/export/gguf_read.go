@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/ollama/ollama/fs/ggml"
 
@@ -49,7 +50,7 @@ func ReadGGUF(path string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read gguf %s: %w", path, err)
 	}
-	m := &Model{Config: cfg, Weights: w, Tokenizer: tok, Roles: roles}
+	m := &Model{Config: cfg, Weights: w, Tokenizer: tok, Roles: roles, Lineage: lineageFromKV(kv)}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("read gguf %s: %w", path, err)
 	}
@@ -220,4 +221,20 @@ func kvFloat(kv ggml.KV, key string) (float64, bool) {
 		return v, true
 	}
 	return 0, false
+}
+
+// lineageFromKV collects the LineageKeyPrefix keys with string values; nil when
+// there are none.
+func lineageFromKV(kv ggml.KV) map[string]string {
+	var out map[string]string
+	for k, v := range kv {
+		name, ok := strings.CutPrefix(k, LineageKeyPrefix)
+		if s, isString := v.(string); ok && isString && name != "" {
+			if out == nil {
+				out = map[string]string{}
+			}
+			out[name] = s
+		}
+	}
+	return out
 }

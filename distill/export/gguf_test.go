@@ -2,6 +2,7 @@ package export
 
 import (
 	"errors"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -52,6 +53,9 @@ func TestGGUFRoundTripF32(t *testing.T) {
 	for _, tied := range []bool{true, false} {
 		t.Run(map[bool]string{true: "tied", false: "untied"}[tied], func(t *testing.T) {
 			m := tinyModel(t, tied, 5, 1)
+			if tied {
+				m = withLineage(m)
+			}
 			path := filepath.Join(t.TempDir(), "model.gguf")
 			if err := WriteGGUF(path, m, GGUFOptions{}); err != nil {
 				t.Fatal(err)
@@ -98,6 +102,10 @@ func TestGGUFRoundTripF32(t *testing.T) {
 			}
 			requireSameWeights(t, back.Weights, m.Weights)
 			requireSameTokenizer(t, back.Tokenizer, m.Tokenizer)
+			if !maps.Equal(back.Lineage, m.Lineage) || (tied && kv.Value(LineageKeyPrefix+"prompt_style") != "compact") {
+				t.Errorf("lineage %v (%s: %q), want %v", back.Lineage, LineageKeyPrefix+"prompt_style",
+					kv.Value(LineageKeyPrefix+"prompt_style"), m.Lineage)
+			}
 			if back.Roles != m.Tokenizer.Roles() {
 				t.Fatalf("roles %+v, want %+v", back.Roles, m.Tokenizer.Roles())
 			}

@@ -105,6 +105,9 @@ func ggufKV(m *Model, typ, name string) (ggml.KV, error) {
 	} {
 		kv[k] = v
 	}
+	for k, v := range m.Lineage {
+		kv[LineageKeyPrefix+k] = v
+	}
 	return kv, nil
 }
 

@@ -73,6 +73,12 @@ func tinyModel(t testing.TB, tied bool, pad int, seed uint64) *Model {
 	return &Model{Config: c, Weights: w, Tokenizer: tk, Roles: tk.Roles()}
 }
 
+// withLineage gives m the lineage of a student trained on compact prompts.
+func withLineage(m *Model) *Model {
+	m.Lineage = map[string]string{"prompt_style": "compact", "dataset": "edgejson@v1", "teacher": "builtin"}
+	return m
+}
+
 // tinyEncoder is a random encoder classifier with labels.
 func tinyEncoder(t testing.TB) *Model {
 	t.Helper()

@@ -46,13 +46,14 @@ type hfConfig struct {
 	MLPBias         bool            `json:"mlp_bias"`
 	ModelType       string          `json:"model_type"`
 	// Roles and mlmforge's own keys (present in checkpoints and WriteHF output).
-	BOS        json.RawMessage `json:"bos_token_id"`
-	EOS        json.RawMessage `json:"eos_token_id"`
-	PAD        json.RawMessage `json:"pad_token_id"`
-	Arch       string          `json:"arch"`
-	NumClasses int             `json:"num_classes"`
-	Pooling    string          `json:"pooling"`
-	Labels     []string        `json:"labels"`
+	BOS        json.RawMessage   `json:"bos_token_id"`
+	EOS        json.RawMessage   `json:"eos_token_id"`
+	PAD        json.RawMessage   `json:"pad_token_id"`
+	Arch       string            `json:"arch"`
+	NumClasses int               `json:"num_classes"`
+	Pooling    string            `json:"pooling"`
+	Labels     []string          `json:"labels"`
+	Lineage    map[string]string `json:"lineage"`
 }
 
 // LoadHF reads a Hugging Face Llama / SmolLM2 directory: config.json, model.safetensors
@@ -86,7 +87,7 @@ func LoadHF(dir string) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("load hf: %w", err)
 	}
-	m := &Model{Config: cfg, Weights: w, Tokenizer: tok, Labels: hc.Labels}
+	m := &Model{Config: cfg, Weights: w, Tokenizer: tok, Labels: hc.Labels, Lineage: hc.Lineage}
 	if m.Roles, err = hc.roles(tok); err != nil {
 		return nil, fmt.Errorf("load hf %s: %w", cfgPath, err)
 	}

@@ -2,6 +2,7 @@ package export
 
 import (
 	"encoding/json"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -16,7 +17,7 @@ func TestHFRoundTrip(t *testing.T) {
 		name string
 		m    *Model
 	}{
-		{"tied decoder", tinyModel(t, true, 0, 1)},
+		{"tied decoder", withLineage(tinyModel(t, true, 0, 1))},
 		{"untied decoder with padding rows", tinyModel(t, false, 9, 2)},
 		{"encoder", tinyEncoder(t)},
 	} {
@@ -46,6 +47,11 @@ func TestHFRoundTrip(t *testing.T) {
 				t.Fatalf("model.LoadCheckpoint: %v", err)
 			}
 			requireSameWeights(t, ck.Weights, tc.m.Weights)
+			// The lineage, with the prompt style a student must be prompted in,
+			// comes back both ways.
+			if !maps.Equal(back.Lineage, tc.m.Lineage) || !maps.Equal(ck.Lineage, tc.m.Lineage) {
+				t.Fatalf("lineage %v (LoadHF), %v (LoadCheckpoint), want %v", back.Lineage, ck.Lineage, tc.m.Lineage)
+			}
 			checkHFFiles(t, dir, tc.m)
 		})
 	}

@@ -78,6 +78,9 @@ func hfConfigJSON(m *Model, roles tokenizer.Roles) map[string]any {
 		"rope_scaling": nil, "initializer_range": 0.02, "pretraining_tp": 1, "use_cache": true,
 		"format_version": model.CheckpointFormatVersion,
 	}
+	if len(m.Lineage) > 0 {
+		out["lineage"] = m.Lineage
+	}
 	putRoles(out, roles)
 	if c.Arch == model.ArchEncoder {
 		out["architectures"] = []string{EncoderArchitecture}

@@ -24,7 +24,18 @@ type Model struct {
 	// config.json *_token_id), -1 where it declared none. Writers ignore this field and
 	// write Tokenizer.Roles().
 	Roles tokenizer.Roles
+	// Lineage is the checkpoint's lineage (dataset, teacher, parent, and the prompt
+	// style the student was trained on, which whoever prompts it must follow):
+	// config.json's "lineage" (which model.LoadCheckpoint reads back) and GGUF's
+	// LineageKeyPrefix keys.
+	Lineage map[string]string
 }
+
+// LineageKeyPrefix starts the GGUF metadata keys of a Model's Lineage
+// ("llama.mlmforge.lineage.prompt_style"): in the architecture's namespace, as
+// Ollama's GGUF writer puts every key that is not general.* or tokenizer.*,
+// and which llama.cpp ignores.
+const LineageKeyPrefix = "llama.mlmforge.lineage."
 
 // Validate checks that the config is usable, that the weights match it and that the
 // tokenizer fits in the embedding.
@@ -61,7 +72,8 @@ func FromCheckpoint(ck *model.Checkpoint) (*Model, error) {
 	if err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", ck.Dir, err)
 	}
-	m := &Model{Config: ck.Config, Weights: ck.Weights, Tokenizer: tok, Labels: ck.Labels, Roles: tok.Roles()}
+	m := &Model{Config: ck.Config, Weights: ck.Weights, Tokenizer: tok, Labels: ck.Labels, Roles: tok.Roles(),
+		Lineage: ck.Lineage}
 	if err := m.Validate(); err != nil {
 		return nil, fmt.Errorf("checkpoint %s: %w", ck.Dir, err)
 	}
