@@ -102,7 +102,7 @@ func writeLossPlot(path string, st *State) error {
 func lossPlot(st *State) (*plot.Plot, error) {
 	p := plot.New()
 	p.Title.Text = "loss"
-	p.X.Label.Text = "step"
+	p.X.Label.Text, p.X.Tick.Marker = "step", stepTicks
 	p.Y.Label.Text = "loss"
 	p.Add(plotter.NewGrid())
 	train := make(plotter.XYs, len(st.History))
@@ -138,7 +138,7 @@ func lossPlot(st *State) (*plot.Plot, error) {
 	if positiveLosses(st) {
 		// The first steps' losses are ten times the late ones: a log axis keeps
 		// the part of the curve that matters readable.
-		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, plot.LogTicks{Prec: -1}
+		p.Y.Scale, p.Y.Tick.Marker = plot.LogScale{}, logTicks
 	}
 	p.Legend.Top = true
 	return p, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"strconv"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -21,7 +22,7 @@ func metricPlot(st *State) (*plot.Plot, error) {
 	p := plot.New()
 	v0 := st.Validations[0]
 	p.Title.Text = fmt.Sprintf("%s on %d held-out training records (picks the checkpoint)", v0.Metric, v0.N)
-	p.X.Label.Text = "step"
+	p.X.Label.Text, p.X.Tick.Marker = "step", stepTicks
 	p.Y.Label.Text = "%"
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Add(plotter.NewGrid())
@@ -54,6 +55,31 @@ func metricPlot(st *State) (*plot.Plot, error) {
 	p.Legend.Top = false
 	return p, nil
 }
+
+// relabel keeps a ticker's tick positions and labels its major ticks with
+// format: gonum's defaults print steps as "2500.00" and log ticks as
+// "9.999999999999999e-05".
+type relabel struct {
+	plot.Ticker
+	format func(float64) string
+}
+
+// Ticks returns the wrapped ticker's ticks, major ones relabelled.
+func (r relabel) Ticks(min, max float64) []plot.Tick {
+	ts := r.Ticker.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = r.format(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// stepTicks label the step axis with whole numbers.
+var stepTicks = relabel{plot.DefaultTicks{}, func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }}
+
+// logTicks label a log axis with three significant digits (1e-05, 0.001, 10).
+var logTicks = relabel{plot.LogTicks{Prec: -1}, func(v float64) string { return strconv.FormatFloat(v, 'g', 3, 64) }}
 
 // stacked draws plots one above the other on one PNG of width w.
 func stacked(w vg.Length, plots []*plot.Plot, heights []vg.Length) (io.WriterTo, error) {
