@@ -68,7 +68,7 @@ func StartDevServer(cfg ServerConfig) (*DevServer, error) {
 		return nil, errors.New("embedded temporal: no namespace to create")
 	}
 	if cfg.Port == 0 {
-		p, err := freePort(cfg.IP)
+		p, err := ReservePort(cfg.IP)
 		if err != nil {
 			return nil, err
 		}
@@ -257,14 +257,14 @@ func serviceConfig(cfg ServerConfig, frontend bool) (config.Service, error) {
 		svc.RPC.GRPCPort = cfg.Port
 		svc.RPC.BindOnIP = cfg.IP
 	} else {
-		p, err := freePort("127.0.0.1")
+		p, err := ReservePort("127.0.0.1")
 		if err != nil {
 			return svc, err
 		}
 		svc.RPC.GRPCPort = p
 		svc.RPC.BindOnLocalHost = true
 	}
-	p, err := freePort("127.0.0.1")
+	p, err := ReservePort("127.0.0.1")
 	if err != nil {
 		return svc, err
 	}

@@ -203,7 +203,7 @@ func TestDevServerHistorySurvivesKill9(t *testing.T) {
 }
 
 func TestStartDevServerPortInUse(t *testing.T) {
-	p, err := freePort("127.0.0.1")
+	p, err := ReservePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

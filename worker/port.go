@@ -6,9 +6,6 @@ import (
 	"runtime"
 )
 
-// freePort is ReservePort.
-func freePort(ip string) (int, error) { return ReservePort(ip) }
-
 // ReservePort returns a TCP port on ip that nothing listens on and that the
 // kernel will not hand to anyone else for about a minute, for a server that
 // binds it a moment later (the embedded Temporal services, each with a gRPC

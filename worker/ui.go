@@ -23,7 +23,7 @@ type UIServer struct {
 // temporalAddr and returns once it answers HTTP.
 func StartUI(ip string, port int, temporalAddr string) (*UIServer, error) {
 	if port == 0 {
-		p, err := freePort(ip)
+		p, err := ReservePort(ip)
 		if err != nil {
 			return nil, err
 		}

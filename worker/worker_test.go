@@ -81,7 +81,7 @@ func TestParseQueues(t *testing.T) {
 }
 
 func TestDialUnreachableIsOneLine(t *testing.T) {
-	p, err := freePort("127.0.0.1")
+	p, err := ReservePort("127.0.0.1")
 	if err != nil {
 		t.Fatal(err)
 	}

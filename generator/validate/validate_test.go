@@ -51,14 +51,15 @@ func TestValidatorAccepts(t *testing.T) {
 	v := New(testutil.Catalog(t), DefaultConfig())
 	single := fcCell("lights_set_brightness", schemas.SingleTurn)
 	multi := fcCell("clock_create_alarm", schemas.MultiTurn)
-	tests := []struct {
+	type acceptCase struct {
 		name       string
 		sample     generator.Sample
 		input      string
 		target     json.RawMessage
 		wantChecks []string
 		wantGround map[string]string
-	}{
+	}
+	tests := []acceptCase{
 		{
 			name: "edgejson", sample: generator.Sample{Cell: cardCell}, input: cardInput, target: json.RawMessage(cardTarget),
 			wantChecks: []string{"json", "schema", "length", "leak", "grounding"},
@@ -77,14 +78,7 @@ func TestValidatorAccepts(t *testing.T) {
 		},
 	}
 	add := func(name, input string, s generator.Sample, target json.RawMessage, checks []string, ground map[string]string) {
-		tests = append(tests, struct {
-			name       string
-			sample     generator.Sample
-			input      string
-			target     json.RawMessage
-			wantChecks []string
-			wantGround map[string]string
-		}{name, s, input, target, checks, ground})
+		tests = append(tests, acceptCase{name, s, input, target, checks, ground})
 	}
 	s, tg := fcSample(t, single, []generator.TurnPlan{{Function: "lights_set_brightness", Args: map[string]any{"room": "kitchen", "brightness": 40}}},
 		[]generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{brightness("kitchen", 40)}}})
