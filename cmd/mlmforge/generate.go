@@ -131,6 +131,10 @@ func (f *generateFlags) input() (workflows.DatasetInput, error) {
 	if f.train < 0 || f.test < 0 || f.train+f.test == 0 {
 		return workflows.DatasetInput{}, errors.New("--train and --test: give at least one positive count")
 	}
+	if max(f.train, f.test) > workflows.MaxExamples || f.train+f.test > workflows.MaxExamples {
+		return workflows.DatasetInput{}, fmt.Errorf("--train %d and --test %d: at most %d examples per dataset, both splits together",
+			f.train, f.test, workflows.MaxExamples)
+	}
 	if f.detach && f.cluster.address == "" {
 		return workflows.DatasetInput{}, errors.New("--detach needs --address: with the embedded server the work stops when this process exits")
 	}

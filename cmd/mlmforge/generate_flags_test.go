@@ -27,6 +27,8 @@ func TestGenerateFlagsFailFast(t *testing.T) {
 		{[]string{"--parallel", "1000"}, "--parallel 1000: want 1 to 256"},
 		{[]string{"--batch-size", "0"}, "--batch-size 0: want 1 to 10000"},
 		{[]string{"--batch-size", "-1"}, "--batch-size -1: want 1 to 10000"},
+		{[]string{"--train", "1000000000"}, "--train 1000000000 and --test 5: at most 1000000 examples per dataset"},
+		{[]string{"--train", "999996"}, "--train 999996 and --test 5: at most 1000000 examples per dataset"},
 	} {
 		start := time.Now()
 		_, _, err := runCmd(t, t.TempDir(), append(append([]string{}, base...), tc.args...)...)
