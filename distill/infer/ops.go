@@ -44,19 +44,15 @@ func newRopeTable(maxSeq, headDim int, theta float64) ropeTable {
 	return t
 }
 
-// apply rotates every head of v (heads * hd values) for position pos, pairing (i, i+hd/2)
-// as Hugging Face's rotate_half does.
+// apply rotates every head of v (heads * hd values) in place for position pos, pairing
+// (i, i+hd/2) as Hugging Face's rotate_half does.
 func (t ropeTable) apply(v []float32, heads, pos int) {
 	half := t.half
 	cos, sin := t.cos[pos*half:(pos+1)*half], t.sin[pos*half:(pos+1)*half]
 	for h := 0; h < heads; h++ {
 		a := v[h*2*half : h*2*half+half]
 		b := v[h*2*half+half : (h+1)*2*half]
-		for i := range a {
-			x1, x2 := a[i], b[i]
-			a[i] = x1*cos[i] - x2*sin[i]
-			b[i] = x2*cos[i] + x1*sin[i]
-		}
+		kernels.Rope(a, b, a, b, cos, sin)
 	}
 }
 

@@ -145,7 +145,10 @@ type ropeOp struct {
 	baseOp
 	seq, headDim, heads int
 	cos, sin            []float64 // [seq, headDim/2]
-	inverse             bool
+	// cos32, sin32 are cos and sin rounded once, for the float32 kernel (which would
+	// otherwise convert every value on every row).
+	cos32, sin32 []float32
+	inverse      bool
 }
 
 // rope rotates the first heads heads of width headDim in each row of x [B*seq, width].
@@ -156,11 +159,13 @@ func rope(x *gorgonia.Node, seq, headDim, heads int, theta float64) (*gorgonia.N
 func newRoPE(seq, headDim, heads int, theta float64) *ropeOp {
 	half := headDim / 2
 	op := &ropeOp{seq: seq, headDim: headDim, heads: heads,
-		cos: make([]float64, seq*half), sin: make([]float64, seq*half)}
+		cos: make([]float64, seq*half), sin: make([]float64, seq*half),
+		cos32: make([]float32, seq*half), sin32: make([]float32, seq*half)}
 	for t := 0; t < seq; t++ {
 		for i := 0; i < half; i++ {
 			a := float64(t) * math.Pow(theta, -float64(2*i)/float64(headDim))
 			op.cos[t*half+i], op.sin[t*half+i] = math.Cos(a), math.Sin(a)
+			op.cos32[t*half+i], op.sin32[t*half+i] = float32(op.cos[t*half+i]), float32(op.sin[t*half+i])
 		}
 	}
 	op.baseOp = newBase("rope", 2, sameShape, 2)
@@ -176,7 +181,7 @@ func (op *ropeOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	out := op.output(x.Dtype(), n, width)
 	err := byDtype(op.name, x.Dtype(), func() error {
-		ropeKernel(op, data[float32](vs[0]), data[float32](out), width)
+		rope32(op, data[float32](vs[0]), data[float32](out), width)
 		return nil
 	}, func() error {
 		ropeKernel(op, data[float64](vs[0]), data[float64](out), width)
@@ -185,6 +190,23 @@ func (op *ropeOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, err
 }
 
+// rope32 is ropeKernel in float32, a head at a time in the vector kernel, which gives
+// ropeKernel's bits.
+func rope32(op *ropeOp, x, y []float32, width int) {
+	half, rot := op.headDim/2, op.heads*op.headDim
+	parallelRows(len(x)/width, func(lo, hi int) {
+		for r := lo; r < hi; r++ {
+			xr, yr := x[r*width:(r+1)*width], y[r*width:(r+1)*width]
+			cs, sn := op.cos32[(r%op.seq)*half:][:half], op.sin32[(r%op.seq)*half:][:half]
+			for h := 0; h < rot; h += op.headDim {
+				kernels.Rope(yr[h:h+half], yr[h+half:h+op.headDim], xr[h:h+half], xr[h+half:h+op.headDim], cs, sn)
+			}
+			copy(yr[rot:], xr[rot:])
+		}
+	})
+}
+
+// ropeKernel is the scalar rotation, for float64 (the gradient checks).
 func ropeKernel[T float](op *ropeOp, x, y []T, width int) {
 	half, rot := op.headDim/2, op.heads*op.headDim
 	parallelRows(len(x)/width, func(lo, hi int) {
@@ -206,18 +228,23 @@ func ropeKernel[T float](op *ropeOp, x, y []T, width int) {
 	})
 }
 
+// reversed is the rotation by the opposite angle: the same cos, the negated sin.
+func (op *ropeOp) reversed() *ropeOp {
+	inv := &ropeOp{seq: op.seq, headDim: op.headDim, heads: op.heads, cos: op.cos, cos32: op.cos32, inverse: !op.inverse}
+	inv.sin, inv.sin32 = make([]float64, len(op.sin)), make([]float32, len(op.sin32))
+	for i, s := range op.sin {
+		inv.sin[i], inv.sin32[i] = -s, -op.sin32[i]
+	}
+	inv.baseOp = newBase("rope_grad", 2, sameShape, 2)
+	return inv
+}
+
 // DiffWRT: the input.
 func (op *ropeOp) DiffWRT(int) []bool { return []bool{true} }
 
 // SymDiff is the rotation by the opposite angle (a rotation's transpose).
 func (op *ropeOp) SymDiff(_ gorgonia.Nodes, _, grad *gorgonia.Node) (gorgonia.Nodes, error) {
-	inv := &ropeOp{seq: op.seq, headDim: op.headDim, heads: op.heads, cos: op.cos, inverse: !op.inverse}
-	inv.sin = make([]float64, len(op.sin))
-	for i, s := range op.sin {
-		inv.sin[i] = -s
-	}
-	inv.baseOp = newBase("rope_grad", 2, sameShape, 2)
-	g, err := gorgonia.ApplyOp(inv, grad)
+	g, err := gorgonia.ApplyOp(op.reversed(), grad)
 	if err != nil {
 		return nil, fmt.Errorf("rope grad: %w", err)
 	}
