@@ -14,6 +14,7 @@ package nn
 import (
 	"errors"
 	"fmt"
+	"runtime"
 
 	"gorgonia.org/gorgonia"
 
@@ -34,9 +35,10 @@ type Options struct {
 	KDAlpha float64
 	// KDTemperature is the distillation temperature T; 0 means 1.
 	KDTemperature float64
-	// GraphMemory bounds the estimated bytes of the cached graphs (one per batch
-	// shape and mode); the least recently used ones are dropped beyond it. 0 takes
-	// 6 GiB.
+	// GraphMemory bounds the estimated bytes of this Net's cached graphs (one per
+	// batch shape and mode); the least recently used ones are dropped beyond it.
+	// 0: only the process-wide budget applies (SetProcessGraphMemory; by default
+	// a sixth of physical memory within 1-6 GiB).
 	GraphMemory int64
 	// CopyLoss, when positive, trains head 0 of a decoder's last attention layer to
 	// point at the prompt token being copied, and head 0 of its first layer to
@@ -71,6 +73,7 @@ type Net struct {
 	opts   Options
 	params []model.Param
 	graphs map[graphKey]*graph
+	acct   *graphAcct // the cached graphs' estimated bytes (graphcache.go)
 	lru    []graphKey // graphs' keys, least recently used first (graphcache.go)
 	// LoRA only: the adapter config, the frozen base weights (no Grad), and the mode
 	// of the graph being built (dropout applies in training graphs only).
@@ -104,7 +107,8 @@ func New(cfg model.Config, w model.Weights, opts Options) (*Net, error) {
 	if opts.KDTemperature == 0 {
 		opts.KDTemperature = 1
 	}
-	n := &Net{cfg: cfg, opts: opts, graphs: map[graphKey]*graph{}}
+	n := &Net{cfg: cfg, opts: opts, graphs: map[graphKey]*graph{}, acct: &graphAcct{pool: &processGraphs}}
+	runtime.AddCleanup(n, (*graphAcct).release, n.acct)
 	if opts.LoRA != nil {
 		if err := n.setupLoRA(w, opts); err != nil {
 			return nil, err

@@ -15,17 +15,21 @@ import (
 // and the cross-entropy on those rows only (what fine-tuning libraries call
 // keeping only the completion's logits): selectRows gathers them from the
 // last hidden states [B*T, d] into [K, d], and its backward scatters the
-// gradient back. K is the counted rows rounded up to a few sizes per octave
+// gradient back. K is the counted rows rounded up to two sizes per octave
 // (answerRows), so a run builds a handful of graph shapes; the padding rows
 // are zero and count nothing.
 
 // answerRows is the K of a batch with n counted positions out of all: n rounded
-// up to a quarter of its power of two (at most 25% padding, four sizes per
-// octave), at least 32; 0 (no gather: every row) when that reaches all.
+// up to half of its power of two (two sizes per octave: 512, 768, 1024, ...),
+// at least 32; 0 (no gather: every row) when that reaches all. Every K is one
+// more graph of the batch's whole shape to build and keep (graphcache.go),
+// while a padding row costs only the head's share of a step (V*d per row, ~3%
+// of a tiny-funccall step for the worst case of 50% padding, ~1% on average);
+// four sizes per octave built twice the graphs for half the padding.
 func answerRows(n, all int) int {
 	k := 32
 	if n > k {
-		step := 1 << (bits.Len(uint(n)) - 3) // a quarter of n's octave
+		step := 1 << (bits.Len(uint(n)) - 2) // half of n's octave
 		k = (n + step - 1) / step * step
 	}
 	if k >= all {
