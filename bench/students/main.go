@@ -51,6 +51,7 @@ func run() error {
 	ntrain := flag.Int("train", 4000, "builtin training records")
 	ntest := flag.Int("test", 1000, "builtin test records")
 	seed := flag.Int64("seed", 3, "generator seed")
+	holdout := flag.Float64("holdout-templates", 0, "share of the builtin teacher's templates and value pools kept out of train and used only in test (docs/holdout.md)")
 	snips := flag.String("snips", "", "import SNIPS from this directory instead of generating (train and test splits as imported)")
 	preset := flag.String("preset", "tiny-json", "student preset")
 	steps := flag.Int("steps", 0, "optimizer steps (0 = the preset's default)")
@@ -72,7 +73,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	v, err := dataset(ctx, cat, *out, *task, *variant, *snips, *ntrain, *ntest, *seed)
+	v, err := dataset(ctx, cat, *out, *task, *variant, *snips, *ntrain, *ntest, *seed, *holdout)
 	if err != nil {
 		return err
 	}
@@ -151,12 +152,15 @@ func run() error {
 
 // dataset returns the store's version for these flags, generating or
 // importing it on first use.
-func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant, snips string, ntrain, ntest int, seed int64) (*datasets.Version, error) {
+func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant, snips string, ntrain, ntest int, seed int64, holdout float64) (*datasets.Version, error) {
 	store, err := datasets.Open(filepath.Join(out, "store"))
 	if err != nil {
 		return nil, err
 	}
 	name := fmt.Sprintf("%s-%s-%d-%d-s%d", task, variant, ntrain, ntest, seed)
+	if holdout > 0 {
+		name += fmt.Sprintf("-holdout%g", holdout)
+	}
 	if snips != "" {
 		task, name = string(schemas.EdgeJSON), "snips"
 	}
@@ -175,7 +179,7 @@ func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant, snip
 	}
 	t0 := time.Now()
 	recs, err := builtin.Generate(ctx, cat, generator.Spec{Task: schemas.Task(task), Variant: variant,
-		Counts: map[string]int{"train": ntrain, "test": ntest}, Seed: seed})
+		Counts: map[string]int{"train": ntrain, "test": ntest}, Seed: seed, HoldoutTemplates: holdout})
 	if err != nil {
 		return nil, err
 	}
