@@ -2,6 +2,7 @@ package infer
 
 import (
 	"context"
+	"flag"
 	"math"
 	"math/rand/v2"
 	"sync"
@@ -9,7 +10,14 @@ import (
 	"time"
 
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 )
+
+// avx2Only runs the benchmarks on the AVX2 kernels (SGEMM and INT8), as on a CPU without
+// AVX-512, to measure those CPUs on an AVX-512 machine:
+//
+//	go test -run '^$' -bench 'Classify60M|Decode135M' ./distill/infer/ -avx2only
+var avx2Only = flag.Bool("avx2only", false, "benchmarks: run the AVX2 kernels as on a CPU without AVX-512")
 
 // Preset weights are built once per benchmark binary, and only when a benchmark asks:
 // model.Init of the 135M decoder takes seconds and ~540 MB.
@@ -106,23 +114,33 @@ func BenchmarkClassify60M(b *testing.B) {
 }
 
 // int8Modes are the benchmarks' variants: float32 weights; INT8 weights on this CPU's
-// default path (integer kernels with two activation passes where they have SIMD, else
-// weight-only); one 8-bit activation pass; weight-only INT8 (float32 activations).
-var int8Modes = []string{"float32", "int8", "int8-a8", "int8-weightonly"}
+// default path (integer kernels with two activation passes where kernels.Int8Fast says
+// so for the row count, else weight-only); the integer kernels for every row count with
+// two and with one 8-bit activation pass; weight-only INT8 (float32 activations).
+var int8Modes = []string{"float32", "int8", "int8-a16", "int8-a8", "int8-weightonly"}
 
-// setInt8Mode sets intActs and actPasses for a mode and returns what restores them.
+// setInt8Mode chooses the kernels (-avx2only) and sets intActs and actPasses for a
+// mode; it returns what restores them.
 func setInt8Mode(b *testing.B, mode string) func() {
+	oldAVX2 := kernels.SetAVX2Only(*avx2Only)
 	oldActs, oldPasses := intActs, actPasses
 	switch mode {
-	case "int8-a8":
-		if !intActs {
+	case "int8-a16", "int8-a8":
+		if kernels.Int8Implementation() == "go" {
 			b.Skip("no SIMD integer kernels on this CPU")
 		}
-		actPasses = 1
+		intActs = alwaysInt
+		if mode == "int8-a8" {
+			actPasses = 1
+		}
 	case "int8-weightonly":
-		intActs = false
+		intActs = neverInt
 	}
-	return func() { intActs, actPasses = oldActs, oldPasses }
+	b.Logf("kernels: SGEMM %s, INT8 %s", kernels.Implementation(), kernels.Int8Implementation())
+	return func() {
+		intActs, actPasses = oldActs, oldPasses
+		kernels.SetAVX2Only(oldAVX2)
+	}
 }
 
 // maxLogitError is the largest |quantized - float| logit over every position of prompt.

@@ -27,13 +27,15 @@ type linear struct {
 	floatActs bool
 }
 
-// intActs says whether quantized layers run the integer kernels: activations quantized
-// per row to 8 bits, u8 x s8 products summed in int32 (kernels.GemmU8S8). It is on where
-// those kernels have SIMD (AVX-512 VNNI); elsewhere a quantized layer keeps float32
-// activations (one-row steps dot int8 rows widened in registers, more rows dequantize a
-// tile for the float SGEMM), which is faster there and exact to the dequantized
-// weights. Tests switch it to check both paths.
-var intActs = kernels.Int8Fast()
+// intActs says whether quantized layers multiply m rows with the integer kernels:
+// activations quantized per row to 8 bits, u8 x s8 products summed in int32
+// (kernels.GemmU8S8). It is kernels.Int8Fast, true where those kernels beat the float
+// path on this CPU: every m with AVX-512 VNNI; with AVX2 alone, 2 to 32 rows (short
+// prompts), while decode steps and larger batches stay on float32. The float path keeps
+// float32 activations (one-row steps dot int8 rows widened in registers, more rows
+// dequantize a tile for the float SGEMM) and is exact to the dequantized weights. Tests
+// and benchmarks replace it to run one path.
+var intActs = kernels.Int8Fast
 
 // actPasses is 1 (activations in 8 bits) or 2 (a second pass over the 8-bit residual).
 var actPasses = 2
@@ -105,7 +107,7 @@ type engine struct {
 	mm     matmulJob
 	mmBody func(worker, i int)
 
-	// The last matmul's input, for matmulAgain; with intActs, qx [m, in] and qs [m] hold
+	// The last matmul's input, for matmulAgain; with intActs(m), qx [m, in] and qs [m] hold
 	// it quantized (kernels.QuantizeActs), filled in parallel by quantBody.
 	lastX        []float32
 	lastM, lastK int
@@ -169,11 +171,11 @@ func (e *engine) loop(worker int) {
 //
 // A float layer with several rows is one multithreaded SGEMM (kernels.SgemmN packs W
 // once for all rows). Otherwise the work is tiles of tileOut features over all rows: a
-// quantized layer's integer products against x quantized once (intActs), a decode
+// quantized layer's integer products against x quantized once (intActs(m)), a decode
 // step's dot products, or a quantized layer's dequantized tile times every row.
 func (e *engine) matmul(l *linear, x []float32, m int, y []float32, ldy int, acc bool) {
 	e.lastX, e.lastM, e.lastK, e.qValid = x, m, l.in, false
-	if l.q != nil && intActs && !l.floatActs {
+	if l.q != nil && intActs(m) && !l.floatActs {
 		e.quantize(x, m, l.in)
 	}
 	e.product(l, x, m, y, ldy, acc)
@@ -186,7 +188,7 @@ func (e *engine) matmulAgain(l *linear, y []float32, ldy int, acc bool) {
 	if l.in != e.lastK {
 		panic("infer: matmulAgain with another input width")
 	}
-	if l.q != nil && intActs && !l.floatActs && !e.qValid {
+	if l.q != nil && intActs(e.lastM) && !l.floatActs && !e.qValid {
 		e.quantize(e.lastX, e.lastM, l.in)
 	}
 	e.product(l, e.lastX, e.lastM, y, ldy, acc)
@@ -246,13 +248,13 @@ func (e *engine) matmulTile(worker, i int) {
 	j := &e.mm
 	r0 := i * tileOut
 	r1 := min(r0+tileOut, j.l.out)
-	if l := j.l; l.q != nil && intActs && !l.floatActs {
+	if l := j.l; l.q != nil && intActs(j.m) && !l.floatActs {
 		in := l.in
-		kernels.GemmU8S8(j.m, r1-r0, in, e.qx, e.qs, l.q[r0*in:r1*in], l.scale[r0:r1], l.corr[r0:r1],
-			j.y[r0:], j.ldy, j.acc)
+		q, scale, corr := l.q[r0*in:r1*in], l.scale[r0:r1], l.corr[r0:r1]
 		if actPasses > 1 {
-			kernels.GemmU8S8(j.m, r1-r0, in, e.qx2, e.qs2, l.q[r0*in:r1*in], l.scale[r0:r1], l.corr[r0:r1],
-				j.y[r0:], j.ldy, true)
+			kernels.GemmU8S8Res(j.m, r1-r0, in, e.qx, e.qs, e.qx2, e.qs2, q, scale, corr, j.y[r0:], j.ldy, j.acc)
+		} else {
+			kernels.GemmU8S8(j.m, r1-r0, in, e.qx, e.qs, q, scale, corr, j.y[r0:], j.ldy, j.acc)
 		}
 		return
 	}

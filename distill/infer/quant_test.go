@@ -174,18 +174,30 @@ func TestQuantizedClassifier(t *testing.T) {
 	}
 }
 
-// forEachInt8Path runs f on the quantized layers' paths this build has: the integer
-// kernels (where kernels.Int8Fast) with two and with one activation pass, their pure-Go
-// twin, and float32 activations (weight-only), restoring the default after.
+// forEachInt8Path runs f on the quantized layers' paths this build has: float32
+// activations (weight-only), then the integer kernels for every row count: this CPU's,
+// the AVX2 ones where it has AVX-512 too (kernels.SetAVX2Only), and the pure-Go loops;
+// the default after.
 func forEachInt8Path(t *testing.T, f func(path string, intPath bool)) {
 	t.Helper()
-	oldActs, oldPasses := intActs, actPasses
-	defer func() { intActs, actPasses = oldActs, oldPasses }()
-	intActs = false
+	defer func(old func(int) bool) { intActs = old }(intActs)
+	intActs = neverInt
 	f("weight-only", false)
-	intActs = true
-	f("integer", true)
-	oldSIMD := kernels.SetInt8SIMD(!kernels.Int8Fast())
-	f("integer, other kernel", true)
+	intActs = alwaysInt
+	def := kernels.Int8Implementation()
+	f("integer, "+def, true)
+	oldAVX2 := kernels.SetAVX2Only(true)
+	if k := kernels.Int8Implementation(); k != def {
+		f("integer, "+k, true)
+	}
+	kernels.SetAVX2Only(oldAVX2)
+	oldSIMD := kernels.SetInt8SIMD(false)
+	if def != "go" {
+		f("integer, go", true)
+	}
 	kernels.SetInt8SIMD(oldSIMD)
 }
+
+// alwaysInt and neverInt replace intActs to run one path for every row count.
+func alwaysInt(int) bool { return true }
+func neverInt(int) bool  { return false }

@@ -7,3 +7,6 @@ func detect() *kernelSet { return &kernelsGo }
 
 // supported lists every kernel set this build can run, for the tests.
 func supported() []*kernelSet { return []*kernelSet{&kernelsGo} }
+
+// SetAVX2Only reports false: this build has no assembly kernels to choose from.
+func SetAVX2Only(bool) bool { return false }

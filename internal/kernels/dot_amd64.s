@@ -54,6 +54,10 @@ TEXT ·dotInt8AVX2(SB), NOSPLIT, $0-28
 	TESTQ CX, CX
 	JZ dot8_done
 dot8_loop:
+	// A decode step streams every weight row once, and DotInt8 is called row after row
+	// of contiguous weights: fetching 2304 bytes (36 lines) ahead made the 135M decode
+	// 1.5x faster than the hardware prefetcher alone.
+	PREFETCHT0 2304(SI)
 	VPMOVSXBD (SI), Y4
 	VPMOVSXBD 8(SI), Y5
 	VPMOVSXBD 16(SI), Y6

@@ -4,18 +4,30 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
-// int8Sets runs f with the SIMD integer kernels on (when this CPU has them) and off.
+// int8Sets runs f with each integer kernel this CPU has (VNNI, AVX2, Go), restoring the
+// default after.
 func int8Sets(t testing.TB, f func(name string)) {
 	t.Helper()
-	if Int8Fast() {
-		f("vnni")
+	old := i8
+	defer setInt8Kernel(old)
+	for _, k := range int8Kernels() {
+		setInt8Kernel(k)
+		f(k.String())
 	}
-	old := setInt8SIMD(false)
-	defer setInt8SIMD(old)
-	f("go")
+}
+
+// sameBits reports the first index where got and want differ in their bits, or -1.
+func sameBits(got, want []float32) int {
+	for i := range want {
+		if math.Float32bits(got[i]) != math.Float32bits(want[i]) {
+			return i
+		}
+	}
+	return -1
 }
 
 // int8Case is one GemmU8S8 problem with random activations and weights.
@@ -46,9 +58,19 @@ func (c int8Case) check(t testing.TB) {
 	}
 	corr := Int8Corr(w, n, k)
 	ldy := n + c.pad
+	// The pure-Go quantizer's codes, which every kernel's quantizer must give bit for bit.
+	qGo, sGo := make([]uint8, m*k), make([]float32, m)
+	quantizeActsGo(qGo, sGo, x, m, k)
+	y0 := make([]float32, (m-1)*ldy+n+c.pad)
+	for i := range y0 {
+		y0[i] = float32(rng.NormFloat64())
+	}
 	int8Sets(t, func(set string) {
 		xq, xs := make([]uint8, m*k), make([]float32, m)
 		QuantizeActs(xq, xs, x, m, k)
+		if string(xq) != string(qGo) || sameBits(xs, sGo) >= 0 {
+			t.Fatalf("%s %+v: QuantizeActs differs from the Go loop", set, c)
+		}
 		// The quantizer: every value within half a step, codes in [1, 255].
 		for i := 0; i < m; i++ {
 			for p := 0; p < k; p++ {
@@ -58,13 +80,22 @@ func (c int8Case) check(t testing.TB) {
 				}
 			}
 		}
-		y := make([]float32, (m-1)*ldy+n+c.pad)
-		y0 := make([]float32, len(y))
-		for i := range y {
-			y0[i] = float32(rng.NormFloat64())
-		}
-		copy(y, y0)
+		y := append([]float32(nil), y0...)
+		yGo := append([]float32(nil), y0...)
+		gemmU8S8Go(m, n, k, xq, xs, w, ws, corr, yGo, ldy, c.acc, 0, 0)
 		GemmU8S8(m, n, k, xq, xs, w, ws, corr, y, ldy, c.acc)
+		if i := sameBits(y, yGo); i >= 0 {
+			t.Fatalf("%s %+v: y[%d] = %v, the Go loop gives %v", set, c, i, y[i], yGo[i])
+		}
+		// Both passes: the codes of the residual, then GemmU8S8Res against two Go calls.
+		rq, rs := make([]uint8, m*k), make([]float32, m)
+		QuantizeResidual(rq, rs, x, xq, xs, m, k)
+		y2 := append([]float32(nil), y0...)
+		GemmU8S8Res(m, n, k, xq, xs, rq, rs, w, ws, corr, y2, ldy, c.acc)
+		gemmU8S8Go(m, n, k, rq, rs, w, ws, corr, yGo, ldy, true, 0, 0)
+		if i := sameBits(y2, yGo); i >= 0 {
+			t.Fatalf("%s %+v: GemmU8S8Res y[%d] = %v, two Go passes give %v", set, c, i, y2[i], yGo[i])
+		}
 		for i := 0; i < m; i++ {
 			for j := 0; j < n; j++ {
 				var s int64 // the int reference
@@ -89,18 +120,128 @@ func (c int8Case) check(t testing.TB) {
 	})
 }
 
+// quantizeActsGo is QuantizeActs on the pure-Go loops.
+func quantizeActsGo(dst []uint8, scales []float32, x []float32, m, k int) {
+	defer setInt8Kernel(setInt8Kernel(i8Go))
+	QuantizeActs(dst, scales, x, m, k)
+}
+
+// TestGemmU8S8 runs every kernel on odd shapes: row and column counts around the tiles
+// (4x4 and 1x16 for VNNI, 2x4 and 1x8 for AVX2), every k up to 70 (the AVX2 tail step
+// and the VNNI masks), and the models' shapes.
 func TestGemmU8S8(t *testing.T) {
 	for _, m := range []int{1, 2, 3, 4, 5, 7, 8, 13} {
-		for _, n := range []int{1, 3, 4, 5, 15, 16, 17, 31, 32, 37, 64} {
-			for _, k := range []int{1, 2, 15, 16, 17, 63, 64, 65, 127, 191, 257} {
+		for _, n := range []int{1, 3, 4, 5, 7, 8, 9, 15, 16, 17, 31, 32, 37, 64} {
+			for _, k := range []int{1, 2, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 191, 257} {
 				int8Case{m: m, n: n, k: k, pad: (m + n) % 3, acc: (m+n+k)%2 == 1, seed: 1}.check(t)
 			}
 		}
 	}
-	// The model's shapes: 135M (576, 1536, 192) and 60M (512, 1376, whose k%64 = 32).
-	for _, s := range [][3]int{{1, 576, 576}, {1, 192, 576}, {5, 576, 1536}, {9, 1376, 512}, {6, 512, 1376}, {3, 200, 512}} {
+	for k := 1; k <= 70; k++ {
+		for _, s := range [][2]int{{1, 8}, {1, 11}, {2, 4}, {3, 13}, {5, 17}} {
+			int8Case{m: s[0], n: s[1], k: k, pad: k % 3, acc: k%2 == 0, seed: 4}.check(t)
+		}
+	}
+	// (m, n, k): the model's shapes, 135M (576, 1536, 192) and 60M (512, 1376, whose
+	// k%64 = 32), k = 1000 (k%32 = 8) and k = 3000 (GemmU8S8Res in two column blocks).
+	for _, s := range [][3]int{{1, 576, 576}, {1, 192, 576}, {5, 576, 1536}, {9, 1376, 512}, {6, 512, 1376}, {3, 200, 512}, {7, 23, 1000}, {3, 100, 3000}} {
 		int8Case{m: s[0], n: s[1], k: s[2], seed: 2}.check(t)
-		int8Case{m: s[0], n: s[1], k: s[2], acc: true, seed: 3}.check(t)
+		int8Case{m: s[0], n: s[1], k: s[2], acc: true, pad: 5, seed: 3}.check(t)
+	}
+}
+
+// TestGemmU8S8Codes gives every kernel codes straight from the full ranges, q in
+// [1, 255] and w in [-127, 127], with a run of the corner where a plain VPMADDUBSW
+// would saturate (q = 255 or 1 against w = +-127), and wants the Go loop's bits.
+func TestGemmU8S8Codes(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	for _, s := range [][3]int{{1, 8, 32}, {2, 4, 33}, {3, 9, 64}, {5, 13, 100}, {4, 24, 576}, {3, 17, 1000}, {2, 8, 4096}} {
+		m, n, k := s[0], s[1], s[2]
+		xq, w := make([]uint8, m*k), make([]int8, n*k)
+		for i := range xq {
+			xq[i] = uint8(1 + rng.IntN(255))
+		}
+		for i := range w {
+			w[i] = int8(rng.IntN(255) - 127)
+		}
+		// Row 0 at q = 255 and row 1 at q = 1 against weight rows 0 and 1 at +127 and
+		// -127, over their first 20 values.
+		for p := 0; p < min(k, 20); p++ {
+			xq[p], w[p], w[k+p] = 255, 127, -127
+			if m > 1 {
+				xq[k+p] = 1
+			}
+		}
+		xs, ws := make([]float32, m), make([]float32, n)
+		for i := range xs {
+			xs[i] = float32(rng.Float64() + 0.5)
+		}
+		for j := range ws {
+			ws[j] = float32(rng.Float64()+0.5) / 1024
+		}
+		corr := Int8Corr(w, n, k)
+		ldy := n + 1
+		y0 := make([]float32, m*ldy)
+		for i := range y0 {
+			y0[i] = float32(rng.NormFloat64())
+		}
+		// A second pass of codes for GemmU8S8Res, reversed.
+		rq, rs := slices.Clone(xq), slices.Clone(xs)
+		slices.Reverse(rq)
+		slices.Reverse(rs)
+		for _, acc := range []bool{false, true} {
+			want := append([]float32(nil), y0...)
+			gemmU8S8Go(m, n, k, xq, xs, w, ws, corr, want, ldy, acc, 0, 0)
+			want2 := append([]float32(nil), want...)
+			gemmU8S8Go(m, n, k, rq, rs, w, ws, corr, want2, ldy, true, 0, 0)
+			int8Sets(t, func(set string) {
+				y := append([]float32(nil), y0...)
+				GemmU8S8(m, n, k, xq, xs, w, ws, corr, y, ldy, acc)
+				if i := sameBits(y, want); i >= 0 {
+					t.Fatalf("%s m=%d n=%d k=%d acc=%t: y[%d] = %v, the Go loop gives %v", set, m, n, k, acc, i, y[i], want[i])
+				}
+				y = append(y[:0], y0...)
+				GemmU8S8Res(m, n, k, xq, xs, rq, rs, w, ws, corr, y, ldy, acc)
+				if i := sameBits(y, want2); i >= 0 {
+					t.Fatalf("%s m=%d n=%d k=%d acc=%t: GemmU8S8Res y[%d] = %v, two Go passes give %v", set, m, n, k, acc, i, y[i], want2[i])
+				}
+			})
+		}
+	}
+}
+
+// TestGemmU8S8Saturation sets every code to one value, q in {1, 255, 0} against w all
+// +127 or all -127, where int16 pair sums of q*w would saturate: each sum is exact. (0 is
+// no code of QuantizeActs, but every kernel takes it.)
+func TestGemmU8S8Saturation(t *testing.T) {
+	for _, k := range []int{32, 70, 576, 1000, 4096} {
+		for _, q := range []uint8{1, 255, 0} {
+			for _, wv := range []int8{127, -127} {
+				m, n := 3, 12
+				xq, w := make([]uint8, m*k), make([]int8, n*k)
+				for i := range xq {
+					xq[i] = q
+				}
+				for i := range w {
+					w[i] = wv
+				}
+				xs, ws := []float32{1, 1, 1}, make([]float32, n)
+				for j := range ws {
+					ws[j] = 1
+				}
+				corr := Int8Corr(w, n, k)
+				want := float32(k * (int(q) - 128) * int(wv))
+				int8Sets(t, func(set string) {
+					y := make([]float32, m*n)
+					GemmU8S8(m, n, k, xq, xs, w, ws, corr, y, n, false)
+					for i, v := range y {
+						if v != want {
+							t.Fatalf("%s k=%d q=%d w=%d: y[%d] = %v, want %v", set, k, q, wv, i, v, want)
+						}
+					}
+				})
+			}
+		}
 	}
 }
 
@@ -157,12 +298,15 @@ func FuzzGemmU8S8(f *testing.F) {
 	})
 }
 
-// BenchmarkGemmU8S8 reports single-thread integer GOP/s (2 per multiply-add) of the
-// classifier's and the decoder's shapes, and float32 SGEMM beside it:
+// BenchmarkGemmU8S8 reports single-thread integer GOP/s (2 per multiply-add, one
+// activation pass, QuantizeActs included) of each integer kernel at the classifier's
+// (16 x 32 rows) and the decoder's (1 row) shapes, and beside them what a quantized layer
+// runs without integer kernels: float32 SGEMM of each kernel set (several rows; the
+// dequantization of the weights is left out) or DotInt8 (one row):
 //
 //	go test -run '^$' -bench 'GemmU8S8' ./internal/kernels/
 func BenchmarkGemmU8S8(b *testing.B) {
-	for _, s := range [][3]int{{512, 512, 1376}, {512, 1376, 512}, {1, 576, 1536}, {1, 1536, 576}} {
+	for _, s := range [][3]int{{512, 576, 576}, {512, 576, 1536}, {512, 1536, 576}, {512, 512, 1376}, {1, 576, 576}, {1, 576, 1536}, {1, 1536, 576}} {
 		m, k, n := s[0], s[1], s[2]
 		x := make([]float32, m*k)
 		for i := range x {
@@ -178,22 +322,36 @@ func BenchmarkGemmU8S8(b *testing.B) {
 		}
 		corr := Int8Corr(w, n, k)
 		xq, xs, y := make([]uint8, m*k), make([]float32, m), make([]float32, m*n)
+		gops := func(b *testing.B) float64 { return 2 * float64(m*n*k) * float64(b.N) / b.Elapsed().Seconds() / 1e9 }
 		int8Sets(b, func(set string) {
-			b.Run(fmt.Sprintf("%dx%dx%d/%s", m, k, n, set), func(b *testing.B) {
+			b.Run(fmt.Sprintf("%dx%dx%d/int8-%s", m, k, n, set), func(b *testing.B) {
 				for b.Loop() {
 					QuantizeActs(xq, xs, x, m, k)
 					GemmU8S8(m, n, k, xq, xs, w, ws, corr, y, n, false)
 				}
-				b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GOP/s")
+				b.ReportMetric(gops(b), "GOP/s")
 			})
 		})
-		wf, yf := make([]float32, n*k), make([]float32, m*n)
-		b.Run(fmt.Sprintf("%dx%dx%d/sgemm", m, k, n), func(b *testing.B) {
-			for b.Loop() {
-				Sgemm(false, true, m, n, k, 1, x, k, wf, k, 0, yf, n)
-			}
-			b.ReportMetric(2*float64(m*n*k)*float64(b.N)/b.Elapsed().Seconds()/1e9, "GFLOP/s")
-		})
+		if m == 1 {
+			b.Run(fmt.Sprintf("%dx%dx%d/dotint8", m, k, n), func(b *testing.B) {
+				for b.Loop() {
+					for j := range n {
+						y[j] = DotInt8(w[j*k:(j+1)*k], x) * ws[j]
+					}
+				}
+				b.ReportMetric(gops(b), "GFLOP/s")
+			})
+			continue
+		}
+		wf := make([]float32, n*k)
+		for _, ks := range supported() {
+			b.Run(fmt.Sprintf("%dx%dx%d/sgemm-%s", m, k, n, ks.name), func(b *testing.B) {
+				for b.Loop() {
+					sgemmWith(ks, 1, false, true, m, n, k, 1, x, k, wf, k, 0, y, n)
+				}
+				b.ReportMetric(gops(b), "GFLOP/s")
+			})
+		}
 	}
 }
 
@@ -201,7 +359,7 @@ func BenchmarkGemmU8S8(b *testing.B) {
 // within half a residual step, and the SIMD quantizers give the pure-Go codes exactly.
 func TestQuantizeResidual(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
-	for _, k := range []int{1, 15, 16, 17, 100, 576, 1376} {
+	for _, k := range []int{1, 15, 16, 17, 31, 32, 33, 63, 64, 100, 576, 1000, 1376} {
 		m := 3
 		x := make([]float32, m*k)
 		for i := range x {
