@@ -25,11 +25,13 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime/debug"
 	"time"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/datasets/importer"
 	"github.com/cyclecore/mlmforge/distill"
+	"github.com/cyclecore/mlmforge/distill/nn"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/eval"
 	"github.com/cyclecore/mlmforge/eval/runner"
@@ -46,6 +48,9 @@ func main() {
 }
 
 func run() error {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(nn.MemoryLimit()) // as cmd/mlmforge does
+	}
 	task := flag.String("task", "edgejson", "task: edgejson, edgeintent or edgefunccall")
 	variant := flag.String("variant", "simple", "builtin variant: simple|medium|complex (edgejson), 50|100|200 (edgeintent), a catalog size (edgefunccall)")
 	ntrain := flag.Int("train", 4000, "builtin training records")

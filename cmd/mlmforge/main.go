@@ -9,10 +9,18 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
+
+	"github.com/cyclecore/mlmforge/distill/nn"
 )
 
 func main() {
+	// Training workers run under a soft memory limit sized to the graph
+	// budget (nn.MemoryLimit); GOMEMLIMIT, when set, is the user's choice.
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(nn.MemoryLimit())
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := newRootCmd(os.Stdout, os.Stderr).ExecuteContext(ctx)
 	stop()

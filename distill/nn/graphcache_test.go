@@ -69,6 +69,9 @@ func TestProcessGraphBudget(t *testing.T) {
 	if phys := physicalMemory(); phys > 0 && old != min(maxGraphMemory, max(minGraphMemory, phys/6)) {
 		t.Errorf("default budget %d, physical memory %d", old, phys)
 	}
+	if got := MemoryLimit(); got != 2*(123<<20)+2<<30 {
+		t.Errorf("memory limit %d for a 123 MiB graph budget", got)
+	}
 	if got := SetProcessGraphMemory(0); got != 123<<20 {
 		t.Errorf("budget after setting 123 MiB: %d", got)
 	}
