@@ -17,11 +17,7 @@ func rmsNorm(dst, x, w []float32, eps float64) {
 		ss += float64(v) * float64(v)
 	}
 	inv := float32(1 / math.Sqrt(ss/float64(len(x))+eps))
-	dst = dst[:len(x)]
-	w = w[:len(x)]
-	for i, v := range x {
-		dst[i] = v * inv * w[i]
-	}
+	kernels.ScaleMul(dst[:len(x)], x, w, inv)
 }
 
 // ropeTable holds cos and sin of pos * theta^(-2i/hd) for every position and pair i,

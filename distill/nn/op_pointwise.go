@@ -54,12 +54,46 @@ func rmsNormFwd[T float](x, w, y []T, d int, eps float64) {
 	parallelRows(len(x)/d, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*d:(r+1)*d], y[r*d:(r+1)*d]
-			s := T(rstd(xr, eps))
-			for j, v := range xr {
-				yr[j] = v * s * w[j]
-			}
+			scaleMulRow(yr, xr, w, T(rstd(xr, eps)))
 		}
 	})
+}
+
+// The row loops below run float32 rows in the vector kernels, which give the bits of
+// the scalar expressions (each product rounded, no fused multiply-add), and float64
+// rows (the gradient checks) in Go.
+
+// scaleMulRow sets y = (x*s)*w.
+func scaleMulRow[T float](y, x, w []T, s T) {
+	if y32, ok := any(y).([]float32); ok {
+		kernels.ScaleMul(y32, any(x).([]float32), any(w).([]float32), float32(s))
+		return
+	}
+	for j, v := range x {
+		y[j] = v * s * w[j]
+	}
+}
+
+// scaleMulSubRow sets dx = ((s*w)*g) - (x*c).
+func scaleMulSubRow[T float](dx, w, g, x []T, s, c T) {
+	if dx32, ok := any(dx).([]float32); ok {
+		kernels.ScaleMulSub(dx32, any(w).([]float32), any(g).([]float32), any(x).([]float32), float32(s), float32(c))
+		return
+	}
+	for k := range dx {
+		dx[k] = s*w[k]*g[k] - x[k]*c
+	}
+}
+
+// mulScaleAddRow adds (g*x)*s to out.
+func mulScaleAddRow[T float](out, g, x []T, s T) {
+	if out32, ok := any(out).([]float32); ok {
+		kernels.MulScaleAdd(out32, any(g).([]float32), any(x).([]float32), float32(s))
+		return
+	}
+	for k := range out {
+		out[k] += g[k] * x[k] * s
+	}
 }
 
 // DiffWRT: x and w.
@@ -90,10 +124,11 @@ type rmsNormGrad struct {
 func (op *rmsNormGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	x := vs[0].(tensor.Tensor)
 	d := x.Shape()[1]
-	out := op.output(x.Dtype(), x.Shape()...)
+	shape := []int(x.Shape())
 	if op.wrtW {
-		out = op.output(x.Dtype(), d)
+		shape = []int{d} // asking for [N, d] first would reallocate both buffers on every call
 	}
+	out := op.output(x.Dtype(), shape...)
 	err := byDtype(op.name, x.Dtype(), func() error {
 		rmsNormBwd(data[float32](vs[0]), data[float32](vs[1]), data[float32](vs[2]), data[float32](out), d, op.eps, op.wrtW)
 		return nil
@@ -114,10 +149,7 @@ func rmsNormBwd[T float](x, w, dy, out []T, d int, eps float64, wrtW bool) {
 		}
 		for r := 0; r < rows; r++ {
 			xr, gr := x[r*d:(r+1)*d], dy[r*d:(r+1)*d]
-			s := T(rstd(xr, eps))
-			for k := range out {
-				out[k] += gr[k] * xr[k] * s
-			}
+			mulScaleAddRow(out, gr, xr, T(rstd(xr, eps)))
 		}
 		return
 	}
@@ -129,10 +161,7 @@ func rmsNormBwd[T float](x, w, dy, out []T, d int, eps float64, wrtW bool) {
 			for j := range xr {
 				dot += float64(gr[j]) * float64(w[j]) * float64(xr[j])
 			}
-			c := T(s * s * s * dot / float64(d))
-			for k := range dx {
-				dx[k] = T(s)*w[k]*gr[k] - xr[k]*c
-			}
+			scaleMulSubRow(dx, w, gr, xr, T(s), T(s*s*s*dot/float64(d)))
 		}
 	})
 }
