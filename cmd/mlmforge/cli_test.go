@@ -2,7 +2,6 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -192,7 +191,7 @@ func TestQuickstart(t *testing.T) {
 	for run := 1; run <= 2; run++ { // the second run restarts on the same database
 		var out, errOut bytes.Buffer
 		a := &app{out: &out, err: &errOut, home: home}
-		ctx, cancel := context.WithTimeout(context.Background(), 8*time.Minute)
+		ctx, cancel := testContext(t)
 		err := runQuickstart(ctx, a, spec)
 		cancel()
 		if err != nil {

@@ -37,7 +37,7 @@ func TestGenerateSurvivesWorkerKill(t *testing.T) {
 		t.Fatalf("generate --detach: exit %d: %s %s", code, out, errOut)
 	}
 	id := strings.TrimSpace(out)
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
+	ctx, cancel := testContext(t)
 	defer cancel()
 	c, err := worker.Dial(ctx, worker.DialConfig{Address: addr})
 	if err != nil {

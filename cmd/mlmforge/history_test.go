@@ -26,7 +26,7 @@ func TestRecordDatasetHistory(t *testing.T) {
 	if os.Getenv(historyEnv) != "1" {
 		t.Skip("set " + historyEnv + "=1 to re-record workflows/testdata/dataset_history_v1.json")
 	}
-	_, c, ctx := embeddedForTest(t, 2*time.Minute)
+	_, c, ctx := embeddedForTest(t)
 	// Small batches and two splits give a history with parallel activities, a
 	// merge, and a commit.
 	in := workflows.DatasetInput{Spec: generator.Spec{Task: schemas.EdgeIntent, Variant: "50",
@@ -61,11 +61,11 @@ func TestRecordDatasetHistory(t *testing.T) {
 }
 
 // embeddedForTest starts the embedded server and worker on a fresh home for
-// one test, stopped when the test ends, with a context bounded by timeout.
-func embeddedForTest(t *testing.T, timeout time.Duration) (*app, client.Client, context.Context) {
+// one test, stopped when the test ends, with the test's context (testContext).
+func embeddedForTest(t *testing.T) (*app, client.Client, context.Context) {
 	t.Helper()
 	a := &app{home: t.TempDir(), out: os.Stdout, err: os.Stderr}
-	ctx, cancel := context.WithTimeout(context.Background(), timeout)
+	ctx, cancel := testContext(t)
 	t.Cleanup(cancel)
 	c, stop, err := connect(ctx, a, clusterFlags{})
 	if err != nil {
@@ -73,4 +73,17 @@ func embeddedForTest(t *testing.T, timeout time.Duration) (*app, client.Client, 
 	}
 	t.Cleanup(stop)
 	return a, c, ctx
+}
+
+// testContext is the context of a test that drives the embedded server and its
+// workflows: it ends a minute before the test binary's -timeout, so that a hung
+// test fails with its own message instead of the binary's panic, and no
+// earlier. A fixed budget per test fails on a loaded machine: CI once took 17
+// minutes for a quickstart test that takes 2 on an idle one, while another
+// process held most of the memory.
+func testContext(t *testing.T) (context.Context, context.CancelFunc) {
+	if dl, ok := t.Deadline(); ok {
+		return context.WithDeadline(context.Background(), dl.Add(-time.Minute))
+	}
+	return context.WithCancel(context.Background()) // the caller cancels it (the tests' cleanups stop servers with it alive)
 }

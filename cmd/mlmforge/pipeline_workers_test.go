@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -68,7 +67,7 @@ promotion: {thresholds: {edgeintent.top1: 0.05}}
 	if err := victim.Signal(syscall.SIGKILL); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 6*time.Minute)
+	ctx, cancel := testContext(t)
 	defer cancel()
 	c, err := worker.Dial(ctx, worker.DialConfig{Address: addr, Namespace: workflows.DefaultNamespace})
 	if err != nil {

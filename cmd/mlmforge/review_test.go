@@ -27,7 +27,7 @@ func TestReviewGateEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs the embedded Temporal server; skipped with -short")
 	}
-	a, c, ctx := embeddedForTest(t, 8*time.Minute)
+	a, c, ctx := embeddedForTest(t)
 	revs, err := review.OpenReviewers(review.StorePath(a.home))
 	if err != nil {
 		t.Fatal(err)

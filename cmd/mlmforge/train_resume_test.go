@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -58,7 +57,7 @@ func TestTrainingSurvivesAKilledWorker(t *testing.T) {
 	_ = first.Wait()
 	startCLI(t, "Press Ctrl+C", "--home", home, "worker", "--address", addr, "--queues", "train")
 
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := testContext(t)
 	defer cancel()
 	c, err := worker.Dial(ctx, worker.DialConfig{Address: addr, Namespace: workflows.DefaultNamespace})
 	if err != nil {
