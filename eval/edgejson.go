@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 
@@ -142,7 +143,10 @@ func (s *jsonScorer) score(rec *datasets.Record, res *ExampleResult) error {
 		if pred, text, err = extractJSONText(res.Raw); err != nil {
 			res.ParseError = parseErrorText(res, err)
 		} else {
-			res.Parsed = json.RawMessage(text)
+			// The answer's own text keeps its key order; a byte-level student
+			// can emit half a UTF-8 sequence inside a string, which JSON readers
+			// other than Go's reject, so invalid bytes become U+FFFD.
+			res.Parsed = json.RawMessage(strings.ToValidUTF8(text, "\uFFFD"))
 		}
 	}
 	failed := res.ParseError != ""

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/internal/testutil/records"
@@ -93,4 +94,27 @@ func TestEdgeJSONScoring(t *testing.T) {
 			t.Errorf("parse error %q does not name truncation", rep.Examples[0].ParseError)
 		}
 	})
+}
+
+// TestEdgeJSONParsedIsValidUTF8 checks that a report stays readable by any JSON
+// reader when a student emits half a UTF-8 sequence inside a string (a SNIPS
+// student wrote "\xc3anyland"): the parsed answer keeps its key order with the
+// bad byte as U+FFFD.
+func TestEdgeJSONParsedIsValidUTF8(t *testing.T) {
+	s := testScorer(t)
+	rec := records.Builtin(t, schemas.EdgeJSON, "", 120)[0]
+	rep, err := s.Score([]datasets.Record{rec}, []Prediction{{ID: rec.ID, Raw: "{\"zeta\":\"\xc3anyland\",\"alpha\":1}"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !utf8.Valid(b) {
+		t.Fatalf("report is not valid UTF-8: %q", rep.Examples[0].Parsed)
+	}
+	if got, want := string(rep.Examples[0].Parsed), "{\"zeta\":\"\uFFFDanyland\",\"alpha\":1}"; got != want {
+		t.Errorf("parsed %q, want %q", got, want)
+	}
 }
