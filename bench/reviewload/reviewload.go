@@ -250,8 +250,13 @@ func (c *client) retry(ctx context.Context, n int, res *Result, mu *sync.Mutex, 
 	}
 }
 
-// goneTries is how many 404s in a row tell a reviewer the queue is released.
-const goneTries = 20
+// goneTries is how many 404s in a row, 100 ms apart, tell a reviewer the queue
+// is released: 30 s. A 404 also comes while the UI's status query of a live
+// queue fails (the embedded server's SQLite answered SQLITE_BUSY for a minute
+// in one CI run), and a reviewer that gave up after 2 s then held the lease a
+// 5xx'd request had granted him: the last record stayed leased, undecided, and
+// the dataset never released.
+const goneTries = 300
 
 // sleep waits d unless ctx ends first; it reports whether d passed.
 func sleep(ctx context.Context, d time.Duration) bool {
