@@ -210,7 +210,7 @@ func (op *ropeOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	}
 	out := op.output(x.Dtype(), n, width)
 	err := byDtype(op.name, x.Dtype(), func() error {
-		rope32(op, data[float32](vs[0]), data[float32](out), width)
+		ropeKernel(op, data[float32](vs[0]), data[float32](out), width)
 		return nil
 	}, func() error {
 		ropeKernel(op, data[float64](vs[0]), data[float64](out), width)
@@ -219,42 +219,37 @@ func (op *ropeOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	return out, err
 }
 
-// rope32 is ropeKernel in float32, a head at a time in the vector kernel, which gives
-// ropeKernel's bits.
-func rope32(op *ropeOp, x, y []float32, width int) {
+// ropeKernel rotates every row of x into y, a head at a time (ropeHead).
+func ropeKernel[T float](op *ropeOp, x, y []T, width int) {
 	half, rot := op.headDim/2, op.heads*op.headDim
 	parallelRows(len(x)/width, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
 			xr, yr := x[r*width:(r+1)*width], y[r*width:(r+1)*width]
-			cs, sn := op.cos32[(r%op.seq)*half:][:half], op.sin32[(r%op.seq)*half:][:half]
+			t := (r % op.seq) * half
 			for h := 0; h < rot; h += op.headDim {
-				kernels.Rope(yr[h:h+half], yr[h+half:h+op.headDim], xr[h:h+half], xr[h+half:h+op.headDim], cs, sn)
+				ropeHead(op, yr[h:h+half], yr[h+half:h+op.headDim], xr[h:h+half], xr[h+half:h+op.headDim], t)
 			}
 			copy(yr[rot:], xr[rot:])
 		}
 	})
 }
 
-// ropeKernel is the scalar rotation, for float64 (the gradient checks).
-func ropeKernel[T float](op *ropeOp, x, y []T, width int) {
-	half, rot := op.headDim/2, op.heads*op.headDim
-	parallelRows(len(x)/width, func(lo, hi int) {
-		for r := lo; r < hi; r++ {
-			xr, yr := x[r*width:(r+1)*width], y[r*width:(r+1)*width]
-			cs, sn := op.cos[(r%op.seq)*half:][:half], op.sin[(r%op.seq)*half:][:half]
-			for h := 0; h < rot; h += op.headDim {
-				x1, x2 := xr[h:h+half], xr[h+half:h+op.headDim]
-				y1, y2 := yr[h:h+half], yr[h+half:h+op.headDim]
-				for i := range x1 {
-					c, s := T(cs[i]), T(sn[i])
-					a, b := x1[i], x2[i]
-					y1[i] = a*c - b*s
-					y2[i] = b*c + a*s
-				}
-			}
-			copy(yr[rot:], xr[rot:])
-		}
-	})
+// ropeHead rotates one head's halves by the angles of table row t: float32 in the
+// vector kernel with the float32 tables (kernels.Rope, the scalar loop's bits),
+// float64 (the gradient checks) in the loop with the float64 ones.
+func ropeHead[T float](op *ropeOp, y1, y2, x1, x2 []T, t int) {
+	half := len(x1)
+	if y32, ok := any(y1).([]float32); ok {
+		kernels.Rope(y32, any(y2).([]float32), any(x1).([]float32), any(x2).([]float32), op.cos32[t:t+half], op.sin32[t:t+half])
+		return
+	}
+	cs, sn := op.cos[t:t+half], op.sin[t:t+half]
+	for i := range x1 {
+		c, s := T(cs[i]), T(sn[i])
+		a, b := x1[i], x2[i]
+		y1[i] = a*c - b*s
+		y2[i] = b*c + a*s
+	}
 }
 
 // reversed is the rotation by the opposite angle: the same cos, the negated sin.

@@ -1,13 +1,5 @@
 package kernels
 
-// The RMSNorm element-wise kernels, from the narrowest: normGo is the loops below,
-// normAVX2 takes 8 elements a step, normAVX512 16 with a masked last step.
-const (
-	normGo = iota
-	normAVX2
-	normAVX512
-)
-
 // ScaleMul sets y[i] = (x[i]*s) * w[i] for i < len(y): RMSNorm's forward, a row x times
 // its scale s times the weights w. y may be x (in place), but a y that partially
 // overlaps x gives undefined results. Each product is rounded before the next (no fused
@@ -18,10 +10,10 @@ func ScaleMul(y, x, w []float32, s float32) {
 	x, w = x[:n], w[:n]
 	i := 0
 	switch {
-	case normISA == normAVX512 && n > 0:
+	case elemISA == isaAVX512 && n > 0:
 		scaleMulAVX512Asm(&y[0], &x[0], &w[0], n, s)
 		return
-	case normISA >= normAVX2 && n >= 8:
+	case elemISA >= isaAVX2 && n >= 8:
 		i = n &^ 7
 		scaleMulAVX2Asm(&y[0], &x[0], &w[0], i, s)
 	}
@@ -40,10 +32,10 @@ func ScaleMulSub(dx, w, g, x []float32, s, c float32) {
 	w, g, x = w[:n], g[:n], x[:n]
 	i := 0
 	switch {
-	case normISA == normAVX512 && n > 0:
+	case elemISA == isaAVX512 && n > 0:
 		scaleMulSubAVX512Asm(&dx[0], &w[0], &g[0], &x[0], n, s, c)
 		return
-	case normISA >= normAVX2 && n >= 8:
+	case elemISA >= isaAVX2 && n >= 8:
 		i = n &^ 7
 		scaleMulSubAVX2Asm(&dx[0], &w[0], &g[0], &x[0], i, s, c)
 	}
@@ -63,10 +55,10 @@ func MulScaleAdd(out, g, x []float32, s float32) {
 	g, x = g[:n], x[:n]
 	i := 0
 	switch {
-	case normISA == normAVX512 && n > 0:
+	case elemISA == isaAVX512 && n > 0:
 		mulScaleAddAVX512Asm(&out[0], &g[0], &x[0], n, s)
 		return
-	case normISA >= normAVX2 && n >= 8:
+	case elemISA >= isaAVX2 && n >= 8:
 		i = n &^ 7
 		mulScaleAddAVX2Asm(&out[0], &g[0], &x[0], i, s)
 	}

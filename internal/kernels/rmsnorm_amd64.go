@@ -2,32 +2,6 @@
 
 package kernels
 
-import "golang.org/x/sys/cpu"
-
-// normISA is the RMSNorm kernel ScaleMul, ScaleMulSub and MulScaleAdd run: the widest
-// this CPU has.
-var normISA = normISAs()[0]
-
-// normISAs lists the RMSNorm kernels this CPU can run, widest first (normGo last).
-func normISAs() []int {
-	var s []int
-	if cpu.X86.HasAVX512F {
-		s = append(s, normAVX512)
-	}
-	if cpu.X86.HasAVX2 {
-		s = append(s, normAVX2)
-	}
-	return append(s, normGo)
-}
-
-// setNormISA makes the RMSNorm kernels run isa (one of normISAs) and returns the
-// previous one, for the tests and benchmarks that compare them.
-func setNormISA(isa int) int {
-	old := normISA
-	normISA = isa
-	return old
-}
-
 // scaleMulAVX2Asm does ScaleMul's n elements 8 at a time (n a positive multiple of 8).
 //
 //go:noescape

@@ -2,15 +2,6 @@
 
 package kernels
 
-// normISA is normGo: this build has no assembly.
-var normISA = normGo
-
-// normISAs lists the only RMSNorm kernel of this build.
-func normISAs() []int { return []int{normGo} }
-
-// setNormISA keeps normGo, the only kernel of this build, and returns it.
-func setNormISA(int) int { return normGo }
-
 func scaleMulAVX2Asm(y, x, w *float32, n int, s float32) {
 	panic("kernels: no AVX2 in this build")
 }

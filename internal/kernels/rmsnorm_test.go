@@ -6,11 +6,6 @@ import (
 	"testing"
 )
 
-// normName names an RMSNorm kernel in test and benchmark output.
-func normName(isa int) string {
-	return [...]string{normGo: "go", normAVX2: "avx2", normAVX512: "avx512"}[isa]
-}
-
 // normCase is one RMSNorm kernel and its scalar reference, both writing v[0] from the
 // inputs v[1], v[2], v[3] (those it takes) and the scalars s, c; alias lists the
 // inputs the output may be.
@@ -47,10 +42,10 @@ func TestRMSNormKernels(t *testing.T) {
 	for n := 0; n <= 70; n++ {
 		lengths = append(lengths, n)
 	}
-	for _, isa := range normISAs() {
+	for _, isa := range elemISAs() {
 		for _, k := range normCases {
-			t.Run(normName(isa)+"/"+k.name, func(t *testing.T) {
-				defer setNormISA(setNormISA(isa))
+			t.Run(isaName(isa)+"/"+k.name, func(t *testing.T) {
+				defer setElemISA(setElemISA(isa))
 				for _, n := range lengths {
 					for _, alias := range append([]int{0}, k.alias...) {
 						off := rng.IntN(8)
@@ -106,9 +101,9 @@ func BenchmarkRMSNormKernels(b *testing.B) {
 			}
 		}
 		for _, k := range normCases {
-			for _, isa := range normISAs() {
-				b.Run(fmt.Sprintf("%s/rows%d/%s", k.name, rows, normName(isa)), func(b *testing.B) {
-					defer setNormISA(setNormISA(isa))
+			for _, isa := range elemISAs() {
+				b.Run(fmt.Sprintf("%s/rows%d/%s", k.name, rows, isaName(isa)), func(b *testing.B) {
+					defer setElemISA(setElemISA(isa))
 					for i := 0; i < b.N; i++ {
 						for r := 0; r < rows*d; r += d {
 							// The weights (v[1] or v[2]) are one row, as in the model;

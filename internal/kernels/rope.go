@@ -1,13 +1,5 @@
 package kernels
 
-// The RoPE kernels, from the narrowest: ropeGo is the loop below, ropeAVX2 takes 8
-// pairs a step, ropeAVX512 16 with a masked last step.
-const (
-	ropeGo = iota
-	ropeAVX2
-	ropeAVX512
-)
-
 // Rope rotates the pairs (x1[i], x2[i]) by the angles whose cosines and sines are
 // cos[i], sin[i], for i < len(y1):
 //
@@ -23,10 +15,10 @@ func Rope(y1, y2, x1, x2, cos, sin []float32) {
 	y2, x1, x2, cos, sin = y2[:n], x1[:n], x2[:n], cos[:n], sin[:n]
 	i := 0
 	switch {
-	case ropeISA == ropeAVX512 && n > 0:
+	case elemISA == isaAVX512 && n > 0:
 		ropeAVX512Asm(&y1[0], &y2[0], &x1[0], &x2[0], &cos[0], &sin[0], n)
 		return
-	case ropeISA >= ropeAVX2 && n >= 8:
+	case elemISA >= isaAVX2 && n >= 8:
 		i = n &^ 7
 		ropeAVX2Asm(&y1[0], &y2[0], &x1[0], &x2[0], &cos[0], &sin[0], i)
 	}

@@ -6,11 +6,6 @@ import (
 	"testing"
 )
 
-// ropeName names a RoPE kernel in test and benchmark output.
-func ropeName(isa int) string {
-	return [...]string{ropeGo: "go", ropeAVX2: "avx2", ropeAVX512: "avx512"}[isa]
-}
-
 // ropeScalar is the reference loop: each product rounded to float32 before the sum.
 func ropeScalar(y1, y2, x1, x2, cos, sin []float32) {
 	for i := range y1 {
@@ -30,9 +25,9 @@ func TestRope(t *testing.T) {
 	for n := 0; n <= 70; n++ {
 		lengths = append(lengths, n)
 	}
-	for _, isa := range ropeISAs() {
-		t.Run(ropeName(isa), func(t *testing.T) {
-			defer setRopeISA(setRopeISA(isa))
+	for _, isa := range elemISAs() {
+		t.Run(isaName(isa), func(t *testing.T) {
+			defer setElemISA(setElemISA(isa))
 			for _, n := range lengths {
 				for _, inPlace := range []bool{false, true} {
 					off := rng.IntN(8)
@@ -100,9 +95,9 @@ func BenchmarkRope(b *testing.B) {
 		for i := range cos {
 			cos[i], sin[i] = float32(math.Cos(float64(i))), float32(math.Sin(float64(i)))
 		}
-		for _, isa := range ropeISAs() {
-			b.Run(s.name+"/"+ropeName(isa), func(b *testing.B) {
-				defer setRopeISA(setRopeISA(isa))
+		for _, isa := range elemISAs() {
+			b.Run(s.name+"/"+isaName(isa), func(b *testing.B) {
+				defer setElemISA(setElemISA(isa))
 				for i := 0; i < b.N; i++ {
 					for r := 0; r < s.rows; r++ {
 						cs, sn := cos[r%seq*half:][:half], sin[r%seq*half:][:half]
