@@ -43,9 +43,9 @@ type Config struct {
 	Reviewers []Reviewer
 	// RejectEvery makes every n-th decision of a reviewer a reject (0: none).
 	RejectEvery int
-	// Retries bounds the retries of one request answered 5xx or 503 (the gate
-	// moving to its next run): the retry carries the same request id, so it
-	// can never record a decision twice.
+	// Retries bounds the retries, 100 ms apart, of one request answered 5xx or
+	// 503 (the gate moving to its next run): the retry carries the same request
+	// id, so it can never record a decision twice. 0 takes defaultRetries.
 	Retries int
 }
 
@@ -66,7 +66,7 @@ type Result struct {
 // Run works the queue with every reviewer at once until none gets a record.
 func Run(ctx context.Context, cfg Config) (*Result, error) {
 	if cfg.Retries == 0 {
-		cfg.Retries = 50
+		cfg.Retries = defaultRetries
 	}
 	res := &Result{Accepted: map[string][]string{}}
 	var mu sync.Mutex
@@ -249,6 +249,12 @@ func (c *client) retry(ctx context.Context, n int, res *Result, mu *sync.Mutex, 
 		}
 	}
 }
+
+// defaultRetries is 2 minutes of retries. The gate's move to its next run
+// (continue-as-new) took over the old 5 s in a CI run beside other tests,
+// while the embedded server's SQLite answered SQLITE_BUSY, and the load failed
+// on a 503 that a real reviewer would simply have retried.
+const defaultRetries = 1200
 
 // goneTries is how many 404s in a row, 100 ms apart, tell a reviewer the queue
 // is released: 30 s. A 404 also comes while the UI's status query of a live
