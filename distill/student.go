@@ -286,7 +286,8 @@ func studentBase(spec TrainSpec, method string, cfg model.Config, recs []dataset
 
 // pretrainedBase loads the base of MethodLoRA or MethodFull with its tokenizer,
 // and checks that the base has the preset's architecture (its vocabulary is the
-// base tokenizer's, not the preset's) and the chat tokens students use.
+// base tokenizer's, not the preset's, and a pretrained Llama has no pointer-generator
+// output whatever the preset's from-scratch default) and the chat tokens students use.
 func pretrainedBase(method, dir string, preset model.Config) (*lora.Base, *tokenizer.Tokenizer, error) {
 	if dir == "" {
 		return nil, nil, fmt.Errorf("method %s: no base model (TrainSpec.Base)", method)
@@ -295,7 +296,7 @@ func pretrainedBase(method, dir string, preset model.Config) (*lora.Base, *token
 	if err != nil {
 		return nil, nil, err
 	}
-	preset.Vocab = base.Config.Vocab
+	preset.Vocab, preset.Pointer = base.Config.Vocab, base.Config.Pointer
 	if d := base.Config.Diff(preset); len(d) > 0 {
 		return nil, nil, fmt.Errorf("method %s: base %s is not the preset's architecture (base != preset): %s", method, dir, strings.Join(d, "; "))
 	}

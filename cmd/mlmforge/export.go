@@ -32,6 +32,7 @@ var ollamaName = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]*$`)
 
 type exportFlags struct {
 	checkpoint, format, out, ggufType, name string
+	dropPointer                             bool
 }
 
 func newExportCmd(a *app) *cobra.Command {
@@ -51,7 +52,13 @@ tokenizer.json) into a format other tools run:
           that mlmforge's own inference and eval run, about a quarter of the F32 size
 
 Encoder classifiers (intent students) cannot run in llama.cpp or Ollama: export them
-as hf or int8.`,
+as hf or int8.
+
+Decoders with a pointer-generator output (pointer_generator in config.json, the
+default of the tiny and nlm-5m extraction presets) copy prompt spans through it;
+no other runner has one. int8 keeps it. hf, gguf and ollama need --drop-pointer,
+which writes the plain LM head: it runs everywhere but copies values it did not
+see in training worse.`,
 		Example: `  mlmforge export --checkpoint runs/train-1a2b/checkpoints/step-00001000 --format int8 --out nlm-int8
   mlmforge export --checkpoint ck --format gguf --gguf-type q8_0 --out ck.gguf
   mlmforge export --checkpoint ck --format ollama --out my-mlm --name my-mlm`,
@@ -72,6 +79,7 @@ as hf or int8.`,
 	fl.StringVar(&f.out, "out", "", "output directory (for gguf: a directory, or a file ending in .gguf) (required)")
 	fl.StringVar(&f.ggufType, "gguf-type", "f32", "gguf/ollama: storage of the matrices, f32, f16 or q8_0")
 	fl.StringVar(&f.name, "name", "", "gguf/ollama: model name (default: the base name of --out)")
+	fl.BoolVar(&f.dropPointer, "drop-pointer", false, "hf/gguf/ollama: export a pointer-generator decoder's LM head alone")
 	return cmd
 }
 
@@ -91,6 +99,9 @@ func (f *exportFlags) validate(cmd *cobra.Command) error {
 	decoderOnly := f.format == formatGGUF || f.format == formatOllama
 	if _, ok := ggufTypes[strings.ToLower(f.ggufType)]; !ok {
 		return usageErrorf("--gguf-type %q: want f32, f16 or q8_0", f.ggufType)
+	}
+	if f.dropPointer && f.format == formatInt8 {
+		return usageErrorf("--drop-pointer applies to --format hf, gguf or ollama; int8 keeps the pointer")
 	}
 	for _, fl := range []string{"gguf-type", "name"} {
 		if cmd.Flags().Changed(fl) && !decoderOnly {
@@ -127,6 +138,15 @@ func runExport(a *app, f exportFlags) error {
 	if f.format != formatHF && ck.Config.Arch == model.ArchEncoder {
 		return fmt.Errorf("--format %s: %s is an encoder classifier, which llama.cpp and Ollama cannot run "+
 			"(bidirectional attention, pooled head); use --format hf or int8", f.format, f.checkpoint)
+	}
+	if ck.Config.Pointer {
+		if !f.dropPointer {
+			return fmt.Errorf("--format %s: %s has a pointer-generator output (pointer_generator in %s), which "+
+				"Hugging Face, llama.cpp and Ollama cannot run; use --format int8 to keep it, or pass --drop-pointer "+
+				"to export the LM head alone (it copies values unseen in training worse)", f.format, f.checkpoint, model.ConfigFile)
+		}
+		dropPointer(ck)
+		fmt.Fprintf(a.err, "export: --drop-pointer: %s's pointer-generator is not in the export; decoding uses the LM head alone\n", f.checkpoint)
 	}
 	m, err := export.FromCheckpoint(ck)
 	if err != nil {
@@ -165,6 +185,16 @@ func runExport(a *app, f exportFlags) error {
 		fmt.Fprintf(a.out, "Serve it with:\n  ollama create %s -f %s\n", f.name, filepath.Join(f.out, export.ModelfileName))
 		return nil
 	}
+}
+
+// dropPointer removes a pointer-generator decoder's gate, leaving the plain LM.
+func dropPointer(ck *model.Checkpoint) {
+	ck.Config.Pointer = false
+	w := model.Weights{}
+	for _, p := range ck.Config.Params() {
+		w[p.Name] = ck.Weights[p.Name]
+	}
+	ck.Weights = w
 }
 
 // exportInt8 writes the INT8 checkpoint and compares its size with the float32 one.

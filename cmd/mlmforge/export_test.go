@@ -216,3 +216,65 @@ func TestExportErrors(t *testing.T) {
 		}
 	})
 }
+
+// TestExportPointer: a pointer-generator decoder keeps its pointer in int8,
+// and hf, gguf and ollama refuse it unless --drop-pointer, which writes the
+// plain LM (every other tensor unchanged) and says so on stderr.
+func TestExportPointer(t *testing.T) {
+	requireExportCmd(t)
+	_, dec := exportCheckpoints(t)
+	ck, err := model.LoadModel(dec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ck.Config.Pointer = true
+	ck.Weights = model.Init(ck.Config, 9)
+	ptrDir := filepath.Join(t.TempDir(), "pointer")
+	tok, err := tokenizer.Load(filepath.Join(dec, model.TokenizerFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := model.SaveCheckpoint(ptrDir, ck, tok.Save); err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	for _, format := range []string{"hf", "gguf", "ollama"} {
+		_, errOut, code := runCLI(t, "--home", t.TempDir(), "export", "--checkpoint", ptrDir, "--format", format,
+			"--out", filepath.Join(tmp, format+"-refused"))
+		if code != 1 || !strings.Contains(errOut, "pointer-generator") || !strings.Contains(errOut, "--drop-pointer") {
+			t.Errorf("%s without --drop-pointer: exit %d, stderr %q", format, code, errOut)
+		}
+	}
+	gguf := filepath.Join(tmp, "dropped.gguf")
+	_, errOut, code := runCLI(t, "--home", t.TempDir(), "export", "--checkpoint", ptrDir, "--format", "gguf",
+		"--drop-pointer", "--out", gguf)
+	if code != 0 || !strings.Contains(errOut, "decoding uses the LM head alone") {
+		t.Fatalf("gguf --drop-pointer: exit %d, stderr %q", code, errOut)
+	}
+	m, err := export.ReadGGUF(gguf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Config.Pointer || len(m.Weights) != len(ck.Config.Params())-2 {
+		t.Errorf("dropped export: pointer %t, %d tensors, want %d", m.Config.Pointer, len(m.Weights), len(ck.Config.Params())-2)
+	}
+	emb := m.Weights["model.embed_tokens.weight"].Data
+	if !slices.Equal(emb, ck.Weights["model.embed_tokens.weight"].Data) {
+		t.Error("the dropped export changed the embeddings")
+	}
+
+	out := filepath.Join(tmp, "int8")
+	exportOK(t, "--checkpoint", ptrDir, "--format", "int8", "--out", out)
+	c, _, q, err := quant.LoadInt8(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.Pointer || q.Check(c) != nil {
+		t.Errorf("int8 export: pointer %t, check %v", c.Pointer, q.Check(c))
+	}
+	_, errOut, code = runCLI(t, "--home", t.TempDir(), "export", "--checkpoint", ptrDir, "--format", "int8",
+		"--drop-pointer", "--out", filepath.Join(tmp, "int8-drop"))
+	if code != 2 || !strings.Contains(errOut, "--drop-pointer applies to") {
+		t.Errorf("int8 --drop-pointer: exit %d, stderr %q", code, errOut)
+	}
+}

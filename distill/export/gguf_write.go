@@ -23,6 +23,11 @@ const (
 	TypeQ8_0 = "Q8_0"
 )
 
+// ErrPointer is returned by WriteGGUF and WriteHF for a decoder with a
+// pointer-generator output (model.Config.Pointer), which no other runner has.
+var ErrPointer = errors.New("a pointer-generator decoder (pointer_generator) has no Hugging Face or GGUF form: " +
+	"remove its pointer_gate tensors and the flag to export the LM head alone")
+
 // ErrEncoderGGUF is returned when a GGUF is asked of an encoder classifier.
 var ErrEncoderGGUF = errors.New("encoder classifiers cannot run in llama.cpp (bidirectional attention, pooled head): export them as a Hugging Face directory with WriteHF")
 
@@ -50,6 +55,9 @@ func WriteGGUF(path string, m *Model, opts GGUFOptions) error {
 	}
 	if m.Config.Arch == model.ArchEncoder {
 		return fmt.Errorf("write gguf %s: %w", path, ErrEncoderGGUF)
+	}
+	if m.Config.Pointer {
+		return fmt.Errorf("write gguf %s: %w", path, ErrPointer)
 	}
 	typ := opts.Type
 	if typ == "" {

@@ -34,6 +34,9 @@ func WriteHF(dir string, m *Model) error {
 	if err := m.Validate(); err != nil {
 		return fmt.Errorf("write hf %s: %w", dir, err)
 	}
+	if m.Config.Pointer {
+		return fmt.Errorf("write hf %s: %w", dir, ErrPointer)
+	}
 	if err := atomicfile.ReplaceDir(dir, func(tmp string) error { return writeHFFiles(tmp, m) }); err != nil {
 		return fmt.Errorf("write hf %s: %w", dir, err)
 	}

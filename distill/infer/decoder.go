@@ -14,6 +14,7 @@ import (
 type Decoder struct {
 	s        *stack
 	head     *linear
+	ptr      *pointer // nil without a pointer-generator output
 	sessions sync.Pool
 }
 
@@ -35,13 +36,15 @@ func newDecoder(cfg model.Config, src source) *Decoder {
 	} else {
 		d.head = src.linear("lm_head.weight")
 	}
+	d.ptr = newPointer(cfg, src)
 	return d
 }
 
 // Config is the architecture the decoder runs.
 func (d *Decoder) Config() model.Config { return d.s.cfg }
 
-// Forward returns the logits [len(tokens)][V] of every position of one sequence, computed
+// Forward returns the logits [len(tokens)][V] of every position of one sequence (of a
+// pointer-generator decoder: the log-probabilities of its mixture), computed
 // in one pass without reusing any cache: the reference path that tests and evaluation
 // compare the cached one against. It panics, like an out-of-range index, when a token is
 // outside the vocabulary or the sequence is empty or longer than MaxSeq.

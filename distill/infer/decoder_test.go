@@ -217,8 +217,10 @@ func TestGenerateStops(t *testing.T) {
 }
 
 func TestDecodeStepDoesNotAllocate(t *testing.T) {
-	c := tinyDecoder(true)
-	for _, quant := range []bool{false, true} {
+	for _, tc := range []struct{ quant, pointer bool }{{false, false}, {true, false}, {false, true}, {true, true}} {
+		c := tinyDecoder(true)
+		c.Pointer = tc.pointer
+		quant := tc.quant
 		w := testWeights(c, 8, 8)
 		d, err := NewDecoder(c, w)
 		if quant {
@@ -240,7 +242,7 @@ func TestDecodeStepDoesNotAllocate(t *testing.T) {
 		})
 		s.Close()
 		if allocs != 0 {
-			t.Errorf("quantized=%t: %.1f allocations per decode step", quant, allocs)
+			t.Errorf("quantized=%t pointer=%t: %.1f allocations per decode step", quant, tc.pointer, allocs)
 		}
 	}
 }

@@ -102,10 +102,25 @@ func argmax(x []float32) int {
 // scale) v, where row p of the head's keys is kc[p*stride : p*stride+hd] (kc and vc
 // already offset to the KV head). scores holds at least t values.
 func attendRow(out, q, kc, vc []float32, stride, hd, t int, scale float32, scores []float32) {
+	attendRowInduction(out, q, kc, vc, stride, hd, t, scale, scores, nil, 0)
+}
+
+// attendRowInduction is attendRow whose scores get bonus on every key j >= 1
+// with toks[j-1] == toks[t-1] (a pointer head's induction bonus, pointer.go);
+// toks nil: none.
+func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float32, scores []float32, toks []int, bonus float32) {
 	scores = scores[:t]
 	span := (t-1)*stride + hd
 	blas32.Gemv(blas.NoTrans, scale, blas32.General{Rows: t, Cols: hd, Stride: stride, Data: kc[:span]},
 		blas32.Vector{N: hd, Inc: 1, Data: q[:hd]}, 0, blas32.Vector{N: t, Inc: 1, Data: scores})
+	if toks != nil {
+		self := toks[t-1]
+		for j := 1; j < t; j++ {
+			if toks[j-1] == self {
+				scores[j] += bonus
+			}
+		}
+	}
 	softmax(scores)
 	blas32.Gemv(blas.Trans, 1, blas32.General{Rows: t, Cols: hd, Stride: stride, Data: vc[:span]},
 		blas32.Vector{N: t, Inc: 1, Data: scores}, 0, blas32.Vector{N: hd, Inc: 1, Data: out[:hd]})

@@ -6,6 +6,8 @@ import (
 	"runtime"
 	"slices"
 	"time"
+
+	"github.com/cyclecore/mlmforge/distill/model"
 )
 
 // prefillChunk is the number of prompt tokens pushed through the blocks together: enough
@@ -34,6 +36,13 @@ type Session struct {
 
 	one       [1]int
 	generated []int
+
+	// Pointer-generator decoders only: the tokens in the cache [capTok], the
+	// pointer head's probabilities of the chunk's rows [rows, capTok], their gate
+	// logits [rows] and a zeroed [V] scratch for the copy distribution.
+	toks             []int
+	ptrRows, gateOut []float32
+	copies           []float32
 }
 
 // NewSession allocates an empty session; the KV cache grows as tokens are appended.
@@ -51,6 +60,9 @@ func (d *Decoder) NewSession() *Session {
 	}
 	s.scores = make([][]float32, s.e.team.size())
 	s.attnBody = s.attend
+	if d.ptr != nil {
+		s.gateOut, s.copies = make([]float32, rows), make([]float32, c.Vocab)
+	}
 	runtime.AddCleanup(s, func(e *engine) { e.close() }, s.e)
 	return s
 }
@@ -78,6 +90,10 @@ func (s *Session) ensure(n int) {
 	}
 	for w := range s.scores {
 		s.scores[w] = make([]float32, n)
+	}
+	if s.d.ptr != nil {
+		s.toks = append(make([]int, 0, n), s.toks[:s.n]...)
+		s.ptrRows = make([]float32, len(s.gateOut)*n)
 	}
 	s.capTok = n
 }
@@ -113,12 +129,29 @@ func (s *Session) feed(tokens []int, all []float32) {
 		if all != nil {
 			s.d.s.normRows(s.xn, s.x, s.d.s.norm, m)
 			s.e.matmul(s.d.head, s.xn, m, all[c0*cfg.Vocab:], cfg.Vocab, false)
+			for i := range m {
+				s.mixPointer(all[(c0+i)*cfg.Vocab:(c0+i+1)*cfg.Vocab], s.xn[i*cfg.Hidden:], i, m)
+			}
 		} else if c0+m == len(tokens) {
 			last := s.x[(m-1)*cfg.Hidden : m*cfg.Hidden]
 			rmsNorm(s.xn[:cfg.Hidden], last, s.d.s.norm, cfg.NormEps)
 			s.e.matmul(s.d.head, s.xn, 1, s.logits, cfg.Vocab, false)
+			s.mixPointer(s.logits, s.xn, m-1, m)
 		}
 	}
+}
+
+// mixPointer turns the logits of row i of the last chunk of m rows, whose
+// normalized hidden state starts h, into the pointer-generator mixture; nothing
+// without one.
+func (s *Session) mixPointer(logits, h []float32, i, m int) {
+	p := s.d.ptr
+	if p == nil {
+		return
+	}
+	s.e.matmul(p.gate, h[:s.d.s.cfg.Hidden], 1, s.gateOut[:1], 1, false)
+	pos := s.n - m + i // the row's position; it attends to 0..pos
+	p.mix(logits, s.gateOut[0], s.ptrRows[i*s.capTok:][:pos+1], s.toks[:pos+1], s.copies)
 }
 
 // blocks runs one chunk of tokens at positions s.n.. through every block, leaving the
@@ -129,6 +162,9 @@ func (s *Session) blocks(chunk []int) {
 	m, d, hd := len(chunk), cfg.Hidden, cfg.HeadDim()
 	qd, kvd := cfg.Heads*hd, cfg.KVHeads*hd
 	pos0 := s.n
+	if s.d.ptr != nil {
+		s.toks = append(s.toks[:pos0], chunk...)
+	}
 	st.embedRows(chunk, s.x)
 	for l := range st.blocks {
 		b := &st.blocks[l]
@@ -157,8 +193,15 @@ func (s *Session) attend(worker, i int) {
 	r, h := i/cfg.Heads, i%cfg.Heads
 	g := h / (cfg.Heads / cfg.KVHeads)
 	off := r*qd + h*hd
-	attendRow(s.att[off:], s.q[off:], s.kc[s.atLayer][g*hd:], s.vc[s.atLayer][g*hd:],
-		kvd, hd, s.atPos0+r+1, s.d.s.scale, s.scores[worker])
+	if s.d.ptr == nil || h != model.PointerHead || s.atLayer != cfg.Layers-1 {
+		attendRow(s.att[off:], s.q[off:], s.kc[s.atLayer][g*hd:], s.vc[s.atLayer][g*hd:],
+			kvd, hd, s.atPos0+r+1, s.d.s.scale, s.scores[worker])
+		return
+	}
+	n := s.atPos0 + r + 1
+	attendRowInduction(s.att[off:], s.q[off:], s.kc[s.atLayer][g*hd:], s.vc[s.atLayer][g*hd:],
+		kvd, hd, n, s.d.s.scale, s.scores[worker], s.toks[:n], s.d.ptr.induction)
+	copy(s.ptrRows[r*s.capTok:], s.scores[worker][:n])
 }
 
 // Generate resets the session, runs prompt, and greedily generates up to

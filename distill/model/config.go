@@ -50,6 +50,9 @@ const (
 //	lm_head.weight                            [V, d]  (decoder, only when not tied)
 //	classifier.weight                         [C, d]  (encoder)
 //	classifier.bias                           [C]     (encoder)
+//	pointer_gate.weight                       [1, d]  (decoder with Pointer)
+//	pointer_gate.bias                         [1]     (decoder with Pointer)
+//	pointer_gate.induction                    [1]     (decoder with Pointer)
 //
 // A linear layer computes y = x W^T (W is [out, in]). RMSNorm is x / sqrt(mean(x^2) + eps) * w.
 // RoPE rotates pairs (i, i + hd/2) of each head (the Hugging Face "rotate_half" convention)
@@ -81,6 +84,17 @@ type Config struct {
 	NumClasses int `json:"num_classes,omitempty"`
 	// Pooling is PoolMean or PoolFirst (encoder).
 	Pooling string `json:"pooling,omitempty"`
+	// Pointer gives a decoder a pointer-generator output (See et al. 2017): the
+	// next-token distribution is g * softmax(logits) + (1 - g) * the attention of
+	// head 0 of the last layer, summed per token id over the positions it attends
+	// to, with the gate g = sigmoid(pointer_gate . h + bias) on the final hidden
+	// state h. A student then copies a span of its prompt through attention alone,
+	// including values whose tokens it never learned to write. The pointer head's
+	// scores get a learned bonus pointer_gate.induction on every key whose previous
+	// token is the query's token: having copied token x, it points at what followed x
+	// in the prompt, so a span it has found is followed to its end (the induction
+	// step that a small model learns only for spans it saw in training).
+	Pointer bool `json:"pointer_generator,omitempty"`
 }
 
 // HeadDim is hd = d / H.
@@ -127,6 +141,9 @@ func (c Config) Validate() error {
 		if c.Pooling != PoolMean && c.Pooling != PoolFirst {
 			bad("pooling", "%q: want %q or %q", c.Pooling, PoolMean, PoolFirst)
 		}
+		if c.Pointer {
+			bad("pointer_generator", "only a decoder has a pointer-generator output")
+		}
 	}
 	return errors.Join(errs...)
 }
@@ -149,6 +166,7 @@ func (c Config) Diff(o Config) []string {
 	add("tie_word_embeddings", c.TiedEmbeddings, o.TiedEmbeddings)
 	add("num_classes", c.NumClasses, o.NumClasses)
 	add("pooling", c.Pooling, o.Pooling)
+	add("pointer_generator", c.Pointer, o.Pointer)
 	return d
 }
 
@@ -162,6 +180,15 @@ func (d *FieldDiff) Add(name string, a, b any) {
 		*d = append(*d, fmt.Sprintf("%s: %v != %v", name, a, b))
 	}
 }
+
+// The pointer-generator's gate (Config.Pointer). The pointer itself is head 0 of
+// the last layer's attention, PointerHead.
+const (
+	PointerGateWeight = "pointer_gate.weight"
+	PointerGateBias   = "pointer_gate.bias"
+	PointerInduction  = "pointer_gate.induction"
+	PointerHead       = 0
+)
 
 // ParamSpec is one named weight tensor of a config.
 type ParamSpec struct {
@@ -209,6 +236,10 @@ func (c Config) Params() []ParamSpec {
 		ps = append(ps, ParamSpec{"classifier.weight", []int{c.NumClasses, d}}, ParamSpec{"classifier.bias", []int{c.NumClasses}})
 	case !c.TiedEmbeddings:
 		ps = append(ps, ParamSpec{"lm_head.weight", []int{c.Vocab, d}})
+	}
+	if c.Pointer && c.Arch == ArchDecoder {
+		ps = append(ps, ParamSpec{PointerGateWeight, []int{1, d}}, ParamSpec{PointerGateBias, []int{1}},
+			ParamSpec{PointerInduction, []int{1}})
 	}
 	return ps
 }

@@ -47,24 +47,24 @@ var presets = []Preset{
 	// supervision's pointer head needs, and room for complex EdgeJSON answers.
 	{Name: "nlm-5m-json", Nominal: 5_000_000, Task: "edgejson", Config: Config{
 		Arch: ArchDecoder, Vocab: 4096, Hidden: 256, Layers: 4, Heads: 8, KVHeads: 8, Intermediate: 896,
-		MaxSeq: 2048, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+		MaxSeq: 2048, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
 	{Name: "nlm-5m-funccall", Nominal: 5_000_000, Task: "edgefunccall", Config: Config{
 		Arch: ArchDecoder, Vocab: 4096, Hidden: 256, Layers: 4, Heads: 8, KVHeads: 8, Intermediate: 896,
-		MaxSeq: 1024, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+		MaxSeq: 1024, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
 	{Name: "tiny-intent", Task: "edgeintent", Config: Config{
 		Arch: ArchEncoder, Vocab: 2048, Hidden: 64, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 192,
 		MaxSeq: 64, RopeTheta: 10000, NormEps: 1e-5, NumClasses: 50, Pooling: PoolMean}},
 	{Name: "tiny-json", Task: "edgejson", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
-		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
 	// Function-calling prompts list the candidate functions with their
 	// parameters: up to ~700 tokens with a 2k vocabulary.
 	{Name: "tiny-funccall", Task: "edgefunccall", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
-		MaxSeq: 768, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+		MaxSeq: 768, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
 	{Name: "tiny-balanced", Task: "multi", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
-		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true}},
+		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
 }
 
 // Presets returns every preset, in a fixed order.
@@ -86,8 +86,8 @@ func LookupPreset(name string) (Preset, error) {
 
 // Init returns weights for c drawn from a seeded RNG, as llm.c and Hugging Face do:
 // linear and embedding weights N(0, 0.02), the output projections of each block (o_proj,
-// down_proj) scaled by 1/sqrt(2L) as in GPT-2, norms 1, biases 0. The same seed always
-// gives the same weights.
+// down_proj) scaled by 1/sqrt(2L) as in GPT-2, norms 1, biases 0, the pointer's
+// induction bonus 1. The same seed always gives the same weights.
 func Init(c Config, seed uint64) Weights {
 	rng := rand.New(rand.NewPCG(seed, 0x6d6c6d666f726765))
 	w := NewWeights(c)
@@ -100,6 +100,8 @@ func Init(c Config, seed uint64) Weights {
 				t.Data[i] = 1
 			}
 		case strings.HasSuffix(p.Name, ".bias"):
+		case p.Name == PointerInduction:
+			t.Data[0] = 1
 		default:
 			std := 0.02
 			if strings.HasSuffix(p.Name, "o_proj.weight") || strings.HasSuffix(p.Name, "down_proj.weight") {

@@ -18,7 +18,10 @@ func (n *Net) build(key graphKey) (*graph, error) {
 	g := &graph{g: gorgonia.NewGraph(), feed: &feed{batch: B, seq: T}}
 	w := map[string]*gorgonia.Node{}
 	var wnodes gorgonia.Nodes
-	n.buildMode, n.copyOps = m, nil
+	n.buildMode, n.copyOps, n.ptr = m, nil, nil
+	if n.cfg.Pointer && n.cfg.Arch == model.ArchDecoder && m != modeLogits {
+		n.ptr = &pointerState{}
+	}
 	for i, p := range append(slices.Clip(n.params), n.frozen...) { // frozen: LoRA base weights, no gradient
 		t := tensor.New(tensor.WithShape(p.Shape...), tensor.WithBacking(p.Data))
 		node := gorgonia.NewTensor(g.g, tensor.Float32, len(p.Shape), gorgonia.WithShape(p.Shape...),
@@ -50,9 +53,12 @@ func (n *Net) build(key graphKey) (*graph, error) {
 		return g, nil
 	}
 	var loss *gorgonia.Node
-	if n.cfg.Arch == model.ArchDecoder {
+	switch {
+	case n.ptr != nil:
+		loss, g.loss, err = pointerCrossEntropy(g.logits, w[model.PointerGateBias], g.feed, n.ptr)
+	case n.cfg.Arch == model.ArchDecoder:
 		loss, g.loss, err = tokenCrossEntropy(g.logits, g.feed)
-	} else {
+	default:
 		loss, g.loss, err = classLoss(g.logits, g.feed, n.opts.KDAlpha, n.opts.KDTemperature)
 	}
 	if err != nil {
@@ -93,12 +99,19 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 			sup = &copySupervision{weight: n.opts.CopyLoss, previous: true}
 		}
 	}
-	a, op, err := supervisedAttention(qkv, T, c.Heads, c.KVHeads, c.HeadDim(), causal, f, sup)
+	var ind []*gorgonia.Node
+	if c.Pointer && causal && l == c.Layers-1 {
+		ind = append(ind, w[model.PointerInduction])
+	}
+	a, op, err := supervisedAttention(qkv, T, c.Heads, c.KVHeads, c.HeadDim(), causal, f, sup, ind...)
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
 	if sup != nil {
 		n.copyOps = append(n.copyOps, op)
+	}
+	if l == c.Layers-1 {
+		op.ptr = n.ptr
 	}
 	op.trim = n.buildMode != modeLogits && !n.naive
 	op.block = n.attnBlock
@@ -144,7 +157,11 @@ func (n *Net) head(x *gorgonia.Node, w map[string]*gorgonia.Node, f *feed) (*gor
 		if n.cfg.TiedEmbeddings {
 			head = "model.embed_tokens.weight"
 		}
-		if h, err = n.proj(h, -1, w, head); err != nil {
+		heads := []string{head}
+		if n.ptr != nil {
+			heads = append(heads, pointerGate) // the gate logit is the last column
+		}
+		if h, err = n.proj(h, -1, w, heads...); err != nil {
 			return nil, fmt.Errorf("lm_head: %w", err)
 		}
 		return h, nil

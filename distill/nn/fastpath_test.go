@@ -44,6 +44,13 @@ func paddedReplyBatch(cfg model.Config, B, T, reply int) model.Batch {
 	return b
 }
 
+// pointerDecoder is tinyDecoder with a pointer-generator output.
+func pointerDecoder() model.Config {
+	c := tinyDecoder()
+	c.Pointer = true
+	return c
+}
+
 // TestFastPathMatchesNaive: training and loss graphs that run the LM head on
 // the counted rows only, skip each sequence's trailing padding in attention
 // and take causal attention in blocks of queries give the loss and gradients
@@ -67,6 +74,7 @@ func TestFastPathMatchesNaive(t *testing.T) {
 		opts  Options
 	}{
 		{"decoder", dec, paddedReplyBatch(dec, 6, 16, 5), Options{CopyLoss: 1}},
+		{"pointer decoder", pointerDecoder(), paddedReplyBatch(pointerDecoder(), 6, 16, 5), Options{CopyLoss: 1}},
 		{"encoder", enc, encBatch, Options{}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

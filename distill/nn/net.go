@@ -80,7 +80,8 @@ type Net struct {
 	lora      *lora.Config
 	frozen    []model.Param
 	buildMode mode
-	copyOps   []*attnOp // the supervised heads' ops of the graph being built
+	copyOps   []*attnOp     // the supervised heads' ops of the graph being built
+	ptr       *pointerState // the pointer-generator state of the graph being built, or nil
 	// naive is the tests' reference path: training and loss graphs run the LM
 	// head on every position instead of the counted ones (op_rows.go) and the
 	// attention over every row in one block (op_attn.go's span and blocks).
@@ -162,6 +163,8 @@ func (n *Net) Loss(b model.Batch) (float64, error) {
 }
 
 // Logits returns the output scores: [B*T*V] for a decoder, [B*C] for an encoder.
+// A pointer-generator decoder's are the vocabulary logits alone; its next-token
+// distribution mixes them with the pointer (distill/infer does).
 func (n *Net) Logits(b model.Batch) ([]float32, error) {
 	g, err := n.run(b, modeLogits)
 	if err != nil {

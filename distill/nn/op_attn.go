@@ -7,6 +7,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/cyclecore/mlmforge/distill/model"
 )
 
 // attnOp is fused multi-head attention with grouped-query heads over a packed
@@ -24,6 +26,16 @@ type attnOp struct {
 	feed                         *feed
 	lse                          []float64        // [B*H*T] of the last forward run
 	copy                         *copySupervision // nil: no pointer head (copyhead.go)
+	// ptr, set on the last layer of a pointer-generator decoder in training and
+	// loss graphs (pointer.go), gets head model.PointerHead's mass on each row's
+	// target and its gradient.
+	ptr *pointerState
+	// induction: the op has a second input, the pointer head's bonus on keys
+	// whose previous token is the query's token (pointer.go); ind is its value
+	// in the last forward, dInd the backward's per-worker sums of its gradient.
+	induction bool
+	ind       float64
+	dInd      []float64
 	// trim skips each sequence's trailing padding (span): set in training
 	// and loss graphs, whose outputs at padding nobody reads.
 	trim bool
@@ -41,15 +53,22 @@ func attention(qkv *gorgonia.Node, seq, heads, kvHeads, headDim int, causal bool
 // supervisedAttention is attention whose head copy.head, when copy is set, is
 // trained as a pointer head (copyhead.go); it also returns the op, whose copy
 // loss the net adds to the batch loss.
-func supervisedAttention(qkv *gorgonia.Node, seq, heads, kvHeads, headDim int, causal bool, f *feed, copy *copySupervision) (*gorgonia.Node, *attnOp, error) {
-	op := &attnOp{seq: seq, heads: heads, kvHeads: kvHeads, headDim: headDim, causal: causal, feed: f, copy: copy}
+// With ind set (the last layer of a pointer-generator decoder), the pointer
+// head's scores get the induction bonus ind [1] (pointer.go).
+func supervisedAttention(qkv *gorgonia.Node, seq, heads, kvHeads, headDim int, causal bool, f *feed, copy *copySupervision, ind ...*gorgonia.Node) (*gorgonia.Node, *attnOp, error) {
+	op := &attnOp{seq: seq, heads: heads, kvHeads: kvHeads, headDim: headDim, causal: causal, feed: f, copy: copy,
+		induction: len(ind) > 0}
+	dims := []int{2}
+	if op.induction {
+		dims = append(dims, 1)
+	}
 	op.baseOp = newBase("attention", 2, func(in []tensor.Shape) (tensor.Shape, error) {
 		if in[0][1] != (heads+2*kvHeads)*headDim || in[0][0]%seq != 0 {
 			return nil, fmt.Errorf("attention: input %v, want [B*%d, %d]", in[0], seq, (heads+2*kvHeads)*headDim)
 		}
 		return tensor.Shape{in[0][0], heads * headDim}, nil
-	}, 2)
-	n, err := gorgonia.ApplyOp(op, qkv)
+	}, dims...)
+	n, err := gorgonia.ApplyOp(op, append([]*gorgonia.Node{qkv}, ind...)...)
 	return n, op, err
 }
 
@@ -60,6 +79,12 @@ func (op *attnOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	out := op.output(x.Dtype(), n, op.heads*op.headDim)
 	if len(op.lse) != n*op.heads {
 		op.lse = make([]float64, n*op.heads)
+	}
+	if op.induction {
+		var err error
+		if op.ind, err = firstValue(vs[1]); err != nil {
+			return nil, fmt.Errorf("attention: induction bonus: %w", err)
+		}
 	}
 	err := byDtype(op.name, x.Dtype(), func() error {
 		attnFwd(op, data[float32](vs[0]), data[float32](out))
@@ -137,6 +162,9 @@ func attnFwd[T float](op *attnOp, qkv, out []T) {
 		op.copy.beginForward(op.feed, batch)
 		defer op.copy.endForward()
 	}
+	if op.ptr != nil {
+		op.ptr.begin(batch * T_)
+	}
 	parallelFor(batch*op.heads, func(w, bh int) {
 		if scratch[w] == nil {
 			scratch[w] = make([]T, T_*T_)
@@ -153,9 +181,15 @@ func attnFwd[T float](op *attnOp, qkv, out []T) {
 			gemm(false, true, r1-r0, kn, hd, scale, qkv[base+r0*width+qo:], width, qkv[base+ko:], width, 0, s, kn)
 			for i := r0; i < r1; i++ {
 				row := s[(i-r0)*kn : (i-r0+1)*kn]
+				if op.induction && h == model.PointerHead {
+					addInduction(op.feed, b, i, row, T(op.ind))
+				}
 				op.lse[bh*T_+i] = softmaxRow(op, b, i, row)
 				if op.copy != nil && h == op.copy.head {
 					addCopyRow(op.copy, op.feed, b, i, row)
+				}
+				if op.ptr != nil && h == model.PointerHead {
+					op.ptr.mass[b*T_+i] = pointerMass(op.feed, b, i, row)
 				}
 			}
 			gemm(false, false, r1-r0, hd, kn, 1, s, kn, qkv[base+vo:], width, 0, out[(b*T_+r0)*ow+h*hd:], ow)
@@ -186,17 +220,30 @@ func softmaxRow[T float](op *attnOp, b, i int, row []T) float64 {
 	return float64(m) + math.Log(sum)
 }
 
-// DiffWRT: the packed input.
-func (op *attnOp) DiffWRT(int) []bool { return []bool{true} }
+// DiffWRT: the packed input (and the induction bonus).
+func (op *attnOp) DiffWRT(n int) []bool {
+	if n == 2 {
+		return []bool{true, true}
+	}
+	return []bool{true}
+}
 
 // SymDiff builds the fused backward from (qkv, out, dOut); out is an input only so the
-// backward runs after the forward that filled lse.
+// backward runs after the forward that filled lse. The induction bonus's gradient
+// reads the sums the backward left (its input is the backward's output).
 func (op *attnOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	g, err := gorgonia.ApplyOp(&attnGrad{newBase("attention_grad", 2, shapeOf(0), 2, 2, 2), op}, in[0], output, grad)
 	if err != nil {
 		return nil, fmt.Errorf("attention grad: %w", err)
 	}
-	return gorgonia.Nodes{g}, nil
+	if !op.induction {
+		return gorgonia.Nodes{g}, nil
+	}
+	gi, err := gorgonia.ApplyOp(&inductionGrad{newBase("induction_grad", 1, shapeOf(0), 1, 2), op}, in[1], g)
+	if err != nil {
+		return nil, fmt.Errorf("induction grad: %w", err)
+	}
+	return gorgonia.Nodes{g, gi}, nil
 }
 
 // attnGrad computes the packed gradient [B*T, (H+2K)*hd] of attnOp.
@@ -231,6 +278,9 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 	batch := len(qkv) / (T_ * (op.heads + 2*op.kvHeads) * hd)
 	scale := T(1 / math.Sqrt(float64(hd)))
 	scratch := make([][]T, workers(batch*op.kvHeads))
+	if op.induction {
+		op.dInd = make([]float64, len(scratch))
+	}
 	parallelFor(batch*op.kvHeads, func(w, bk int) {
 		if scratch[w] == nil {
 			scratch[w] = make([]T, 2*T_*T_)
@@ -257,6 +307,9 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 				gemm(false, true, m, kn, hd, scale, q, width, qkv[base+ko:], width, 0, p, kn)
 				for i := r0; i < r1; i++ {
 					row, lse := p[(i-r0)*kn:(i-r0+1)*kn], T(op.lse[bh*T_+i])
+					if op.induction && h == model.PointerHead {
+						addInduction(op.feed, b, i, row, T(op.ind))
+					}
 					for j := range row {
 						if op.masked(b, i, j) {
 							row[j] = T(math.Inf(-1))
@@ -279,6 +332,12 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 					}
 					if op.copy != nil && h == op.copy.head {
 						addCopyGrad(op.copy, op.feed, b, i, pr, dr, scale)
+					}
+					if op.ptr != nil && h == model.PointerHead {
+						addPointerGrad(op.ptr, op.feed, b, i, pr, dr, scale)
+					}
+					if op.induction && h == model.PointerHead {
+						op.dInd[w] += inductionGrad1(op.feed, b, i, dr) / float64(scale)
 					}
 				}
 				gemm(false, false, m, hd, kn, 1, dp, kn, qkv[base+ko:], width, 0, dqkv[base+r0*width+qo:], width)

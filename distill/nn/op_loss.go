@@ -77,6 +77,9 @@ func colSum[T float](dy, out []T) {
 // tokenCEOp is the decoder loss: token cross-entropy of logits [B*T, V] (or [K, V],
 // the gathered rows of op_rows.go) against the feed's targets, ignoring targets of -1, each position scaled by its sequence's
 // weight, summed and divided by the number of counted positions (0 when none count).
+// With a pointer (pointer.go) the input has one more column, the gate logit, a
+// second input is the gate's bias, and each row's loss is the pointer-generator
+// mixture's -log P(y).
 // In a training graph (once SymDiff ran) the forward keeps the unnormalised
 // exponentials of every row, and the backward turns them into the logits gradient in
 // place: one exponential per logit per step and no second vocabulary-sized buffer.
@@ -89,6 +92,10 @@ type tokenCEOp struct {
 	keep  bool          // keep the exponentials for the backward
 	exps  *tensor.Dense // the logits' shape: e^(z - max) of the last forward, when keep
 	scale []float64     // 1 / sum of each row of exps
+	// ptr is the pointer shared with the last attention layer, nil without one;
+	// alpha, beta and gate are each row's responsibilities and gate probability.
+	ptr               *pointerState
+	alpha, beta, gate []float64
 }
 
 // tokenCrossEntropy is the mean next-token cross-entropy over the feed's targets.
@@ -98,41 +105,84 @@ func tokenCrossEntropy(logits *gorgonia.Node, f *feed) (*gorgonia.Node, *tokenCE
 	return n, op, err
 }
 
+// pointerCrossEntropy is the pointer-generator loss of head outputs [rows, V+1]
+// (the last column is the gate logit before its bias).
+func pointerCrossEntropy(out, bias *gorgonia.Node, f *feed, ptr *pointerState) (*gorgonia.Node, *tokenCEOp, error) {
+	op := &tokenCEOp{baseOp: newBase("pointer_ce", 0, scalarShape, 2, 1), feed: f, ptr: ptr}
+	n, err := gorgonia.ApplyOp(op, out, bias)
+	return n, op, err
+}
+
+// vocab is the number of logit columns of a head output with cols columns.
+func (op *tokenCEOp) vocab(cols int) int {
+	if op.ptr != nil {
+		return cols - 1
+	}
+	return cols
+}
+
 // Do computes the loss.
 func (op *tokenCEOp) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	z := vs[0].(tensor.Tensor)
-	n, v := z.Shape()[0], z.Shape()[1]
+	n, cols := z.Shape()[0], z.Shape()[1]
+	v := op.vocab(cols)
 	targets := op.feed.headTargets()
 	if len(targets) != n {
-		return nil, fmt.Errorf("token_ce: %d targets, want %d", len(targets), n)
+		return nil, fmt.Errorf("%s: %d targets, want %d", op.name, len(targets), n)
 	}
 	op.count = 0
 	for i, t := range targets {
 		switch {
 		case t == -1:
 		case t < 0 || int(t) >= v:
-			return nil, fmt.Errorf("token_ce: target %d at position %d outside vocabulary [0, %d)", t, i, v)
+			return nil, fmt.Errorf("%s: target %d at position %d outside vocabulary [0, %d)", op.name, t, i, v)
 		default:
 			op.count++
 		}
 	}
 	if len(op.lse) != n {
 		op.lse, op.scale = make([]float64, n), make([]float64, n)
+		if op.ptr != nil {
+			op.alpha, op.beta, op.gate = make([]float64, n), make([]float64, n), make([]float64, n)
+		}
+	}
+	var bias float64
+	if op.ptr != nil {
+		var err error
+		if bias, err = firstValue(vs[1]); err != nil {
+			return nil, fmt.Errorf("%s: gate bias: %w", op.name, err)
+		}
 	}
 	if op.keep && (op.exps == nil || op.exps.Dtype() != z.Dtype() || !op.exps.Shape().Eq(z.Shape())) {
-		op.exps = tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(n, v))
+		op.exps = tensor.New(tensor.Of(z.Dtype()), tensor.WithShape(n, cols))
 	}
 	var err error
 	if z.Dtype() == tensor.Float64 {
-		err = byDtype(op.name, z.Dtype(), nil, func() error { tokenCEFwd(op, data[float64](vs[0]), v); return nil })
+		err = byDtype(op.name, z.Dtype(), nil, func() error { tokenCEFwd(op, data[float64](vs[0]), v, cols, bias); return nil })
 		return gorgonia.NewF64(op.loss), err
 	}
-	err = byDtype(op.name, z.Dtype(), func() error { tokenCEFwd(op, data[float32](vs[0]), v); return nil }, nil)
+	err = byDtype(op.name, z.Dtype(), func() error { tokenCEFwd(op, data[float32](vs[0]), v, cols, bias); return nil }, nil)
 	return gorgonia.NewF32(float32(op.loss)), err
 }
 
-func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
-	n := len(z) / v
+// firstValue is element 0 of a tensor value.
+func firstValue(v gorgonia.Value) (float64, error) {
+	switch d := v.Data().(type) {
+	case []float32:
+		if len(d) > 0 {
+			return float64(d[0]), nil
+		}
+	case []float64:
+		if len(d) > 0 {
+			return d[0], nil
+		}
+	}
+	return 0, fmt.Errorf("want a non-empty float tensor, have %v", v.Shape())
+}
+
+// tokenCEFwd computes the rows' losses; rows are cols wide, the first v the logits.
+func tokenCEFwd[T float](op *tokenCEOp, z []T, v, cols int, bias float64) {
+	n := len(z) / cols
 	rowLoss := make([]float64, n)
 	targets := op.feed.headTargets()
 	var exps []T
@@ -150,16 +200,22 @@ func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
 				continue
 			}
 			if op.keep {
-				scratch = exps[r*v : (r+1)*v]
+				scratch = exps[r*cols : r*cols+v]
 			}
-			row := z[r*v : (r+1)*v]
+			row := z[r*cols : r*cols+v]
 			m := row[0]
 			for _, x := range row {
 				m = max(m, x)
 			}
 			sum := expSub(scratch, row, m)
 			op.lse[r], op.scale[r] = float64(m)+math.Log(sum), 1/sum
-			rowLoss[r] = op.feed.weight(op.feed.headSeq(r)) * (op.lse[r] - float64(row[t]))
+			nll := op.lse[r] - float64(row[t])
+			if op.ptr != nil {
+				u := float64(z[r*cols+v]) + bias
+				nll, op.alpha[r], op.beta[r] = pointerRow(-nll, u, op.ptr.mass[op.feed.headPos(r)])
+				op.gate[r] = 1 / (1 + math.Exp(-u))
+			}
+			rowLoss[r] = op.feed.weight(op.feed.headSeq(r)) * nll
 		}
 	})
 	op.loss = 0
@@ -171,22 +227,36 @@ func tokenCEFwd[T float](op *tokenCEOp, z []T, v int) {
 	}
 }
 
-// DiffWRT: the logits.
-func (op *tokenCEOp) DiffWRT(int) []bool { return []bool{true} }
+// DiffWRT: the logits (and the gate bias).
+func (op *tokenCEOp) DiffWRT(n int) []bool {
+	if n == 2 {
+		return []bool{true, true}
+	}
+	return []bool{true}
+}
 
 // SymDiff builds the backward from (logits, loss, dLoss) and makes the forward keep
 // its exponentials for it.
 func (op *tokenCEOp) SymDiff(in gorgonia.Nodes, output, grad *gorgonia.Node) (gorgonia.Nodes, error) {
 	op.keep = true
-	g, err := gorgonia.ApplyOp(&tokenCEGrad{newBase("token_ce_grad", 2, shapeOf(0), 2, 0, 0), op}, in[0], output, grad)
+	g, err := gorgonia.ApplyOp(&tokenCEGrad{newBase(op.name+"_grad", 2, shapeOf(0), 2, 0, 0), op}, in[0], output, grad)
 	if err != nil {
-		return nil, fmt.Errorf("token_ce grad: %w", err)
+		return nil, fmt.Errorf("%s grad: %w", op.name, err)
 	}
-	return gorgonia.Nodes{g}, nil
+	if op.ptr == nil {
+		return gorgonia.Nodes{g}, nil
+	}
+	gb, err := gorgonia.ApplyOp(&pointerBiasGrad{newBase("pointer_bias_grad", 1, shapeOf(0), 1, 0, 0), op}, in[1], output, grad)
+	if err != nil {
+		return nil, fmt.Errorf("%s bias grad: %w", op.name, err)
+	}
+	return gorgonia.Nodes{g, gb}, nil
 }
 
 // tokenCEGrad is dlogits = dLoss * w_b / count * (softmax - onehot) on counted rows,
 // computed in place in the forward op's buffer of exponentials (which it returns).
+// With a pointer the row is scaled by its vocabulary responsibility alpha, the
+// gate column gets dLoss/du, and dLoss/dmass goes to the pointer state.
 type tokenCEGrad struct {
 	baseOp
 	fwd *tokenCEOp
@@ -197,40 +267,53 @@ func (op *tokenCEGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	z := vs[0].(tensor.Tensor)
 	g, err := scalar(vs[2])
 	if err != nil {
-		return nil, fmt.Errorf("token_ce grad: %w", err)
+		return nil, fmt.Errorf("%s: %w", op.name, err)
 	}
 	out := op.fwd.exps
 	if out == nil || !out.Shape().Eq(z.Shape()) {
-		return nil, fmt.Errorf("token_ce grad: forward has not run")
+		return nil, fmt.Errorf("%s: forward has not run", op.name)
 	}
-	v := z.Shape()[1]
+	cols := z.Shape()[1]
+	v := op.fwd.vocab(cols)
+	if op.fwd.ptr != nil {
+		clear(op.fwd.ptr.coef)
+	}
 	err = byDtype(op.name, z.Dtype(), func() error {
-		tokenCEBwd(op.fwd, data[float32](out), v, g)
+		tokenCEBwd(op.fwd, data[float32](out), v, cols, g)
 		return nil
 	}, func() error {
-		tokenCEBwd(op.fwd, data[float64](out), v, g)
+		tokenCEBwd(op.fwd, data[float64](out), v, cols, g)
 		return nil
 	})
 	return out, err
 }
 
 // tokenCEBwd turns the rows of exps into gradients in place.
-func tokenCEBwd[T float](op *tokenCEOp, dz []T, v int, g float64) {
+func tokenCEBwd[T float](op *tokenCEOp, dz []T, v, cols int, g float64) {
 	targets := op.feed.headTargets()
-	parallelRows(len(dz)/v, func(lo, hi int) {
+	parallelRows(len(dz)/cols, func(lo, hi int) {
 		for r := lo; r < hi; r++ {
-			drow := dz[r*v : (r+1)*v]
+			drow := dz[r*cols : (r+1)*cols]
 			t := targets[r]
 			if t < 0 || op.count == 0 {
 				clear(drow)
 				continue
 			}
 			c := g * op.feed.weight(op.feed.headSeq(r)) / float64(op.count)
-			s := T(c * op.scale[r])
-			for j := range drow {
+			cv := c
+			if op.ptr != nil {
+				cv = c * op.alpha[r]
+				drow[v] = T(op.gateGrad(r, g))
+				p := op.feed.headPos(r)
+				if m := op.ptr.mass[p]; m > 0 {
+					op.ptr.coef[p] = -c * op.beta[r] / m
+				}
+			}
+			s := T(cv * op.scale[r])
+			for j := range drow[:v] {
 				drow[j] *= s
 			}
-			drow[t] -= T(c)
+			drow[t] -= T(cv)
 		}
 	})
 }

@@ -74,6 +74,15 @@ func (f *feed) headSeq(r int) int {
 	return r / f.seq
 }
 
+// headPos is the position in the flat [B*T] grid of the LM head's row r (a
+// counted row).
+func (f *feed) headPos(r int) int {
+	if f.gathered {
+		return int(f.rows[r])
+	}
+	return r
+}
+
 // selectRowsOp gathers the feed's rows of x [B*T, d] into [K, d]; a row of -1
 // is zero.
 type selectRowsOp struct {

@@ -1,0 +1,125 @@
+package infer
+
+import (
+	"math"
+	"math/rand/v2"
+	"testing"
+
+	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/nn"
+)
+
+// pointerCase is a pointer-generator decoder with random weights and a
+// sequence whose tokens repeat (a 12-token alphabet), so the pointer has mass.
+func pointerCase(t *testing.T) (model.Config, model.Weights, []int) {
+	t.Helper()
+	c := tinyDecoder(true)
+	c.Pointer = true
+	w := testWeights(c, 21, 8)
+	tokens := randTokens(rand.New(rand.NewPCG(7, 8)), 90, 12)
+	return c, w, tokens
+}
+
+// TestPointerMatchesTraining: the decoder's mixture is the distribution the
+// training loss scores. The mean of -log P(next token) over Forward's rows
+// equals nn's loss of the same sequence, every row is a distribution (its
+// log-sum-exp is 0), and the pointer changes the scores of the tokens it
+// copies.
+func TestPointerMatchesTraining(t *testing.T) {
+	c, w, tokens := pointerCase(t)
+	d, err := NewDecoder(c, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rows := d.Forward(tokens)
+	var nll float64
+	for i, row := range rows {
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v))
+		}
+		if math.Abs(sum-1) > 1e-4 {
+			t.Fatalf("row %d: the mixture sums to %g", i, sum)
+		}
+		if i+1 < len(tokens) {
+			nll -= float64(row[tokens[i+1]])
+		}
+	}
+	nll /= float64(len(tokens) - 1)
+
+	net, err := nn.New(c, w, nn.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := model.Batch{B: 1, T: len(tokens), Tokens: make([]int32, len(tokens)), Targets: make([]int32, len(tokens))}
+	for i, tok := range tokens {
+		b.Tokens[i], b.Targets[i] = int32(tok), -1
+		if i+1 < len(tokens) {
+			b.Targets[i] = int32(tokens[i+1])
+		}
+	}
+	loss, err := net.Loss(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(loss-nll) > 1e-4*max(1, nll) {
+		t.Errorf("decoder's mean -log P %.6f, training loss %.6f", nll, loss)
+	}
+
+	plain := c
+	plain.Pointer = false
+	pw := model.Weights{}
+	for _, p := range plain.Params() {
+		pw[p.Name] = w[p.Name]
+	}
+	pd, err := NewDecoder(plain, pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var plainNLL float64
+	for i, row := range pd.Forward(tokens)[:len(tokens)-1] {
+		m := row[0]
+		for _, v := range row {
+			m = max(m, v)
+		}
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(float64(v - m))
+		}
+		plainNLL += float64(m) + math.Log(sum) - float64(row[tokens[i+1]])
+	}
+	plainNLL /= float64(len(tokens) - 1)
+	if math.Abs(plainNLL-nll) < 1e-3 {
+		t.Errorf("the pointer changed nothing: %.6f with, %.6f without", nll, plainNLL)
+	}
+}
+
+// TestPointerSessionMatchesForward: cached decoding in pieces (one token, a
+// few, two prefill chunks) gives Forward's mixture, float32 and INT8.
+func TestPointerSessionMatchesForward(t *testing.T) {
+	c, w, tokens := pointerCase(t)
+	f32, err := NewDecoder(c, w)
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := NewDecoderQuantized(c, Quantize(w))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, d := range map[string]*Decoder{"float32": f32, "int8": q} {
+		want := d.Forward(tokens)
+		s := d.NewSession()
+		for _, cut := range [][2]int{{0, 1}, {1, 4}, {4, 74}, {74, 75}, {75, 90}} {
+			got, err := s.Append(tokens[cut[0]:cut[1]])
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, v := range want[cut[1]-1] {
+				if math.Abs(float64(v-got[i])) > 1e-4 {
+					t.Fatalf("%s: after %d tokens: token %d cached %g, full %g", name, cut[1], i, got[i], v)
+				}
+			}
+		}
+		s.Close()
+	}
+}

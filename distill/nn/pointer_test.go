@@ -1,0 +1,76 @@
+package nn
+
+import (
+	"math"
+	"testing"
+
+	"gorgonia.org/gorgonia"
+
+	"github.com/cyclecore/mlmforge/distill/model"
+)
+
+// TestPointerGradient checks the pointer-generator loss in float64 against
+// central differences: the attention's packed q/k/v (through the pointer mass),
+// the head outputs (logits and gate column, computed from the attention output so
+// that the attention backward runs after the loss backward, as in a Net), the
+// gate bias and the induction bonus, with padding, ignored rows, sequence weights, rows whose target
+// occurs earlier in the sequence (once or twice) and rows whose target does not.
+func TestPointerGradient(t *testing.T) {
+	const B, T, H, K, hd, V = 2, 5, 2, 1, 2, 5
+	f := &feed{batch: B, seq: T,
+		tokens:  []int32{1, 3, 1, 2, 0, 4, 2, 4, 3, 3},
+		targets: []int32{3, 1, 2, 4, -1, 2, 4, 3, 0, -1},
+		valid:   []float32{1, 1, 1, 1, 0, 1, 1, 1, 1, 1},
+		weights: []float32{1, 0.5}}
+	checkGrad(t, gradCase{"pointer", [][]int{{B * T, (H + 2*K) * hd}, {V + 1, H * hd}, {1}, {1}},
+		func(g *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
+			ptr := &pointerState{}
+			a, op, err := supervisedAttention(in[0], T, H, K, hd, true, f, nil, in[3])
+			if err != nil {
+				return nil, err
+			}
+			op.ptr = ptr
+			z, err := linear(a, in[1])
+			if err != nil {
+				return nil, err
+			}
+			loss, _, err := pointerCrossEntropy(z, in[2], f, ptr)
+			return loss, err
+		}})
+}
+
+// TestPointerRow: the mixture's probability and responsibilities.
+func TestPointerRow(t *testing.T) {
+	for _, c := range []struct{ pv, u, m float64 }{{0.2, 0, 0.5}, {1e-30, 3, 0.9}, {0.7, -40, 0}, {0.4, 40, 0.3}} {
+		g := 1 / (1 + math.Exp(-c.u))
+		want := g*c.pv + (1-g)*c.m
+		nll, alpha, beta := pointerRow(math.Log(c.pv), c.u, c.m)
+		if math.Abs(math.Exp(-nll)-want) > 1e-12*max(1, want) || math.IsNaN(nll) {
+			t.Errorf("%+v: P = %g, want %g", c, math.Exp(-nll), want)
+		}
+		if math.Abs(alpha-g*c.pv/want) > 1e-9 || math.Abs(alpha+beta-1) > 1e-12 {
+			t.Errorf("%+v: alpha %g beta %g, want %g", c, alpha, beta, g*c.pv/want)
+		}
+	}
+}
+
+// TestPointerConfig: the gate's tensors are part of a pointer decoder only, and
+// an encoder cannot have one.
+func TestPointerConfig(t *testing.T) {
+	c := pointerDecoder()
+	names := map[string][]int{}
+	for _, p := range c.Params() {
+		names[p.Name] = p.Shape
+	}
+	if s := names[model.PointerGateWeight]; len(s) != 2 || s[0] != 1 || s[1] != c.Hidden {
+		t.Errorf("%s shape %v, want [1 %d]", model.PointerGateWeight, s, c.Hidden)
+	}
+	if _, ok := names[model.PointerGateBias]; !ok {
+		t.Errorf("no %s", model.PointerGateBias)
+	}
+	enc := tinyEncoder()
+	enc.Pointer = true
+	if err := enc.Validate(); err == nil {
+		t.Error("an encoder with a pointer validated")
+	}
+}
