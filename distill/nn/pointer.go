@@ -67,17 +67,22 @@ type inductionGrad struct {
 
 // Do sums the workers' partial gradients.
 func (op *inductionGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	b := vs[0].(tensor.Tensor)
 	var sum float64
 	for _, g := range op.fwd.dInd {
 		sum += g
 	}
-	out := op.output(b.Dtype(), 1)
-	err := byDtype(op.name, b.Dtype(), func() error {
-		data[float32](out)[0] = float32(sum)
+	return op.one(vs[0], sum)
+}
+
+// one is the op's output [1] holding v, in the dtype of like.
+func (o *baseOp) one(like gorgonia.Value, v float64) (gorgonia.Value, error) {
+	dt := like.(tensor.Tensor).Dtype()
+	out := o.output(dt, 1)
+	err := byDtype(o.name, dt, func() error {
+		data[float32](out)[0] = float32(v)
 		return nil
 	}, func() error {
-		data[float64](out)[0] = sum
+		data[float64](out)[0] = v
 		return nil
 	})
 	return out, err
@@ -167,7 +172,6 @@ type pointerBiasGrad struct {
 
 // Do sums the gate gradients.
 func (op *pointerBiasGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
-	b := vs[0].(tensor.Tensor)
 	g, err := scalar(vs[2])
 	if err != nil {
 		return nil, fmt.Errorf("pointer bias grad: %w", err)
@@ -176,15 +180,7 @@ func (op *pointerBiasGrad) Do(vs ...gorgonia.Value) (gorgonia.Value, error) {
 	for r := range op.fwd.alpha {
 		sum += op.fwd.gateGrad(r, g)
 	}
-	out := op.output(b.Dtype(), 1)
-	err = byDtype(op.name, b.Dtype(), func() error {
-		data[float32](out)[0] = float32(sum)
-		return nil
-	}, func() error {
-		data[float64](out)[0] = sum
-		return nil
-	})
-	return out, err
+	return op.one(vs[0], sum)
 }
 
 // gateGrad is dLoss/du of head row r for the loss gradient g: with gate
