@@ -105,9 +105,9 @@ func attendRow(out, q, kc, vc []float32, stride, hd, t int, scale float32, score
 	attendRowInduction(out, q, kc, vc, stride, hd, t, scale, scores, nil, 0)
 }
 
-// attendRowInduction is attendRow whose scores get bonus on every key j >= 1
-// with toks[j-1] == toks[t-1] (a pointer head's induction bonus, pointer.go);
-// toks nil: none.
+// attendRowInduction is attendRow whose scores get bonus on every key 1 <= j < t-1
+// with toks[j-1] == toks[t-1] (a pointer head's induction bonus, pointer.go; the
+// query's own key never); toks nil: none.
 func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float32, scores []float32, toks []int, bonus float32) {
 	scores = scores[:t]
 	span := (t-1)*stride + hd
@@ -115,7 +115,7 @@ func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float
 		blas32.Vector{N: hd, Inc: 1, Data: q[:hd]}, 0, blas32.Vector{N: t, Inc: 1, Data: scores})
 	if toks != nil {
 		self := toks[t-1]
-		for j := 1; j < t; j++ {
+		for j := 1; j < t-1; j++ {
 			if toks[j-1] == self {
 				scores[j] += bonus
 			}

@@ -31,14 +31,16 @@ import (
 // span, the row's input is x, and the key after x's occurrence in the prompt is
 // the next token of the span: the pointer follows a span it has started by token
 // identity, which a 2-layer model otherwise learns only for the spans it was
-// trained on (TestInductionGradient; distill/infer applies the same bonus).
+// trained on (TestPointerGradient; distill/infer applies the same bonus). The
+// query's own position never gets it: after a doubled token (x x) it would point
+// at itself and write x forever.
 
 // addInduction adds the bonus to the scores row (keys 0..len(row)-1) of query i
 // of sequence b.
 func addInduction[T float](f *feed, b, i int, row []T, bonus T) {
 	toks := f.tokens[b*f.seq:][:f.seq]
 	q := toks[i]
-	for j := 1; j < len(row); j++ {
+	for j := 1; j < min(len(row), i); j++ {
 		if toks[j-1] == q {
 			row[j] += bonus
 		}
@@ -50,7 +52,7 @@ func inductionGrad1[T float](f *feed, b, i int, ds []T) float64 {
 	toks := f.tokens[b*f.seq:][:f.seq]
 	q := toks[i]
 	var g float64
-	for j := 1; j < len(ds); j++ {
+	for j := 1; j < min(len(ds), i); j++ {
 		if toks[j-1] == q {
 			g += float64(ds[j])
 		}
