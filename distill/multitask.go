@@ -47,7 +47,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 	if err != nil {
 		return TrainResult{}, err
 	}
-	style, err := promptStyleFor(cfg.Arch, MethodMultitask, resume)
+	style, err := promptStyleFor(&cfg, MethodMultitask, resume)
 	if err != nil {
 		return TrainResult{}, err
 	}

@@ -21,9 +21,10 @@ import (
 // instruction they can make sense of from the first step, and classifiers read
 // the bare input (PromptFull records nothing). A resumed from-scratch run keeps
 // the style of the checkpoint it resumes (PromptFull for one from before
-// prompt styles).
-func promptStyleFor(arch, method, resume string) (train.PromptStyle, error) {
-	if arch == model.ArchEncoder || method == MethodLoRA || method == MethodFull {
+// prompt styles), and its output head: cfg.Pointer becomes the checkpoint's, so
+// a run started before the presets had the pointer-generator resumes as it was.
+func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle, error) {
+	if cfg.Arch == model.ArchEncoder || method == MethodLoRA || method == MethodFull {
 		return train.PromptFull, nil
 	}
 	if resume != "" {
@@ -33,10 +34,12 @@ func promptStyleFor(arch, method, resume string) (train.PromptStyle, error) {
 		}
 		var cf struct {
 			Lineage map[string]string `json:"lineage"`
+			Pointer bool              `json:"pointer_generator"`
 		}
 		if err := json.Unmarshal(b, &cf); err != nil {
 			return "", fmt.Errorf("resume %s: config.json: %w", resume, err)
 		}
+		cfg.Pointer = cf.Pointer
 		style, err := train.ParsePromptStyle(cf.Lineage[train.LineagePromptStyle])
 		if err != nil {
 			return "", fmt.Errorf("resume %s: config.json lineage: %w", resume, err)

@@ -136,7 +136,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err != nil {
 		return TrainResult{}, err
 	}
-	style, err := promptStyleFor(cfg.Arch, method, resume)
+	style, err := promptStyleFor(&cfg, method, resume)
 	if err != nil {
 		return TrainResult{}, err
 	}

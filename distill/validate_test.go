@@ -89,36 +89,46 @@ func TestTrainStudentValidates(t *testing.T) {
 
 // TestPromptStyleFor: new from-scratch runs use compact prompts, fine-tunes of
 // pretrained bases the full ones, and a resumed run the style its checkpoint
-// was trained with (full for a checkpoint from before styles).
+// was trained with (full for a checkpoint from before styles) and its output
+// head (no pointer-generator for a checkpoint from before it).
 func TestPromptStyleFor(t *testing.T) {
 	for _, tc := range []struct {
 		method, lineage string
+		pointer         string // the checkpoint's pointer_generator, "" for none
 		want            train.PromptStyle
+		wantPointer     bool
 	}{
-		{MethodSeqKD, "-", train.PromptCompact},
-		{MethodMultitask, "-", train.PromptCompact},
-		{MethodLoRA, "-", train.PromptFull},
-		{MethodFull, "-", train.PromptFull},
-		{MethodSeqKD, `{}`, train.PromptFull},
-		{MethodSeqKD, `{"prompt_style":"compact"}`, train.PromptCompact},
-		{MethodLoRA, `{"prompt_style":"compact"}`, train.PromptFull},
+		{MethodSeqKD, "-", "", train.PromptCompact, true},
+		{MethodMultitask, "-", "", train.PromptCompact, true},
+		{MethodLoRA, "-", "", train.PromptFull, true},
+		{MethodFull, "-", "", train.PromptFull, true},
+		{MethodSeqKD, `{}`, "", train.PromptFull, false},
+		{MethodSeqKD, `{"prompt_style":"compact"}`, "", train.PromptCompact, false},
+		{MethodSeqKD, `{"prompt_style":"compact"}`, "true", train.PromptCompact, true},
+		{MethodLoRA, `{"prompt_style":"compact"}`, "", train.PromptFull, true},
 	} {
 		resume := ""
 		if tc.lineage != "-" {
 			resume = t.TempDir()
-			if err := os.WriteFile(filepath.Join(resume, "config.json"), []byte(`{"lineage":`+tc.lineage+`}`), 0o644); err != nil {
+			js := `{"lineage":` + tc.lineage
+			if tc.pointer != "" {
+				js += `,"pointer_generator":` + tc.pointer
+			}
+			if err := os.WriteFile(filepath.Join(resume, "config.json"), []byte(js+`}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}
-		if got, err := promptStyleFor(model.ArchDecoder, tc.method, resume); err != nil || got != tc.want {
-			t.Errorf("%s resuming %s: %q, %v; want %q", tc.method, tc.lineage, got, err, tc.want)
+		cfg := model.Config{Arch: model.ArchDecoder, Pointer: true} // a preset's from-scratch default
+		if got, err := promptStyleFor(&cfg, tc.method, resume); err != nil || got != tc.want || cfg.Pointer != tc.wantPointer {
+			t.Errorf("%s resuming %s (pointer %q): %q, %v, pointer %t; want %q, pointer %t", tc.method, tc.lineage,
+				tc.pointer, got, err, cfg.Pointer, tc.want, tc.wantPointer)
 		}
 	}
 	bad := t.TempDir()
 	if err := os.WriteFile(filepath.Join(bad, "config.json"), []byte(`{"lineage":{"prompt_style":"terse"}}`), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := promptStyleFor(model.ArchDecoder, MethodSeqKD, bad); err == nil || !strings.Contains(err.Error(), "terse") {
+	if _, err := promptStyleFor(&model.Config{Arch: model.ArchDecoder}, MethodSeqKD, bad); err == nil || !strings.Contains(err.Error(), "terse") {
 		t.Errorf("bad style: %v", err)
 	}
 }
