@@ -2,7 +2,9 @@
 // validations (held-out training records, see distill's checkpoint selection)
 // against the CPU minutes spent training, from each run's metrics.json. It writes
 // a PNG and prints a Markdown table of the metric at fixed CPU budgets, the form
-// BENCHMARKS.md reports them in.
+// BENCHMARKS.md reports them in. With --x steps the x axis is optimizer steps
+// instead, for runs that ran under different loads (wall time then says more
+// about the machine than about the recipe).
 //
 //	go run ./bench/curves --out curves.png --threads 2 tiny-json=HOME/runs/train-a ...
 package main
@@ -43,8 +45,24 @@ func run() error {
 	out := flag.String("out", "curves.png", "PNG to write")
 	threads := flag.Float64("threads", 2, "cores each run trained on (CPU minutes = wall minutes x threads)")
 	budgets := flag.String("budgets", "5,10,20,40,60,120", "CPU-minute budgets of the table")
-	title := flag.String("title", "task metric on held-out training records vs CPU minutes", "plot title")
+	title := flag.String("title", "", "plot title (default: the metric against the x axis)")
+	xAxis := flag.String("x", "cpu", "x axis: cpu (CPU minutes = wall x threads) or steps (optimizer steps)")
 	flag.Parse()
+	var ax axis
+	switch *xAxis {
+	case "cpu":
+		ax = axis{label: "CPU minutes", unit: "CPU min", x: func(secs float64, _ int) float64 { return secs * *threads / 60 }}
+	case "steps":
+		ax = axis{label: "optimizer steps", unit: "steps", x: func(_ float64, step int) float64 { return float64(step) }}
+		if !isSet("budgets") {
+			*budgets = "500,1000,2000,4000,6000,10000"
+		}
+	default:
+		return fmt.Errorf("--x %q: want cpu or steps", *xAxis)
+	}
+	if *title == "" {
+		*title = "task metric on held-out training records vs " + ax.label
+	}
 	if flag.NArg() == 0 {
 		return errors.New("usage: curves [flags] NAME=RUNDIR ...")
 	}
@@ -54,20 +72,34 @@ func run() error {
 		if !ok {
 			return fmt.Errorf("%q: want NAME=RUNDIR", arg)
 		}
-		c, err := load(name, dir, *threads)
+		c, err := load(name, dir, ax)
 		if err != nil {
 			return err
 		}
 		curves = append(curves, c)
 	}
-	if err := drawCurves(*out, *title, curves); err != nil {
+	if err := drawCurves(*out, *title, ax.label, curves); err != nil {
 		return err
 	}
-	return table(os.Stdout, curves, *budgets)
+	return table(os.Stdout, curves, *budgets, ax.unit)
+}
+
+// axis is the x axis: its label, the table's unit, and x of a point after secs
+// seconds of training at step.
+type axis struct {
+	label, unit string
+	x           func(secs float64, step int) float64
+}
+
+// isSet reports whether the command line set flag name.
+func isSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }
 
 // load reads a run's metrics.json into a curve.
-func load(name, dir string, threads float64) (curve, error) {
+func load(name, dir string, ax axis) (curve, error) {
 	path := filepath.Join(dir, "metrics.json")
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -85,7 +117,7 @@ func load(name, dir string, threads float64) (curve, error) {
 	for _, s := range m.Steps {
 		secs += s.Seconds
 		for vi < len(m.Validations) && m.Validations[vi].Step <= s.Step {
-			c.pts = append(c.pts, plotter.XY{X: secs * threads / 60, Y: 100 * m.Validations[vi].Value})
+			c.pts = append(c.pts, plotter.XY{X: ax.x(secs, m.Validations[vi].Step), Y: 100 * m.Validations[vi].Value})
 			vi++
 		}
 	}
@@ -99,10 +131,10 @@ var palette = []color.RGBA{
 }
 
 // drawCurves writes the curves as a PNG, the legend outside the data on the right.
-func drawCurves(path, title string, curves []curve) error {
+func drawCurves(path, title, xLabel string, curves []curve) error {
 	p := plot.New()
 	p.Title.Text = title
-	p.X.Label.Text = "CPU minutes"
+	p.X.Label.Text = xLabel
 	p.Y.Label.Text = "metric (%)"
 	p.Y.Min, p.Y.Max = 0, 100
 	p.Add(plotter.NewGrid())
@@ -135,9 +167,9 @@ func drawCurves(path, title string, curves []curve) error {
 	return savePNG(path, img)
 }
 
-// table prints the metric each run had reached by each CPU budget (the best
-// validation so far, the checkpoint selection's value).
-func table(w *os.File, curves []curve, budgets string) error {
+// table prints the metric each run had reached by each budget of the x axis
+// (the best validation so far, the checkpoint selection's value).
+func table(w *os.File, curves []curve, budgets, unit string) error {
 	var bs []float64
 	for _, f := range strings.Split(budgets, ",") {
 		var b float64
@@ -148,7 +180,7 @@ func table(w *os.File, curves []curve, budgets string) error {
 	}
 	fmt.Fprint(w, "| run | metric |")
 	for _, b := range bs {
-		fmt.Fprintf(w, " %g CPU min |", b)
+		fmt.Fprintf(w, " %g %s |", b, unit)
 	}
 	fmt.Fprint(w, "\n|---|---|")
 	for range bs {
