@@ -129,29 +129,31 @@ func (s *Session) feed(tokens []int, all []float32) {
 		if all != nil {
 			s.d.s.normRows(s.xn, s.x, s.d.s.norm, m)
 			s.e.matmul(s.d.head, s.xn, m, all[c0*cfg.Vocab:], cfg.Vocab, false)
-			for i := range m {
-				s.mixPointer(all[(c0+i)*cfg.Vocab:(c0+i+1)*cfg.Vocab], s.xn[i*cfg.Hidden:], i, m)
-			}
+			s.mixPointer(all[c0*cfg.Vocab:], s.xn, 0, m, m)
 		} else if c0+m == len(tokens) {
 			last := s.x[(m-1)*cfg.Hidden : m*cfg.Hidden]
 			rmsNorm(s.xn[:cfg.Hidden], last, s.d.s.norm, cfg.NormEps)
 			s.e.matmul(s.d.head, s.xn, 1, s.logits, cfg.Vocab, false)
-			s.mixPointer(s.logits, s.xn, m-1, m)
+			s.mixPointer(s.logits, s.xn, m-1, 1, m)
 		}
 	}
 }
 
-// mixPointer turns the logits of row i of the last chunk of m rows, whose
-// normalized hidden state starts h, into the pointer-generator mixture; nothing
-// without one.
-func (s *Session) mixPointer(logits, h []float32, i, m int) {
+// mixPointer turns the logits [k, V] of rows r0..r0+k-1 of the last chunk of m
+// rows, whose normalized hidden states are h [k, d], into the pointer-generator
+// mixture (one gate matmul for the k rows); nothing without one.
+func (s *Session) mixPointer(logits, h []float32, r0, k, m int) {
 	p := s.d.ptr
 	if p == nil {
 		return
 	}
-	s.e.matmul(p.gate, h[:s.d.s.cfg.Hidden], 1, s.gateOut[:1], 1, false)
-	pos := s.n - m + i // the row's position; it attends to 0..pos
-	p.mix(logits, s.gateOut[0], s.ptrRows[i*s.capTok:][:pos+1], s.toks[:pos+1], s.copies)
+	cfg := s.d.s.cfg
+	s.e.matmul(p.gate, h[:k*cfg.Hidden], k, s.gateOut[:k], 1, false)
+	for i := range k {
+		r := r0 + i
+		pos := s.n - m + r // the row's position; it attends to 0..pos
+		p.mix(logits[i*cfg.Vocab:(i+1)*cfg.Vocab], s.gateOut[i], s.ptrRows[r*s.capTok:][:pos+1], s.toks[:pos+1], s.copies)
+	}
 }
 
 // blocks runs one chunk of tokens at positions s.n.. through every block, leaving the

@@ -159,7 +159,7 @@ func (n *Net) head(x *gorgonia.Node, w map[string]*gorgonia.Node, f *feed) (*gor
 		}
 		heads := []string{head}
 		if n.ptr != nil {
-			heads = append(heads, pointerGate) // the gate logit is the last column
+			heads = append(heads, model.PointerGateWeight) // the gate logit is the last column
 		}
 		if h, err = n.proj(h, -1, w, heads...); err != nil {
 			return nil, fmt.Errorf("lm_head: %w", err)

@@ -279,7 +279,10 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 	scale := T(1 / math.Sqrt(float64(hd)))
 	scratch := make([][]T, workers(batch*op.kvHeads))
 	if op.induction {
-		op.dInd = make([]float64, len(scratch))
+		if len(op.dInd) != len(scratch) {
+			op.dInd = make([]float64, len(scratch))
+		}
+		clear(op.dInd)
 	}
 	parallelFor(batch*op.kvHeads, func(w, bk int) {
 		if scratch[w] == nil {

@@ -6,8 +6,6 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
-
-	"github.com/cyclecore/mlmforge/distill/model"
 )
 
 // The pointer-generator output of a decoder (model.Config.Pointer). For a row with
@@ -196,6 +194,3 @@ func (op *tokenCEOp) gateGrad(r int, g float64) float64 {
 	s := op.gate[r]
 	return c * (s*op.beta[r] - (1-s)*op.alpha[r])
 }
-
-// pointerGate is the gate weight's name, for the head's extra column.
-const pointerGate = model.PointerGateWeight
