@@ -132,14 +132,17 @@ func work(ctx context.Context, cfg Config, r Reviewer, res *Result, mu *sync.Mut
 			Record *datasets.Record `json:"record"`
 		}
 		t0 := time.Now()
-		code, err := c.retry(ctx, cfg.Retries, res, mu, func() (int, error) { return c.do(ctx, http.MethodGet, path, nil, &lease) })
+		get := func() (int, error) { return c.do(ctx, http.MethodGet, path, nil, &lease) }
+		code, err := c.retry(ctx, cfg.Retries, res, mu, get)
 		for try := 0; code == http.StatusNotFound && try < goneTries; try++ {
 			// The UI lists only queues whose status query answered: under
 			// load one may miss a listing. Gone several times over: released.
+			// A 5xx between two 404s is the same busy server (a CI run once
+			// failed on a 500 here): it is retried like any other.
 			if !sleep(ctx, 100*time.Millisecond) {
 				break
 			}
-			code, err = c.do(ctx, http.MethodGet, path, nil, &lease)
+			code, err = c.retry(ctx, cfg.Retries, res, mu, get)
 		}
 		if code == http.StatusNotFound {
 			return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sync"
 	"testing"
@@ -61,6 +62,12 @@ func TestReviewGateEndToEnd(t *testing.T) {
 	qs, err := g.Queues(ctx)
 	if err != nil || len(qs) != 1 || qs[0].ID != run.GetID() || qs[0].Progress.Sampled != 100 {
 		t.Fatalf("queues %+v, %v (want one queue with 100 sampled: 1 test + 1 train per class... ceil(10%% of 2 and 4))", qs, err)
+	}
+	if qi, err := g.Info(ctx, run.GetID()); err != nil || !reflect.DeepEqual(qi, qs[0]) {
+		t.Fatalf("Info(%s) = %+v, %v; want the listing's %+v", run.GetID(), qi, err, qs[0])
+	}
+	if _, err := g.Info(ctx, "no-such-dataset"); !isCode(err, http.StatusNotFound) {
+		t.Fatalf("Info of an unknown workflow: %v, want a 404", err)
 	}
 
 	decided := map[string][]string{}

@@ -90,14 +90,12 @@ func queueURL(queue, id string) string {
 // focus renders the focus view: the given record, or the reviewer's lease.
 func (s *server) focus(w http.ResponseWriter, r *http.Request, sv sessionView, fr focusReq) {
 	ctx := r.Context()
-	qs, err := s.cfg.Gate.Queues(ctx)
+	qi, err := s.cfg.Gate.Info(ctx, fr.queue)
 	if err != nil {
+		if de := (*review.DecisionError)(nil); errors.As(err, &de) && de.Code == http.StatusNotFound {
+			err = &review.DecisionError{Code: http.StatusNotFound, Msg: fmt.Sprintf("no review queue %q", fr.queue)}
+		}
 		s.failErr(w, r, &sv, err)
-		return
-	}
-	i := slices.IndexFunc(qs, func(q QueueInfo) bool { return q.ID == fr.queue })
-	if i < 0 {
-		s.fail(w, r, &sv, http.StatusNotFound, fmt.Sprintf("no review queue %q", fr.queue))
 		return
 	}
 	hist := sv.history[fr.queue]
@@ -125,8 +123,8 @@ func (s *server) focus(w http.ResponseWriter, r *http.Request, sv sessionView, f
 		s.failErr(w, r, &sv, err)
 		return
 	}
-	p := page{Title: fr.queue, Reviewer: sv.reviewer, CSRF: sv.csrf, Error: fr.err, Queue: qs[i],
-		Guidelines: Markdown(qs[i].Guidelines), Progress: prog, Summary: sum}
+	p := page{Title: fr.queue, Reviewer: sv.reviewer, CSRF: sv.csrf, Error: fr.err, Queue: qi,
+		Guidelines: Markdown(qi.Guidelines), Progress: prog, Summary: sum}
 	switch {
 	case fr.id == "" && len(hist) > 0:
 		p.PrevURL, p.UndoID = queueURL(fr.queue, hist[len(hist)-1]), hist[len(hist)-1]
@@ -156,7 +154,7 @@ func (s *server) focus(w http.ResponseWriter, r *http.Request, sv sessionView, f
 		p.Message = "Nothing left for you in this queue right now: every record is decided, awaits adjudication, or is leased by someone else."
 	}
 	if wantsJSON(r) {
-		writeJSON(w, fr.code, map[string]any{"queue": qs[i].ID, "record": rec, "status": status, "progress": prog, "error": fr.err,
+		writeJSON(w, fr.code, map[string]any{"queue": qi.ID, "record": rec, "status": status, "progress": prog, "error": fr.err,
 			"decisions": shown})
 		return
 	}

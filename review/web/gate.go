@@ -30,6 +30,11 @@ import (
 type Gate interface {
 	// Queues lists the datasets awaiting review, sorted by ID.
 	Queues(ctx context.Context) ([]QueueInfo, error)
+	// Info describes one queue awaiting review, with its progress; a
+	// *review.DecisionError 404 when it is unknown or not at its gate. It
+	// asks only about that queue, so the focus view's cost does not grow
+	// with the number of running datasets.
+	Info(ctx context.Context, queue string) (QueueInfo, error)
 	// Lease returns the next record for who and reserves it (see
 	// review.Queue.Lease; the gate's clock stamps the lease). It returns
 	// review.ErrQueueEmpty, or a nil record, when nothing is left for him.
@@ -153,7 +158,7 @@ func (g *MemoryGate) Queues(ctx context.Context) ([]QueueInfo, error) {
 }
 
 // Info returns one queue's description with its current progress.
-func (g *MemoryGate) Info(queue string) (QueueInfo, error) {
+func (g *MemoryGate) Info(ctx context.Context, queue string) (QueueInfo, error) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	mq, err := g.get(queue)

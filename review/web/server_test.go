@@ -406,6 +406,10 @@ func TestFocusHighlightsAndProgress(t *testing.T) {
 			t.Errorf("focus page lacks %q", want)
 		}
 	}
+	// A queue the gate does not know is a 404 naming it, not a 500.
+	if rr := u.get("/q/q9"); rr.Code != http.StatusNotFound || !strings.Contains(rr.Body.String(), "no review queue &#34;q9&#34;") {
+		t.Errorf("GET /q/q9: %d %s", rr.Code, rr.Body)
+	}
 	index := u.get("/").Body.String()
 	for _, want := range []string{`<progress value="2" max="5"></progress>`, "<li>alice: 2</li>", `href="/q/q1"`} {
 		if !strings.Contains(index, want) {

@@ -58,10 +58,28 @@ func (g *Gate) Queues(ctx context.Context) ([]web.QueueInfo, error) {
 		if err != nil || st.Phase != "review" {
 			continue // finished meanwhile, or not at the gate yet
 		}
-		out = append(out, web.QueueInfo{ID: id, Task: st.Task, Version: "(unreleased)", Policy: PolicyText(st),
-			Progress: st.Progress, Guidelines: guidelines[st.Task]})
+		out = append(out, queueInfo(id, st))
 	}
 	return out, nil
+}
+
+// Info describes one Dataset workflow's review gate: a 404 DecisionError when
+// it is not running or not at its gate yet. One query, no listing.
+func (g *Gate) Info(ctx context.Context, queue string) (web.QueueInfo, error) {
+	st, err := g.Status(ctx, queue)
+	if err != nil {
+		return web.QueueInfo{}, err
+	}
+	if st.Phase != "review" {
+		return web.QueueInfo{}, &review.DecisionError{Code: review.CodeNotFound,
+			Msg: fmt.Sprintf("dataset workflow %q is not at its review gate (phase %q)", queue, st.Phase)}
+	}
+	return queueInfo(queue, st), nil
+}
+
+func queueInfo(id string, st workflows.ReviewStatus) web.QueueInfo {
+	return web.QueueInfo{ID: id, Task: st.Task, Version: "(unreleased)", Policy: PolicyText(st),
+		Progress: st.Progress, Guidelines: guidelines[st.Task]}
 }
 
 // running lists the ids of the running Dataset workflows.
