@@ -92,7 +92,7 @@ func quickstartSpec() workflows.PipelineSpec {
 		Models: []workflows.PipelineModel{
 			model("tiny-json", "edgejson", "tiny-json", 1800, 0, 0),
 			model("tiny-intent", "edgeintent", "tiny-intent", 300, 0, 0),
-			model("tiny-funccall", "edgefunccall", "tiny-funccall", 800, 0, 0),
+			model("tiny-funccall", "edgefunccall", "tiny-funccall", 1500, 0, 0),
 		},
 		// Constrained decoding shows what a JSON-Schema token mask adds to a
 		// tiny decoder, next to its unconstrained answers.
