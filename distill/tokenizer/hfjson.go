@@ -173,10 +173,15 @@ func parsePreTokenizer(raw json.RawMessage) (PreTokenizer, error) {
 		}
 		switch {
 		case step.Type == "Split" && i == 0 && top.Type == "Sequence":
-			if err := checkStructureSplit(s); err != nil {
+			if err := checkSplit(s, StructurePattern); err != nil {
 				return p, fmt.Errorf("%s: %w", stepField(i), err)
 			}
 			p.IsolateStructure = true
+		case step.Type == "Split" && i == 1 && p.IsolateStructure:
+			if err := checkSplit(s, DecimalPattern); err != nil {
+				return p, fmt.Errorf("%s: %w", stepField(i), err)
+			}
+			p.DecimalPoints, p.SplitDigits, p.IndividualDigits = true, true, true
 		case step.Type == "Digits" && !sawByteLevel && !p.SplitDigits:
 			p.SplitDigits, p.IndividualDigits = true, step.IndividualDigits
 		case step.Type == "ByteLevel" && !sawByteLevel:
@@ -191,12 +196,19 @@ func parsePreTokenizer(raw json.RawMessage) (PreTokenizer, error) {
 	if !sawByteLevel {
 		return p, errors.New("pre_tokenizer: no ByteLevel step")
 	}
-	return p, nil
+	if p.DecimalPoints {
+		// DecimalPattern is GPT-2's regex: ByteLevel must not split again.
+		if p.UseRegex {
+			return p, errors.New("pre_tokenizer: the ByteLevel step after the decimal-point Split must have use_regex false")
+		}
+		p.UseRegex = true
+	}
+	return p, p.check()
 }
 
-// checkStructureSplit accepts the one Split step this package implements:
-// StructurePattern, Isolated, not inverted.
-func checkStructureSplit(raw json.RawMessage) error {
+// checkSplit accepts the Split steps this package implements: pattern (the
+// structure or decimal-point regex), Isolated, not inverted.
+func checkSplit(raw json.RawMessage, pattern string) error {
 	var s struct {
 		Pattern  map[string]string `json:"pattern"`
 		Behavior string            `json:"behavior"`
@@ -205,8 +217,8 @@ func checkStructureSplit(raw json.RawMessage) error {
 	if err := json.Unmarshal(raw, &s); err != nil {
 		return err
 	}
-	if s.Pattern["Regex"] != StructurePattern || s.Behavior != "Isolated" || s.Invert {
-		return fmt.Errorf("split %v %s invert=%v: only Split{Regex %q, Isolated} is supported", s.Pattern, s.Behavior, s.Invert, StructurePattern)
+	if s.Pattern["Regex"] != pattern || s.Behavior != "Isolated" || s.Invert {
+		return fmt.Errorf("split %v %s invert=%v: only Split{Regex %q, Isolated} is supported here", s.Pattern, s.Behavior, s.Invert, pattern)
 	}
 	return nil
 }

@@ -75,7 +75,13 @@ func (p PreTokenizer) hfJSON() any {
 	if p.IsolateStructure {
 		steps = append(steps, hfSplit{Type: "Split", Pattern: map[string]string{"Regex": StructurePattern}, Behavior: "Isolated"})
 	}
-	if p.SplitDigits {
+	switch {
+	case p.DecimalPoints:
+		// The digits and GPT-2's regex in one Split, so that ".5" stays a
+		// piece (a later Digits or ByteLevel regex would cut it again).
+		steps = append(steps, hfSplit{Type: "Split", Pattern: map[string]string{"Regex": DecimalPattern}, Behavior: "Isolated"})
+		bl.UseRegex = false
+	case p.SplitDigits:
 		steps = append(steps, hfDigits{Type: "Digits", IndividualDigits: p.IndividualDigits})
 	}
 	if len(steps) == 0 {

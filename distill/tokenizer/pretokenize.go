@@ -1,6 +1,7 @@
 package tokenizer
 
 import (
+	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -28,6 +29,17 @@ type PreTokenizer struct {
 	// regex gives " Liam" and "Liam" two unrelated ids. Students that copy spans
 	// of their input into JSON need that (StudentPreTokenizer).
 	IsolateStructure bool `json:"isolate_structure,omitempty"`
+	// DecimalPoints keeps a '.' between two digits with the digit after it: the
+	// piece ".5" (which BPE learns as one token) instead of "." and "5". A
+	// decimal point and a full stop after a number are then different tokens,
+	// so a student copying "Total is 2211. The ..." into a JSON number sees that
+	// the '.' after "2211" ends the sentence, where "3150.05" goes on. Without
+	// it the two look alike until the token after the '.', and students wrote
+	// "2211." and dropped ".05". It needs IsolateStructure, SplitDigits,
+	// IndividualDigits and UseRegex, and no AddPrefixSpace (StudentPreTokenizer);
+	// Hugging Face: Sequence[Split StructurePattern, Split DecimalPattern,
+	// ByteLevel{use_regex: false}], both splits Isolated.
+	DecimalPoints bool `json:"decimal_points,omitempty"`
 	// TrimOffsets is the ByteLevel trim_offsets flag. It only affects offsets,
 	// which this package does not compute; it is kept so a file saves unchanged.
 	TrimOffsets bool `json:"trim_offsets"`
@@ -51,7 +63,22 @@ func SmolLM2PreTokenizer() PreTokenizer {
 func StudentPreTokenizer() PreTokenizer {
 	p := SmolLM2PreTokenizer()
 	p.IsolateStructure = true
+	p.DecimalPoints = true
 	return p
+}
+
+// DecimalPattern is the regex of DecimalPoints' Split step: GPT-2's regex
+// with individual digits (what the Digits step and then GPT-2's " ?\p{N}+"
+// give on pieces without whitespace) and a decimal point kept with the digit
+// after it.
+const DecimalPattern = `(?<=\p{N})\.\p{N}|\p{N}|'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+`
+
+// check reports a combination of options this package cannot honour.
+func (p PreTokenizer) check() error {
+	if p.DecimalPoints && (!p.IsolateStructure || !p.SplitDigits || !p.IndividualDigits || !p.UseRegex || p.AddPrefixSpace) {
+		return errors.New("pre_tokenizer: decimal_points needs isolate_structure, split_digits, individual_digits and use_regex, without add_prefix_space")
+	}
+	return nil
 }
 
 // StructurePattern is the regex of IsolateStructure's Split step, as written to
@@ -156,12 +183,20 @@ func (p PreTokenizer) splitDigits(text string, yield func(word string)) {
 			i += w
 			continue
 		}
-		if start < i {
-			p.byteLevel(text[start:i], yield)
-		}
 		end := i + w
 		if !p.IndividualDigits {
 			end = runEnd(text, end, classNumber)
+		}
+		if p.DecimalPoints && start == i-1 && start > 0 && text[start] == '.' {
+			if _, c, _ := lastRune(text[:start]); c == classNumber {
+				// A decimal point: one piece with the digit after it.
+				yield(text[start:end])
+				start, i = end, end
+				continue
+			}
+		}
+		if start < i {
+			p.byteLevel(text[start:i], yield)
 		}
 		p.byteLevel(text[i:end], yield)
 		start, i = end, end
@@ -169,6 +204,15 @@ func (p PreTokenizer) splitDigits(text string, yield func(word string)) {
 	if start < len(text) {
 		p.byteLevel(text[start:], yield)
 	}
+}
+
+// lastRune is runeAt for the last rune of s (which must not be empty).
+func lastRune(s string) (r rune, class uint8, width int) {
+	r, width = utf8.DecodeLastRuneInString(s)
+	if r == utf8.RuneError && width <= 1 {
+		return r, classOther, 1
+	}
+	return r, slowClass(r), width
 }
 
 // byteLevel is the ByteLevel pre-tokenizer on one piece: optional prefix space,

@@ -17,6 +17,7 @@ func TestPreTokenizerSplits(t *testing.T) {
 	runs := PreTokenizer{SplitDigits: true, UseRegex: true}
 	prefix := PreTokenizer{AddPrefixSpace: true, UseRegex: true}
 	whole := PreTokenizer{}
+	student := StudentPreTokenizer()
 	tests := []struct {
 		name string
 		pre  PreTokenizer
@@ -47,6 +48,13 @@ func TestPreTokenizerSplits(t *testing.T) {
 		{"prefix space", prefix, "hello world", []string{" hello", " world"}},
 		{"no regex", whole, "a b  c", []string{"a b  c"}},
 		{"empty", gpt2, "", nil},
+		{"decimal point", student, "Total is 3150.05 now", []string{"Total", " ", "is", " ", "3", "1", "5", "0", ".0", "5", " ", "now"}},
+		{"full stop after a number", student, "Total: 2211. The", []string{"Total", ":", " ", "2", "2", "1", "1", ".", " ", "The"}},
+		{"decimal in json", student, `{"total":3150.05,"x":1.}`, []string{"{", `"`, "total", `"`, ":", "3", "1", "5", "0", ".0", "5", ",", `"`, "x", `"`, ":", "1", ".}"}},
+		{"points in a row", student, "v1.2.30..4", []string{"v", "1", ".2", ".3", "0", "..", "4"}},
+		{"point without a digit before", student, "x.5 .5", []string{"x", ".", "5", " ", ".", "5"}},
+		{"non-ascii decimal", student, "٣.٤", []string{"٣", ".٤"}},
+		{"point after punctuation", student, "5-.5", []string{"5", "-.", "5"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -61,7 +69,7 @@ func TestPreTokenizerSplits(t *testing.T) {
 // on the whole test corpus, for both presets.
 func TestPreTokenizerCoversInput(t *testing.T) {
 	lines := append(append(slices.Clone(handLines), randomLines(500, 7)...), "\xff\xc3(\xe2\x82 broken \xf0\x9f")
-	for _, pre := range []PreTokenizer{GPT2PreTokenizer(), SmolLM2PreTokenizer()} {
+	for _, pre := range []PreTokenizer{GPT2PreTokenizer(), SmolLM2PreTokenizer(), StudentPreTokenizer()} {
 		for _, line := range lines {
 			if got := strings.Join(pieces(pre, line), ""); got != line {
 				t.Fatalf("%+v: words of %q join to %q", pre, line, got)

@@ -71,6 +71,9 @@ type Tokenizer struct {
 // (whose id may lie inside vocab, holding their content, or past its end).
 // Every merge's parts and result must be in vocab.
 func New(vocab []string, merges [][2]string, added []AddedToken, pre PreTokenizer) (*Tokenizer, error) {
+	if err := pre.check(); err != nil {
+		return nil, err
+	}
 	t := &Tokenizer{pre: pre, addedIDs: map[string]int{}}
 	t.model.unk = -1
 	size := len(vocab)

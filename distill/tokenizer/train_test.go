@@ -2,7 +2,9 @@ package tokenizer
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -176,5 +178,53 @@ func TestTrainErrors(t *testing.T) {
 		if _, err := Train(slices.Values([]string{"x"}), cfg); err == nil {
 			t.Errorf("%+v: no error", cfg)
 		}
+	}
+}
+
+// TestStudentDecimalPoints: with StudentPreTokenizer a trained vocabulary
+// holds the decimal points as tokens of their own (".0" to ".9"), so the
+// full stop after "2211." and the point of "3150.05" get different ids; the
+// setting survives a save and load, and a combination it cannot honour is
+// refused.
+func TestStudentDecimalPoints(t *testing.T) {
+	var corpus []string
+	for i := range 400 {
+		corpus = append(corpus, fmt.Sprintf("The total is %d.%02d. Paid %d. The end.", 100+i, i%100, 7*i))
+	}
+	tok, err := Train(slices.Values(corpus), TrainConfig{VocabSize: 400, SpecialTokens: DefaultSpecialTokens(true),
+		PreTokenizer: StudentPreTokenizer()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "tokenizer.json")
+	if err := tok.Save(path); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := Load(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tk := range []*Tokenizer{tok, loaded} {
+		text := func(ids []int) []string {
+			var out []string
+			for _, id := range ids {
+				out = append(out, tk.Decode([]int{id}))
+			}
+			return out
+		}
+		if got, want := text(tk.Encode("3150.05")), []string{"3", "1", "5", "0", ".0", "5"}; !slices.Equal(got, want) {
+			t.Errorf("3150.05 = %q, want %q", got, want)
+		}
+		if got, want := text(tk.Encode("2211. The")), []string{"2", "2", "1", "1", ".", " ", "The"}; !slices.Equal(got, want) {
+			t.Errorf("2211. The = %q, want %q", got, want)
+		}
+	}
+	if loaded.pre != tok.pre || !loaded.pre.DecimalPoints {
+		t.Errorf("loaded pre-tokenizer %+v, saved %+v", loaded.pre, tok.pre)
+	}
+	bad := StudentPreTokenizer()
+	bad.IsolateStructure = false
+	if _, err := New([]string{"a"}, nil, nil, bad); err == nil || !strings.Contains(err.Error(), "decimal_points") {
+		t.Errorf("decimal points without the structure split: %v, want an error naming decimal_points", err)
 	}
 }
