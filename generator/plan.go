@@ -121,8 +121,9 @@ func (s Spec) Hash(catalogHash string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// GeneratorVersion changes when sampling, validation or id derivation change.
-const GeneratorVersion = "gen-v1"
+// GeneratorVersion changes when sampling, validation or id derivation change
+// (gen-v2: two properties of one object no longer share a string value).
+const GeneratorVersion = "gen-v2"
 
 // Splits returns the spec's split names with a positive count, test first (so
 // that the held-out split claims its examples before train), then by name.

@@ -289,3 +289,37 @@ func mustMarshal(v any) string {
 	b, _ := json.Marshal(v)
 	return string(b)
 }
+
+// TestSampledArgsAreDistinct: two arguments of one call never share a string
+// value ("move 2195.05 from Renovation Fund to Renovation Fund"), which read
+// as a mistake and taught students that a complete request may be invalid.
+// Before the fix 5 of 65 transfers in a 1,000-record test split did.
+func TestSampledArgsAreDistinct(t *testing.T) {
+	cat := testutil.Catalog(t)
+	r := sampleRand(11)
+	for _, f := range cat.Functions {
+		if !ScenarioApplicable(cat, f.Name, schemas.SingleTurn) {
+			continue
+		}
+		cell := Cell{Key: f.Name + "/single_turn", Task: schemas.EdgeFuncCall, Function: f.Name, Scenario: schemas.SingleTurn}
+		for i := range 40 {
+			smp, err := SampleTarget(cat, cell, r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, tp := range smp.Turns {
+				seen := map[string]string{}
+				for name, v := range tp.Args {
+					s, ok := v.(string)
+					if !ok {
+						continue
+					}
+					if other, dup := seen[s]; dup {
+						t.Errorf("%s sample %d: %s and %s are both %q", f.Name, i, other, name, s)
+					}
+					seen[s] = name
+				}
+			}
+		}
+	}
+}

@@ -57,6 +57,13 @@ func (n *valueNode) sampleObject(r *rand.Rand, src lexicon.Source, preset map[st
 		if err != nil {
 			return nil, err
 		}
+		// Two properties with one string value ("from Wallet to Wallet")
+		// read as a mistake, as repeated array items do: retry a few times.
+		for try := 0; try < 5 && sameString(out, v); try++ {
+			if v, err = p.sample(r, src); err != nil {
+				return nil, err
+			}
+		}
 		out[p.name] = v
 	}
 	n.orderPairs(out, preset, r)
@@ -251,4 +258,18 @@ func validateAgainst(sch *jsonschema.Schema, v any) error {
 		return fmt.Errorf("decode value: %w", err)
 	}
 	return sch.Validate(doc)
+}
+
+// sameString reports whether v is a string that a property of obj already has.
+func sameString(obj map[string]any, v any) bool {
+	s, ok := v.(string)
+	if !ok {
+		return false
+	}
+	for _, o := range obj {
+		if o == s {
+			return true
+		}
+	}
+	return false
 }
