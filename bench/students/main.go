@@ -9,6 +9,7 @@
 //
 //	go run ./bench/students --task edgejson --variant simple --train 4000 --test 1000 --preset tiny-json
 //	go run ./bench/students --task edgejson --snips ../shared/external/snips --preset nlm-5m-json
+//	go run ./bench/students --clinc150 ../shared/external/clinc150 --preset nlm-5m-intent
 //
 // The same numbers come from the CLI (mlmforge generate, train, eval); this
 // command keeps everything in one process and one directory, so a sweep is a
@@ -58,6 +59,7 @@ func run() error {
 	seed := flag.Int64("seed", 3, "generator seed")
 	holdout := flag.Float64("holdout-templates", 0, "share of the builtin teacher's templates and value pools kept out of train and used only in test (docs/holdout.md)")
 	snips := flag.String("snips", "", "import SNIPS from this directory instead of generating (train and test splits as imported)")
+	clinc := flag.String("clinc150", "", "import CLINC150 (in-scope intents) from this directory instead of generating (train and test splits as imported)")
 	preset := flag.String("preset", "tiny-json", "student preset")
 	steps := flag.Int("steps", 0, "optimizer steps (0 = the preset's default)")
 	lr := flag.Float64("lr", 0, "peak learning rate (0 = default)")
@@ -78,7 +80,7 @@ func run() error {
 	if err != nil {
 		return err
 	}
-	v, err := dataset(ctx, cat, *out, *task, *variant, *snips, *ntrain, *ntest, *seed, *holdout)
+	v, err := dataset(ctx, cat, *out, *task, *variant, imported{snips: *snips, clinc: *clinc}, *ntrain, *ntest, *seed, *holdout)
 	if err != nil {
 		return err
 	}
@@ -157,7 +159,11 @@ func run() error {
 
 // dataset returns the store's version for these flags, generating or
 // importing it on first use.
-func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant, snips string, ntrain, ntest int, seed int64, holdout float64) (*datasets.Version, error) {
+// imported names the directories of real benchmarks to import instead of
+// generating builtin data (at most one is set).
+type imported struct{ snips, clinc string }
+
+func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant string, imp imported, ntrain, ntest int, seed int64, holdout float64) (*datasets.Version, error) {
 	store, err := datasets.Open(filepath.Join(out, "store"))
 	if err != nil {
 		return nil, err
@@ -166,14 +172,25 @@ func dataset(ctx context.Context, cat *schemas.Catalog, out, task, variant, snip
 	if holdout > 0 {
 		name += fmt.Sprintf("-holdout%g", holdout)
 	}
-	if snips != "" {
+	if imp.snips != "" && imp.clinc != "" {
+		return nil, errors.New("--snips and --clinc150: pick one")
+	}
+	var load func() (*importer.Dataset, error)
+	switch {
+	case imp.snips != "":
 		task, name = string(schemas.EdgeJSON), "snips"
+		load = func() (*importer.Dataset, error) { return importer.ImportSNIPS(imp.snips, importer.SNIPSOptions{}) }
+	case imp.clinc != "":
+		task, name = string(schemas.EdgeIntent), "clinc150"
+		load = func() (*importer.Dataset, error) {
+			return importer.ImportCLINC150(imp.clinc, importer.CLINC150Options{})
+		}
 	}
 	if v, err := store.Version(schemas.Task(task), name); err == nil {
 		return v, nil
 	}
-	if snips != "" {
-		d, err := importer.ImportSNIPS(snips, importer.SNIPSOptions{})
+	if load != nil {
+		d, err := load()
 		if err != nil {
 			return nil, err
 		}
