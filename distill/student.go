@@ -204,7 +204,8 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 			init = base.Weights
 			lineage["base"], lineage["base_sha256"] = base.Dir, base.Digest
 		}
-		opts := nn.Options{KDAlpha: cmp.Or(spec.KDAlpha, 0.5), KDTemperature: cmp.Or(spec.KDTemperature, 2)}
+		opts := nn.Options{KDAlpha: cmp.Or(spec.KDAlpha, 0.5), KDTemperature: cmp.Or(spec.KDTemperature, 2),
+			LabelSmoothing: tc.LabelSmoothing}
 		if method == MethodSeqKD {
 			// A pretrained base (method full) already has its copying heads;
 			// supervising one would fight what it learned.

@@ -59,7 +59,7 @@ func (n *Net) build(key graphKey) (*graph, error) {
 	case n.cfg.Arch == model.ArchDecoder:
 		loss, g.loss, err = tokenCrossEntropy(g.logits, g.feed)
 	default:
-		loss, g.loss, err = classLoss(g.logits, g.feed, n.opts.KDAlpha, n.opts.KDTemperature)
+		loss, g.loss, err = classLoss(g.logits, g.feed, n.opts.KDAlpha, n.opts.KDTemperature, n.opts.LabelSmoothing)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("loss: %w", err)

@@ -35,6 +35,9 @@ type Options struct {
 	KDAlpha float64
 	// KDTemperature is the distillation temperature T; 0 means 1.
 	KDTemperature float64
+	// LabelSmoothing, in [0, 1), replaces the encoder's one-hot label by
+	// (1-eps) one-hot + eps/C in its cross-entropy term.
+	LabelSmoothing float64
 	// GraphMemory bounds the estimated bytes of this Net's cached graphs (one per
 	// batch shape and mode); the least recently used ones are dropped beyond it.
 	// 0: only the process-wide budget applies (SetProcessGraphMemory; by default
@@ -101,6 +104,9 @@ func New(cfg model.Config, w model.Weights, opts Options) (*Net, error) {
 	}
 	if opts.KDAlpha < 0 || opts.KDAlpha > 1 {
 		return nil, fmt.Errorf("nn: options KDAlpha %g outside [0, 1]", opts.KDAlpha)
+	}
+	if !(opts.LabelSmoothing >= 0 && opts.LabelSmoothing < 1) {
+		return nil, fmt.Errorf("nn: options LabelSmoothing %g outside [0, 1)", opts.LabelSmoothing)
 	}
 	if opts.KDTemperature < 0 {
 		return nil, fmt.Errorf("nn: options KDTemperature %g is negative", opts.KDTemperature)

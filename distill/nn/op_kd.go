@@ -11,21 +11,24 @@ import (
 // classLossOp is the encoder loss on logits [B, C]: cross-entropy against the feed's
 // labels or, when the feed has a teacher distribution p, knowledge distillation
 //
-//	l_b = alpha * tau^2 * KL(p_tau || q_tau) + (1 - alpha) * CE(q, label_b)
+//	l_b = alpha * tau^2 * KL(p_tau || q_tau) + (1 - alpha) * CE(q, y_b)
 //
-// where q_tau = softmax(z / tau) and p_tau = p^(1/tau) renormalised (the teacher's
+// where y_b is the one-hot label, or (1-eps) one-hot + eps/C with label
+// smoothing eps,
+// q_tau = softmax(z / tau) and p_tau = p^(1/tau) renormalised (the teacher's
 // logits divided by tau). The loss is sum_b w_b l_b / B. Rows are small (C classes),
 // so the backward recomputes everything in float64 instead of keeping state.
 type classLossOp struct {
 	baseOp
 	feed        *feed
 	alpha, temp float64
+	smooth      float64 // label smoothing eps
 	loss        float64
 }
 
 // classLoss is the encoder's (distillation) loss.
-func classLoss(logits *gorgonia.Node, f *feed, alpha, temp float64) (*gorgonia.Node, *classLossOp, error) {
-	op := &classLossOp{baseOp: newBase("class_loss", 0, scalarShape, 2), feed: f, alpha: alpha, temp: temp}
+func classLoss(logits *gorgonia.Node, f *feed, alpha, temp, smooth float64) (*gorgonia.Node, *classLossOp, error) {
+	op := &classLossOp{baseOp: newBase("class_loss", 0, scalarShape, 2), feed: f, alpha: alpha, temp: temp, smooth: smooth}
 	n, err := gorgonia.ApplyOp(op, logits)
 	return n, op, err
 }
@@ -84,7 +87,8 @@ func softmaxT[T float](z []T, tau float64, out []float64) {
 }
 
 // classLossKernel returns the loss and, when dz is not nil, writes g * dloss/dz:
-// dz_b = g w_b / B ((1-alpha)(q - onehot) + alpha tau (q_tau - p_tau)).
+// dz_b = g w_b / B ((1-alpha)(q - y_b) + alpha tau (q_tau - p_tau)), y_b the
+// (smoothed) label distribution.
 func classLossKernel[T float](op *classLossOp, z, dz []T, c int, g float64) float64 {
 	b := len(z) / c
 	q, qt, pt := make([]float64, c), make([]float64, c), make([]float64, c)
@@ -96,7 +100,15 @@ func classLossKernel[T float](op *classLossOp, z, dz []T, c int, g float64) floa
 	for r := 0; r < b; r++ {
 		row, y, w := z[r*c:(r+1)*c], int(op.feed.labels[r]), op.feed.weight(r)/float64(b)
 		softmaxT(row, 1, q)
-		l := (1 - alpha) * -math.Log(max(q[y], math.SmallestNonzeroFloat64))
+		ce := -math.Log(max(q[y], math.SmallestNonzeroFloat64))
+		if eps := op.smooth; eps > 0 {
+			var mean float64 // mean_j -log q_j
+			for _, p := range q {
+				mean -= math.Log(max(p, math.SmallestNonzeroFloat64))
+			}
+			ce = (1-eps)*ce + eps*mean/float64(c)
+		}
+		l := (1 - alpha) * ce
 		if alpha > 0 {
 			softmaxT(row, tau, qt)
 			var sum float64
@@ -121,10 +133,11 @@ func classLossKernel[T float](op *classLossOp, z, dz []T, c int, g float64) floa
 			continue
 		}
 		for j := range q {
-			d := (1 - alpha) * q[j]
+			target := op.smooth / float64(c)
 			if j == y {
-				d -= 1 - alpha
+				target += 1 - op.smooth
 			}
+			d := (1 - alpha) * (q[j] - target)
 			if alpha > 0 {
 				d += alpha * tau * (qt[j] - pt[j])
 			}

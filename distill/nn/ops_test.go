@@ -3,6 +3,7 @@ package nn
 import (
 	"math"
 	"math/rand/v2"
+	"slices"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -170,11 +171,19 @@ func TestOpGradients(t *testing.T) {
 			return l, err
 		}},
 		{"class cross-entropy", [][]int{{3, 4}}, func(_ *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
-			l, _, err := classLoss(in[0], &feed{batch: 3, seq: 1, labels: cls.labels}, 0.7, 2)
+			l, _, err := classLoss(in[0], &feed{batch: 3, seq: 1, labels: cls.labels}, 0.7, 2, 0)
 			return l, err
 		}},
 		{"class distillation", [][]int{{3, 4}}, func(_ *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
-			l, _, err := classLoss(in[0], cls, 0.7, 2)
+			l, _, err := classLoss(in[0], cls, 0.7, 2, 0)
+			return l, err
+		}},
+		{"class cross-entropy, label smoothing", [][]int{{3, 4}}, func(_ *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
+			l, _, err := classLoss(in[0], &feed{batch: 3, seq: 1, labels: cls.labels}, 0.7, 2, 0.2)
+			return l, err
+		}},
+		{"class distillation, label smoothing", [][]int{{3, 4}}, func(_ *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
+			l, _, err := classLoss(in[0], cls, 0.7, 2, 0.2)
 			return l, err
 		}},
 	}
@@ -225,5 +234,44 @@ func TestAttentionMasks(t *testing.T) {
 	zero := run(x, true, valid) // query 0 sees only key 0, which is padding
 	if zero[0] != 0 || zero[1] != 0 {
 		t.Fatalf("fully masked row = %v, want zeros", zero[:hd])
+	}
+}
+
+// TestLabelSmoothingLoss checks the smoothed cross-entropy's value against
+// its definition, -sum_j y_j log softmax(z)_j with y = (1-eps) one-hot +
+// eps/C, averaged over the batch.
+func TestLabelSmoothingLoss(t *testing.T) {
+	z := []float64{1, -2, 0.5, 3, 0.1, 0.2, -1, 2}
+	labels := []int32{3, 0}
+	const c, eps = 4, 0.1
+	var want float64
+	for r, y := range labels {
+		row := z[r*c : (r+1)*c]
+		var sum float64
+		for _, v := range row {
+			sum += math.Exp(v)
+		}
+		for j, v := range row {
+			yj := eps / c
+			if j == int(y) {
+				yj += 1 - eps
+			}
+			want -= yj * (v - math.Log(sum)) / float64(len(labels))
+		}
+	}
+	g := gorgonia.NewGraph()
+	in := gorgonia.NewTensor(g, tensor.Float64, 2, gorgonia.WithShape(2, c), gorgonia.WithName("z"),
+		gorgonia.WithValue(tensor.New(tensor.WithShape(2, c), tensor.WithBacking(slices.Clone(z)))))
+	l, _, err := classLoss(in, &feed{batch: 2, seq: 1, labels: labels}, 0, 1, eps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm := gorgonia.NewTapeMachine(g)
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		t.Fatal(err)
+	}
+	if got := l.Value().Data().(float64); math.Abs(got-want) > 1e-12 {
+		t.Errorf("smoothed loss %.15g, want %.15g", got, want)
 	}
 }
