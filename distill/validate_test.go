@@ -3,6 +3,7 @@ package distill
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,6 +11,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
+	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
 	"github.com/cyclecore/mlmforge/schemas"
 )
@@ -70,8 +72,12 @@ func TestTrainStudentValidates(t *testing.T) {
 			if len(m.Validations) != 2 || m.Validations[0].Step != 3 || m.Validations[1].Step != 6 {
 				t.Fatalf("validations %+v, want steps 3 and 6", m.Validations)
 			}
+			limit := validationCap
+			if tc.task == schemas.EdgeIntent {
+				limit = classifierValidationCap
+			}
 			for _, val := range m.Validations {
-				if val.Metric != tc.metric || val.N == 0 || val.N > validationCap || val.Scores[tc.metric] != val.Value {
+				if val.Metric != tc.metric || val.N == 0 || val.N > limit || val.Scores[tc.metric] != val.Value {
 					t.Errorf("validation %+v", val)
 				}
 				if tie := tiebreakMetric(tc.task); val.Tiebreak != val.Scores[tie] {
@@ -130,5 +136,41 @@ func TestPromptStyleFor(t *testing.T) {
 	}
 	if _, err := promptStyleFor(&model.Config{Arch: model.ArchDecoder}, MethodSeqKD, bad); err == nil || !strings.Contains(err.Error(), "terse") {
 		t.Errorf("bad style: %v", err)
+	}
+}
+
+// TestValidatorSize: a classifier's validation scores up to
+// classifierValidationCap held-out records, a decoder's up to validationCap.
+func TestValidatorSize(t *testing.T) {
+	var held []datasets.Record
+	for i := range 600 {
+		held = append(held, datasets.Record{ID: fmt.Sprintf("r%d", i), Task: string(schemas.EdgeIntent), Split: "train",
+			Input: fmt.Sprintf("set a timer for %d minutes", i), Target: `{"intent":"timer_set"}`})
+	}
+	tok, err := tokenizer.Train(func(yield func(string) bool) {
+		for _, r := range held {
+			if !yield(r.Input) || !yield(r.Target) {
+				return
+			}
+		}
+	}, tokenizer.TrainConfig{VocabSize: 300, SpecialTokens: tokenizer.DefaultSpecialTokens(true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := schemas.Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		labels []string
+		want   int
+	}{{[]string{"timer_set"}, 600}, {nil, validationCap}} {
+		v, err := newValidator(cat, tok, tc.labels, held, validationCapFor(tc.labels))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n := len(v.sets[0].recs); n != tc.want {
+			t.Errorf("labels %v: validation of %d records, want %d", tc.labels, n, tc.want)
+		}
 	}
 }
