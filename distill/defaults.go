@@ -89,6 +89,7 @@ func fill(c, d train.Config) train.Config {
 	c.ScrambleCopies = max(cmp.Or(c.ScrambleCopies, d.ScrambleCopies), 0) // -1: none
 	c.CopyLoss = max(cmp.Or(c.CopyLoss, d.CopyLoss), 0)                   // -1: off
 	c.LabelSmoothing = max(cmp.Or(c.LabelSmoothing, d.LabelSmoothing), 0) // -1: off
+	c.TokenDropout = max(cmp.Or(c.TokenDropout, d.TokenDropout), 0)       // -1: off
 	c.Patience = max(cmp.Or(c.Patience, d.Patience), 0)
 	c.Seed = cmp.Or(c.Seed, d.Seed)
 	c.WarmupSteps = min(c.WarmupSteps, max(c.TotalSteps/10, 1))

@@ -68,6 +68,7 @@ func run() error {
 	valEvery := flag.Int("validate-every", 0, "steps between task-metric validations (0 = default)")
 	copyLoss := flag.Float64("copy", 0, "copy-supervision weight (0 = default, -1 = off)")
 	smooth := flag.Float64("label-smoothing", 0, "encoders: label smoothing eps (0 = default, -1 = off)")
+	tokenDrop := flag.Float64("token-dropout", 0, "encoders: share of input tokens hidden per training example (0 = default, -1 = off)")
 	out := flag.String("out", "students-out", "directory for the store, the run and report.json")
 	ckpt := flag.String("checkpoint", "", "evaluate this checkpoint instead of training")
 	testLimit := flag.Int("test-limit", 0, "score only the first N test records (0 = all)")
@@ -94,7 +95,7 @@ func run() error {
 		t0, last := time.Now(), time.Time{}
 		res, err := distill.TrainStudent(ctx, distill.TrainSpec{Preset: *preset, Version: v, Catalog: cat, OutDir: runDir,
 			Train: train.Config{TotalSteps: *steps, LR: *lr, BatchSize: *bs, SeqLen: *seq, ValidateEvery: *valEvery, CopyLoss: *copyLoss,
-				LabelSmoothing: *smooth},
+				LabelSmoothing: *smooth, TokenDropout: *tokenDrop},
 			Progress: func(p train.Progress) {
 				el := time.Since(t0).Round(time.Second)
 				if !math.IsNaN(p.MetricValue) { // a validation at this step

@@ -73,6 +73,12 @@ type Config struct {
 	// et al. 2016): a classifier of a few thousand utterances per class stops
 	// driving its logits apart on the training set. 0 is plain cross-entropy.
 	LabelSmoothing float64 `json:"label_smoothing,omitempty"`
+	// TokenDropout, for encoders, hides each input token of a training example
+	// from the model (its Valid flag off: attention and pooling skip it) with
+	// this probability, a fresh draw every time the example is served (word
+	// dropout, Iyyer et al. 2015): a classifier cannot lean on one token. At
+	// least one token stays. Evaluation and validation see every token.
+	TokenDropout float64 `json:"token_dropout,omitempty"`
 	// Patience stops the run after this many selecting evaluations (validations when
 	// the run validates, else eval losses) without a new best; 0 disables early
 	// stopping.
@@ -105,6 +111,9 @@ func (c Config) Validate() error {
 	}
 	if c.MinLRRatio < 0 || c.MinLRRatio > 1 {
 		bad("min_lr_ratio", "%g: must be in [0, 1]", c.MinLRRatio)
+	}
+	if !(c.TokenDropout >= 0 && c.TokenDropout < 1) {
+		bad("token_dropout", "%g: must be in [0, 1)", c.TokenDropout)
 	}
 	if !(c.LabelSmoothing >= 0 && c.LabelSmoothing < 1) {
 		bad("label_smoothing", "%g: must be in [0, 1)", c.LabelSmoothing)

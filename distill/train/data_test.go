@@ -449,3 +449,50 @@ func TestPromptCompact(t *testing.T) {
 		t.Errorf("ParsePromptStyle(terse) err %v", err)
 	}
 }
+
+// TestLoaderTokenDropout: with token dropout an encoder batch hides about that
+// share of its real tokens (never the first of a row, never padding), the
+// same ones again after seeking to a saved cursor;
+// the tokens and labels are untouched.
+func TestLoaderTokenDropout(t *testing.T) {
+	d := buildTestData(t, model.ArchEncoder, intentRecords(40, "train"), 64)
+	plain, drop := NewLoader(d, 8, 64, 3), NewLoader(d, 8, 64, 3)
+	drop.tokenDropout = 0.3
+	real, hidden := 0, 0
+	var first model.Batch
+	var cur Cursor
+	for i := range 10 {
+		if i == 2 {
+			cur = drop.Cursor()
+		}
+		a, b := plain.Next(), drop.Next()
+		if i == 2 {
+			first = b
+		}
+		if !slices.Equal(a.Tokens, b.Tokens) || !slices.Equal(a.Labels, b.Labels) {
+			t.Fatal("token dropout changed the tokens or labels")
+		}
+		for j, v := range a.Valid {
+			switch {
+			case v == 0 && b.Valid[j] != 0:
+				t.Fatalf("batch %d position %d: padding made valid", i, j)
+			case v != 0 && j%a.T == 0 && b.Valid[j] == 0:
+				t.Fatalf("batch %d: the first token of a row was hidden", i)
+			case v != 0 && j%a.T != 0:
+				real++
+				if b.Valid[j] == 0 {
+					hidden++
+				}
+			}
+		}
+	}
+	if rate := float64(hidden) / float64(real); rate < 0.25 || rate > 0.35 {
+		t.Errorf("hid %d of %d tokens (%.2f), want about 0.3", hidden, real, rate)
+	}
+	again := NewLoader(d, 8, 64, 3)
+	again.tokenDropout = 0.3
+	again.Seek(cur)
+	if !slices.Equal(again.Next().Valid, first.Valid) {
+		t.Error("seeking to a saved cursor hides other tokens")
+	}
+}

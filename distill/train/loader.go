@@ -25,6 +25,8 @@ type Loader struct {
 	seed  uint64
 	cur   Cursor
 	perm  []int // permutation of epoch cur.Epoch
+	// tokenDropout hides encoder input tokens (Config.TokenDropout).
+	tokenDropout float64
 }
 
 // NewLoader returns a loader at the start of epoch 0.
@@ -106,21 +108,41 @@ func epochPerm(n int, seed uint64, epoch int) []int {
 // Next returns the next batch of B examples.
 func (l *Loader) Next() model.Batch {
 	exs := make([]*Example, l.b)
+	at := make([]Cursor, l.b)
 	for i := range exs {
-		exs[i] = l.nextExample()
+		exs[i], at[i] = l.nextExample()
 	}
-	return makeBatch(l.data, exs, l.t)
+	b := makeBatch(l.data, exs, l.t)
+	if l.tokenDropout > 0 && l.data.Arch == model.ArchEncoder {
+		for r, c := range at {
+			dropTokens(b.Valid[r*b.T:(r+1)*b.T], l.tokenDropout, rand.New(rand.NewPCG(l.seed^0x746f6b64726f70, uint64(c.Epoch)<<32|uint64(c.Pos))))
+		}
+	}
+	return b
+}
+
+// dropTokens clears each set flag of valid but the first with probability p
+// (the first token stays, for a classifier that pools it): the draw for an
+// example depends only on (seed, epoch, position), so a resumed run hides the
+// same tokens.
+func dropTokens(valid []float32, p float64, rng *rand.Rand) {
+	for t := 1; t < len(valid); t++ {
+		if valid[t] != 0 && rng.Float64() < p {
+			valid[t] = 0
+		}
+	}
 }
 
 // nextExample serves the next example of the epoch's permutation, moving to the next
 // epoch at its end.
-func (l *Loader) nextExample() *Example {
+func (l *Loader) nextExample() (*Example, Cursor) {
 	if l.cur.Pos >= len(l.perm) {
 		l.Seek(Cursor{Epoch: l.cur.Epoch + 1})
 	}
+	at := l.cur
 	ex := &l.data.Examples[l.perm[l.cur.Pos]]
 	l.cur.Pos++
-	return ex
+	return ex, at
 }
 
 // EvalBatches returns up to n batches of B examples of d in record order, the same ones

@@ -155,7 +155,7 @@ func (m *MixLoader) split(k int64) []int {
 func (m *MixLoader) Next() model.Batch {
 	exs := make([]*Example, m.b)
 	for i, task := range m.split(m.batches) {
-		exs[i] = m.loaders[task].nextExample()
+		exs[i], _ = m.loaders[task].nextExample()
 	}
 	m.batches++
 	return makeBatch(m.loaders[0].data, exs, m.t)

@@ -175,6 +175,7 @@ func newRun(cfg Config, job Job) (*run, error) {
 	} else {
 		l := NewLoader(job.Train, cfg.BatchSize, cfg.SeqLen, cfg.Seed)
 		l.GroupSteps(cfg.GradAccum)
+		l.tokenDropout = cfg.TokenDropout
 		r.loader = l
 	}
 	r.st = State{FormatVersion: StateFormatVersion, Config: cfg}
