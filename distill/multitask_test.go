@@ -59,9 +59,11 @@ func TestTrainMultitask(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Listed JSON first: the run sorts tasks, so the order given does not matter.
+	// 100 records each: the 5% hold-out of 60 (gen-v2's ids) drew no EdgeJSON
+	// record, and a task without one gets no eval loss.
 	versions := []*datasets.Version{
-		genVersion(t, cat, store, schemas.EdgeJSON, "", 60),
-		genVersion(t, cat, store, schemas.EdgeIntent, "assistant-50", 60),
+		genVersion(t, cat, store, schemas.EdgeJSON, "", 100),
+		genVersion(t, cat, store, schemas.EdgeIntent, "assistant-50", 100),
 	}
 	spec := TrainSpec{Preset: "tiny-balanced", Versions: versions, Weights: map[string]float64{"edgeintent": 3, "edgejson": 1},
 		Catalog: cat, OutDir: filepath.Join(t.TempDir(), "run"), Lineage: map[string]string{"workflow_run": "r1"},
