@@ -217,7 +217,7 @@ func followEval(ctx context.Context, a *app, c client.Client, run client.Workflo
 func followRun(ctx context.Context, a *app, run client.WorkflowRun, res any, what string, embedded bool, resume string,
 	poll func() (string, bool)) error {
 	done := make(chan error, 1)
-	go func() { done <- run.Get(ctx, res) }()
+	go func() { done <- getResult(ctx, run, res) }()
 	b := newBar(a.err)
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()

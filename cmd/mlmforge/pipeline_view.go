@@ -50,7 +50,7 @@ func runPipeline(ctx context.Context, a *app, c client.Client, spec workflows.Pi
 	fmt.Fprintf(a.out, "    workflow %s (follow it elsewhere with mlmforge status %s)\n", run.GetID(), run.GetID())
 	done := make(chan error, 1)
 	var res workflows.PipelineResult
-	go func() { done <- run.Get(ctx, &res) }()
+	go func() { done <- getResult(ctx, run, &res) }()
 	tick := time.NewTicker(time.Second)
 	defer tick.Stop()
 	tree := &treeView{w: a.err, tty: isTerminal(a.err)}

@@ -24,7 +24,7 @@ import (
 func followDataset(ctx context.Context, a *app, c client.Client, run client.WorkflowRun) (workflows.DatasetResult, error) {
 	done := make(chan error, 1)
 	var res workflows.DatasetResult
-	go func() { done <- run.Get(ctx, &res) }()
+	go func() { done <- getResult(ctx, run, &res) }()
 	bar := newBar(a.err)
 	tick := time.NewTicker(250 * time.Millisecond)
 	defer tick.Stop()
