@@ -108,15 +108,20 @@ func epochPerm(n int, seed uint64, epoch int) []int {
 // Next returns the next batch of B examples.
 func (l *Loader) Next() model.Batch {
 	exs := make([]*Example, l.b)
-	at := make([]Cursor, l.b)
+	var at []Cursor // where each example was served: its token dropout draw
+	if l.tokenDropout > 0 && l.data.Arch == model.ArchEncoder {
+		at = make([]Cursor, l.b)
+	}
 	for i := range exs {
-		exs[i], at[i] = l.nextExample()
+		var c Cursor
+		exs[i], c = l.nextExample()
+		if at != nil {
+			at[i] = c
+		}
 	}
 	b := makeBatch(l.data, exs, l.t)
-	if l.tokenDropout > 0 && l.data.Arch == model.ArchEncoder {
-		for r, c := range at {
-			dropTokens(b.Valid[r*b.T:(r+1)*b.T], l.tokenDropout, rand.New(rand.NewPCG(l.seed^0x746f6b64726f70, uint64(c.Epoch)<<32|uint64(c.Pos))))
-		}
+	for r, c := range at {
+		dropTokens(b.Valid[r*b.T:(r+1)*b.T], l.tokenDropout, rand.New(rand.NewPCG(l.seed^0x746f6b64726f70, uint64(c.Epoch)<<32|uint64(c.Pos))))
 	}
 	return b
 }

@@ -54,11 +54,11 @@ func (g *Gate) Queues(ctx context.Context) ([]web.QueueInfo, error) {
 	}
 	var out []web.QueueInfo
 	for _, id := range ids {
-		st, err := g.Status(ctx, id)
-		if err != nil || st.Phase != "review" {
+		qi, err := g.Info(ctx, id)
+		if err != nil {
 			continue // finished meanwhile, or not at the gate yet
 		}
-		out = append(out, queueInfo(id, st))
+		out = append(out, qi)
 	}
 	return out, nil
 }
@@ -74,12 +74,8 @@ func (g *Gate) Info(ctx context.Context, queue string) (web.QueueInfo, error) {
 		return web.QueueInfo{}, &review.DecisionError{Code: review.CodeNotFound,
 			Msg: fmt.Sprintf("dataset workflow %q is not at its review gate (phase %q)", queue, st.Phase)}
 	}
-	return queueInfo(queue, st), nil
-}
-
-func queueInfo(id string, st workflows.ReviewStatus) web.QueueInfo {
-	return web.QueueInfo{ID: id, Task: st.Task, Version: "(unreleased)", Policy: PolicyText(st),
-		Progress: st.Progress, Guidelines: guidelines[st.Task]}
+	return web.QueueInfo{ID: queue, Task: st.Task, Version: "(unreleased)", Policy: PolicyText(st),
+		Progress: st.Progress, Guidelines: guidelines[st.Task]}, nil
 }
 
 // running lists the ids of the running Dataset workflows.
