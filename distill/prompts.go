@@ -19,34 +19,45 @@ import (
 // (seqkd, multitask) read compact prompts, since they learn their one task
 // from examples; fine-tuned pretrained bases (lora, full) keep the full
 // instruction they can make sense of from the first step, and classifiers read
-// the bare input (PromptFull records nothing). A resumed from-scratch run keeps
+// the bare input (PromptFull records nothing). New decoder runs' function
+// signatures show value constraints (the "+bounds" styles). A resumed from-scratch run keeps
 // the style of the checkpoint it resumes (PromptFull for one from before
 // prompt styles), and its output head: cfg.Pointer becomes the checkpoint's, so
 // a run started before the presets had the pointer-generator resumes as it was.
 func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle, error) {
-	if cfg.Arch == model.ArchEncoder || method == MethodLoRA || method == MethodFull {
+	if cfg.Arch == model.ArchEncoder {
 		return train.PromptFull, nil
 	}
-	if resume != "" {
-		b, err := os.ReadFile(filepath.Join(resume, "config.json"))
-		if err != nil {
-			return "", fmt.Errorf("resume %s: %w", resume, err)
+	fineTune := method == MethodLoRA || method == MethodFull
+	if resume == "" {
+		if fineTune {
+			return train.PromptFullBounds, nil
 		}
-		var cf struct {
-			Lineage map[string]string `json:"lineage"`
-			Pointer bool              `json:"pointer_generator"`
-		}
-		if err := json.Unmarshal(b, &cf); err != nil {
-			return "", fmt.Errorf("resume %s: config.json: %w", resume, err)
-		}
-		cfg.Pointer = cf.Pointer
-		style, err := train.ParsePromptStyle(cf.Lineage[train.LineagePromptStyle])
-		if err != nil {
-			return "", fmt.Errorf("resume %s: config.json lineage: %w", resume, err)
-		}
-		return style, nil
+		return train.PromptCompactBounds, nil
 	}
-	return train.PromptCompact, nil
+	b, err := os.ReadFile(filepath.Join(resume, "config.json"))
+	if err != nil {
+		return "", fmt.Errorf("resume %s: %w", resume, err)
+	}
+	var cf struct {
+		Lineage map[string]string `json:"lineage"`
+		Pointer bool              `json:"pointer_generator"`
+	}
+	if err := json.Unmarshal(b, &cf); err != nil {
+		return "", fmt.Errorf("resume %s: config.json: %w", resume, err)
+	}
+	style, err := train.ParsePromptStyle(cf.Lineage[train.LineagePromptStyle])
+	if err != nil {
+		return "", fmt.Errorf("resume %s: config.json lineage: %w", resume, err)
+	}
+	if fineTune { // always the full instruction; signatures as the checkpoint had them
+		if style.Bounds() {
+			return train.PromptFullBounds, nil
+		}
+		return train.PromptFull, nil
+	}
+	cfg.Pointer = cf.Pointer
+	return style, nil
 }
 
 // studentTokenizer loads OutDir/tokenizer.json (a resumed run) or trains a

@@ -61,7 +61,7 @@ func TestTrainStudentValidates(t *testing.T) {
 			if data, err := os.ReadFile(filepath.Join(res.Checkpoint, "config.json")); err != nil || json.Unmarshal(data, &cf) != nil {
 				t.Fatalf("checkpoint config.json: %v", err)
 			}
-			if want := map[bool]string{true: "", false: string(train.PromptCompact)}[tc.task == schemas.EdgeIntent]; cf.Lineage[train.LineagePromptStyle] != want {
+			if want := map[bool]string{true: "", false: string(train.PromptCompactBounds)}[tc.task == schemas.EdgeIntent]; cf.Lineage[train.LineagePromptStyle] != want {
 				t.Errorf("lineage %v, want prompt_style %q", cf.Lineage, want)
 			}
 			var m train.Metrics
@@ -94,9 +94,10 @@ func TestTrainStudentValidates(t *testing.T) {
 }
 
 // TestPromptStyleFor: new from-scratch runs use compact prompts, fine-tunes of
-// pretrained bases the full ones, and a resumed run the style its checkpoint
-// was trained with (full for a checkpoint from before styles) and its output
-// head (no pointer-generator for a checkpoint from before it).
+// pretrained bases the full ones, both with value constraints in signatures,
+// and a resumed run the style its checkpoint was trained with (full for a
+// checkpoint from before styles, no constraints from before "+bounds") and its
+// output head (no pointer-generator for a checkpoint from before it).
 func TestPromptStyleFor(t *testing.T) {
 	for _, tc := range []struct {
 		method, lineage string
@@ -104,14 +105,17 @@ func TestPromptStyleFor(t *testing.T) {
 		want            train.PromptStyle
 		wantPointer     bool
 	}{
-		{MethodSeqKD, "-", "", train.PromptCompact, true},
-		{MethodMultitask, "-", "", train.PromptCompact, true},
-		{MethodLoRA, "-", "", train.PromptFull, true},
-		{MethodFull, "-", "", train.PromptFull, true},
+		{MethodSeqKD, "-", "", train.PromptCompactBounds, true},
+		{MethodMultitask, "-", "", train.PromptCompactBounds, true},
+		{MethodLoRA, "-", "", train.PromptFullBounds, true},
+		{MethodFull, "-", "", train.PromptFullBounds, true},
 		{MethodSeqKD, `{}`, "", train.PromptFull, false},
 		{MethodSeqKD, `{"prompt_style":"compact"}`, "", train.PromptCompact, false},
 		{MethodSeqKD, `{"prompt_style":"compact"}`, "true", train.PromptCompact, true},
+		{MethodSeqKD, `{"prompt_style":"compact+bounds"}`, "true", train.PromptCompactBounds, true},
 		{MethodLoRA, `{"prompt_style":"compact"}`, "", train.PromptFull, true},
+		{MethodLoRA, `{}`, "", train.PromptFull, true},
+		{MethodFull, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true},
 	} {
 		resume := ""
 		if tc.lineage != "-" {

@@ -1,9 +1,11 @@
 package train
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -408,7 +410,7 @@ func TestPromptCompact(t *testing.T) {
 	target, _ := json.Marshal(generator.FuncCallTarget{Scenario: schemas.SingleTurn,
 		Turns: []generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{{Name: gold.Name, Arguments: map[string]any{}}}}}})
 	r := datasets.Record{ID: "f1", Task: "edgefunccall", Function: gold.Name, Input: "do the thing", Target: string(target)}
-	fullSys, full, err := Prompt(cat, &r)
+	fullSys, full, err := PromptWith(cat, &r, PromptFull)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -440,13 +442,104 @@ func TestPromptCompact(t *testing.T) {
 	if err != nil || sys != "You are a math helper." || !strings.Contains(user, "): Area of a triangle.") {
 		t.Errorf("own docs: system %q user %q err %v", sys, user, err)
 	}
-	for in, want := range map[string]PromptStyle{"": PromptFull, "full": PromptFull, "compact": PromptCompact} {
+	for in, want := range map[string]PromptStyle{"": PromptFull, "full": PromptFull, "compact": PromptCompact,
+		"full+bounds": PromptFullBounds, "compact+bounds": PromptCompactBounds} {
 		if got, err := ParsePromptStyle(in); err != nil || got != want {
 			t.Errorf("ParsePromptStyle(%q) = %q, %v", in, got, err)
 		}
 	}
-	if _, err := ParsePromptStyle("terse"); err == nil || !strings.Contains(err.Error(), `"terse"`) {
-		t.Errorf("ParsePromptStyle(terse) err %v", err)
+	for _, bad := range []string{"terse", "+bounds", "terse+bounds", "compact+bounds+bounds"} {
+		if _, err := ParsePromptStyle(bad); err == nil || !strings.Contains(err.Error(), strconv.Quote(bad)) {
+			t.Errorf("ParsePromptStyle(%q) err %v", bad, err)
+		}
+	}
+}
+
+// TestPromptBounds: with "+bounds" every function signature shows the value
+// constraints of each parameter (numbers' ranges, strings' patterns), so that
+// an "ask for a valid value" label can be decided from the prompt; without
+// it (checkpoints from before) the signatures are as they were. EdgeJSON
+// schemas are the same in every style.
+func TestPromptBounds(t *testing.T) {
+	cat := testutil.Catalog(t)
+	var bounded int
+	for _, f := range cat.Functions {
+		target, _ := json.Marshal(generator.FuncCallTarget{Scenario: schemas.SingleTurn,
+			Turns: []generator.GoldTurn{{Action: generator.ActionCall, Calls: []generator.Call{{Name: f.Name, Arguments: map[string]any{}}}}}})
+		r := datasets.Record{ID: "b-" + f.Name, Task: "edgefunccall", Function: f.Name, Input: "x", Target: string(target)}
+		line := func(style PromptStyle) string {
+			_, user, err := PromptWith(cat, &r, style)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for l := range strings.SplitSeq(user, "\n") {
+				if strings.HasPrefix(l, "- "+f.Name+"(") {
+					return l
+				}
+			}
+			t.Fatalf("%s: no signature in\n%s", f.Name, user)
+			return ""
+		}
+		plain, withBounds := line(PromptCompact), line(PromptCompactBounds)
+		if full := line(PromptFullBounds); !strings.HasPrefix(full, withBounds) {
+			t.Errorf("%s: full+bounds %q does not extend compact+bounds %q", f.Name, full, withBounds)
+		}
+		if strings.Contains(plain, "min ") || strings.Contains(plain, "max ") || strings.Contains(plain, "pattern ") {
+			t.Errorf("%s: legacy signature shows constraints: %s", f.Name, plain)
+		}
+		var params struct {
+			Properties map[string]json.RawMessage `json:"properties"`
+		}
+		if err := json.Unmarshal(f.Parameters, &params); err != nil {
+			t.Fatal(err)
+		}
+		for name, raw := range params.Properties {
+			var p struct {
+				Type    string       `json:"type"`
+				Format  string       `json:"format"`
+				Min     *json.Number `json:"minimum"`
+				Max     *json.Number `json:"maximum"`
+				Pattern string       `json:"pattern"`
+			}
+			if err := json.Unmarshal(raw, &p); err != nil {
+				t.Fatal(err)
+			}
+			notes := []string{}
+			if p.Format != "" {
+				notes = append(notes, p.Format)
+			}
+			if p.Min != nil {
+				notes = append(notes, "min "+p.Min.String())
+			}
+			if p.Max != nil {
+				notes = append(notes, "max "+p.Max.String())
+			}
+			if p.Pattern != "" {
+				notes = append(notes, "pattern "+p.Pattern)
+			}
+			if p.Min == nil && p.Max == nil && p.Pattern == "" {
+				continue
+			}
+			bounded++
+			sig := p.Type + "(" + strings.Join(notes, ", ") + ")"
+			if !strings.Contains(withBounds, "("+name+": "+sig) && !strings.Contains(withBounds, " "+name+": "+sig) &&
+				!strings.Contains(withBounds, " "+name+"?: "+sig) && !strings.Contains(withBounds, "("+name+"?: "+sig) {
+				t.Errorf("%s: signature %q lacks %s: %s", f.Name, withBounds, name, sig)
+			}
+		}
+	}
+	if bounded < 50 {
+		t.Errorf("only %d constrained parameters checked", bounded)
+	}
+	i := slices.IndexFunc(cat.Schemas, func(s *schemas.JSONSchema) bool { return bytes.Contains(s.Schema, []byte(`"minimum"`)) })
+	if i < 0 {
+		t.Fatal("no EdgeJSON schema with a minimum")
+	}
+	r := datasets.Record{ID: "j", Task: "edgejson", Cell: cat.Schemas[i].ID, Input: "text"}
+	_, a, errA := PromptWith(cat, &r, PromptCompact)
+	_, b, errB := PromptWith(cat, &r, PromptCompactBounds)
+	if errA != nil || errB != nil || a != b {
+		t.Errorf("EdgeJSON prompt changes with +bounds: %v %v\n%s\n%s", errA, errB, a, b)
 	}
 }
 

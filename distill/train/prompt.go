@@ -26,9 +26,9 @@ const (
 		"Answer with JSON only."
 )
 
-// Prompt is PromptWith in PromptFull, the style of general models.
+// Prompt is PromptWith in PromptFullBounds, the style of general models.
 func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err error) {
-	return PromptWith(cat, r, PromptFull)
+	return PromptWith(cat, r, PromptFullBounds)
 }
 
 // PromptWith renders the system and user messages of a decoder example: the task
@@ -39,14 +39,15 @@ func Prompt(cat *schemas.Catalog, r *datasets.Record) (system, user string, err 
 // catalog functions: see offeredFunctions) as name(param: type, optional?: type):
 // description; EdgeIntent names the taxonomy. The reply (Reply) is the record's
 // target JSON, compacted, objects in the schema's property order. style
-// drops what PromptCompact leaves out.
+// drops what PromptCompact leaves out, and adds the parameters' value
+// constraints to function signatures when it has "+bounds".
 func PromptWith(cat *schemas.Catalog, r *datasets.Record, style PromptStyle) (system, user string, err error) {
 	task, err := schemas.ParseTask(r.Task)
 	if err != nil {
 		return "", "", fmt.Errorf("record %s: field task: %w", r.ID, err)
 	}
 	msgs := r.MetaStrings(datasets.MetaSystem)
-	if style != PromptCompact {
+	if !style.compact() {
 		msgs = append(msgs, instructionOf(task))
 	}
 	system = strings.Join(msgs, "\n")
@@ -60,7 +61,7 @@ func PromptWith(cat *schemas.Catalog, r *datasets.Record, style PromptStyle) (sy
 		if err != nil {
 			return "", "", fmt.Errorf("record %s: schema %s: %w", r.ID, id, err)
 		}
-		return system, fmt.Sprintf("Schema %s: %s\nText: %s", id, compactNode(node, true), r.Input), nil
+		return system, fmt.Sprintf("Schema %s: %s\nText: %s", id, compactNode(node, true, false), r.Input), nil
 	case schemas.EdgeIntent:
 		return system, fmt.Sprintf("Taxonomy: %s\nRequest: %s", r.Variant, r.Input), nil
 	default:
@@ -73,8 +74,8 @@ func PromptWith(cat *schemas.Catalog, r *datasets.Record, style PromptStyle) (sy
 			if i > 0 {
 				b.WriteByte('\n')
 			}
-			sig := strings.TrimSuffix(strings.TrimPrefix(compactNode(f.params, true), "{"), "}")
-			if style == PromptCompact && f.catalog {
+			sig := strings.TrimSuffix(strings.TrimPrefix(compactNode(f.params, true, style.Bounds()), "{"), "}")
+			if style.compact() && f.catalog {
 				fmt.Fprintf(&b, "- %s(%s)", f.name, sig)
 				continue
 			}
@@ -302,8 +303,9 @@ func catalogFunctions(cat *schemas.Catalog, r *datasets.Record) ([]funcDoc, erro
 // compactNode renders a JSON Schema node in a compact, model-friendly notation,
 // object properties in declaration order: {name: string(date), tags: [string],
 // status: open|closed, opt?: number}; markOptional adds ? to non-required
-// properties. BFCL's dialect ("dict", "float", "tuple") reads as JSON Schema's.
-func compactNode(node *jnode, markOptional bool) string {
+// properties, bounds the value constraints of scalars (see constraintsOf).
+// BFCL's dialect ("dict", "float", "tuple") reads as JSON Schema's.
+func compactNode(node *jnode, markOptional, bounds bool) string {
 	if node == nil {
 		return "any"
 	}
@@ -332,17 +334,47 @@ func compactNode(node *jnode, markOptional bool) string {
 			if markOptional && !required[k] {
 				name += "?"
 			}
-			parts[i] = name + ": " + compactNode(props.vals[i], markOptional)
+			parts[i] = name + ": " + compactNode(props.vals[i], markOptional, bounds)
 		}
 		return "{" + strings.Join(parts, ", ") + "}"
 	case "array", "tuple":
-		return "[" + compactNode(node.get("items"), markOptional) + "]"
+		return "[" + compactNode(node.get("items"), markOptional, bounds) + "]"
 	default:
+		var notes []string
 		if f := node.get("format").str(); f != "" {
-			return typ + "(" + f + ")"
+			notes = append(notes, f)
+		}
+		if bounds {
+			notes = append(notes, constraintsOf(node)...)
+		}
+		if len(notes) > 0 {
+			return typ + "(" + strings.Join(notes, ", ") + ")"
 		}
 		return typ
 	}
+}
+
+// constraintKeywords are the JSON Schema keywords a scalar's value is checked
+// against, as a signature names them: the generator's invalid-value requests
+// break exactly these (a number out of its range, a string off its pattern).
+var constraintKeywords = []struct{ key, name string }{
+	{"minimum", "min"}, {"exclusiveMinimum", "over"}, {"maximum", "max"}, {"exclusiveMaximum", "under"},
+	{"minLength", "min length"}, {"maxLength", "max length"}, {"pattern", "pattern"},
+}
+
+// constraintsOf lists a scalar's value constraints: "min 0.01", "max 10000",
+// "pattern ^[0-9]{4}$". Draft-4 boolean exclusive bounds are left to their
+// minimum and maximum.
+func constraintsOf(node *jnode) []string {
+	var out []string
+	for _, k := range constraintKeywords {
+		v := node.get(k.key)
+		if v == nil || v.raw == nil || string(v.raw) == "true" || string(v.raw) == "false" || string(v.raw) == "null" {
+			continue
+		}
+		out = append(out, k.name+" "+scalarText(v))
+	}
+	return out
 }
 
 // scalarText is a scalar as a prompt shows it: strings unquoted, others as JSON.
