@@ -175,6 +175,7 @@ func (a *Activities) TrainModel(ctx context.Context, plan workflows.TrainPlan) (
 	out := workflows.TrainResult{Checkpoint: res.Checkpoint, Metrics: filepath.Join(plan.RunDir, "metrics.json"),
 		LossPlot: filepath.Join(plan.RunDir, "loss.png"), Task: plan.Task, Preset: in.Preset, Method: res.Method,
 		DatasetVersion: plan.DatasetVersion, Params: res.Config.NumParams(), Steps: res.Result.Step,
+		SeqLen: res.Train.SeqLen, MaxSeq: res.Config.MaxSeq, TrainExamples: res.TrainExamples, Truncated: res.Truncated,
 		FinalLoss: res.Result.Loss, Workers: workers, CheckpointStep: res.Result.BestStep, Metric: res.Result.Metric,
 		Stopped: res.Result.Stopped}
 	if res.Result.BestEvalLoss != nil {

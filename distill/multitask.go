@@ -56,7 +56,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		return TrainResult{}, err
 	}
 	cfg.Vocab = tok.VocabSize()
-	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
+	tc.SeqLen = fitMaxSeq(&cfg, MethodMultitask, tc.SeqLen)
 	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog, PromptStyle: style}
 	trainRecs, heldRecs := make([][]datasets.Record, len(tasks)), make([][]datasets.Record, len(tasks))
 	var allTrain []datasets.Record
@@ -66,7 +66,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 	}
 	if autoSeq {
 		// One T serves every task: the 98th percentile over the mixed examples.
-		if tc.SeqLen, err = fitSeqLen(ds, allTrain, cfg.MaxSeq); err != nil {
+		if tc.SeqLen, err = fitSeqLen(ds, allTrain, &cfg, MethodMultitask); err != nil {
 			return TrainResult{}, &DataError{err}
 		}
 		ds.SeqLen = tc.SeqLen
@@ -85,6 +85,7 @@ func trainMultitask(ctx context.Context, spec TrainSpec, p model.Preset, tc trai
 		}
 		job.Mixture = append(job.Mixture, train.Source{Name: ts.name, Data: d, Weight: ts.weight})
 		out.TrainExamples += len(d.Examples)
+		out.Truncated += d.Truncated
 		out.Tasks = append(out.Tasks, ts.name)
 		if len(heldRecs[i]) == 0 {
 			continue // too few records to hold any out: this task gets no eval loss

@@ -89,6 +89,9 @@ type TrainResult struct {
 	Resumed bool
 	// TrainExamples and EvalExamples count the examples used.
 	TrainExamples, EvalExamples int
+	// Truncated counts the training examples longer than Train.SeqLen, whose
+	// ends (for a decoder, the end of its answer) were cut.
+	Truncated int
 	// Tasks are a MethodMultitask run's tasks, sorted (nil for one dataset).
 	Tasks []string
 	// Train is the loop's configuration as resolved (defaults filled, sequence
@@ -115,7 +118,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	}
 	autoSeq := spec.Train.SeqLen == 0
 	tc := fill(spec.Train, Defaults(p))
-	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
+	tc.SeqLen = fitMaxSeq(&cfg, method, tc.SeqLen)
 	if err := tc.Validate(); err != nil {
 		return TrainResult{}, fmt.Errorf("train config: %w", err)
 	}
@@ -144,7 +147,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 	if err != nil {
 		return TrainResult{}, err
 	}
-	tc.SeqLen = min(tc.SeqLen, cfg.MaxSeq)
+	tc.SeqLen = fitMaxSeq(&cfg, method, tc.SeqLen)
 	trainRecs, heldRecs := train.SplitHoldout(recs, 0.05)
 	ds := train.DataSpec{Arch: cfg.Arch, SeqLen: tc.SeqLen, Tokenizer: trainTokenizer{tok}, Catalog: spec.Catalog, PromptStyle: style}
 	if cfg.Arch == model.ArchEncoder {
@@ -157,7 +160,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 		// Fit T to the data: the 98th percentile of example lengths, within
 		// MaxSeq, so short intents do not pay for padding and long
 		// function-calling prompts are not cut away.
-		if tc.SeqLen, err = fitSeqLen(ds, trainRecs, cfg.MaxSeq); err != nil {
+		if tc.SeqLen, err = fitSeqLen(ds, trainRecs, &cfg, method); err != nil {
 			return TrainResult{}, &DataError{err}
 		}
 		ds.SeqLen = tc.SeqLen
@@ -220,7 +223,7 @@ func TrainStudent(ctx context.Context, spec TrainSpec) (TrainResult, error) {
 		res, err = train.Run(ctx, tc, job)
 	}
 	out := TrainResult{Checkpoint: cmp.Or(res.BestCheckpoint, res.Checkpoint), Config: cfg, Method: method, Result: res,
-		Resumed: resume != "", TrainExamples: len(trainData.Examples), Train: tc}
+		Resumed: resume != "", TrainExamples: len(trainData.Examples), Truncated: trainData.Truncated, Train: tc}
 	if evalData != nil {
 		out.EvalExamples = len(evalData.Examples)
 	}
@@ -234,10 +237,42 @@ type DataError struct{ Err error }
 func (e *DataError) Error() string { return e.Err.Error() }
 func (e *DataError) Unwrap() error { return e.Err }
 
-// fitSeqLen tokenizes recs at maxSeq and returns the 98th percentile of the
-// example lengths, rounded up to a multiple of 16 and at least 16.
-func fitSeqLen(ds train.DataSpec, recs []datasets.Record, maxSeq int) (int, error) {
-	ds.SeqLen = maxSeq
+// scratchMaxSeq bounds the max_seq a decoder trained from scratch grows to
+// (fitMaxSeq, fitSeqLen). Its positions are rotary, so max_seq is no weight
+// shape: only the longest sequence it reads and writes, and the most a run
+// pays for one.
+const scratchMaxSeq = 8192
+
+// growsMaxSeq reports whether a run may raise its preset's max_seq to fit its
+// data: decoders trained from scratch. A pretrained base (lora, full) keeps
+// the positions it was trained on, and an encoder's inputs are short.
+func growsMaxSeq(cfg *model.Config, method string) bool {
+	return cfg.Arch == model.ArchDecoder && method != MethodLoRA && method != MethodFull
+}
+
+// fitMaxSeq reconciles a requested sequence length with cfg.MaxSeq: a
+// decoder trained from scratch raises MaxSeq to it (up to scratchMaxSeq),
+// any other model cuts it to MaxSeq.
+func fitMaxSeq(cfg *model.Config, method string, seq int) int {
+	if growsMaxSeq(cfg, method) && seq > cfg.MaxSeq {
+		cfg.MaxSeq = min(seq, scratchMaxSeq)
+	}
+	return min(seq, cfg.MaxSeq)
+}
+
+// fitSeqLen tokenizes recs and returns the 98th percentile of the example
+// lengths, rounded up to a multiple of 16, at least 16 and at most
+// cfg.MaxSeq. A decoder trained from scratch first grows cfg.MaxSeq to hold
+// the longest example and a quarter more (test answers can be longer; at
+// most scratchMaxSeq): a preset's max_seq is sized for typical data, and one
+// too short for a dataset (tiny-json's 512 against EdgeJSON-complex examples
+// of 900-2,400 tokens) would cut every long answer in training and stop every
+// long one at inference, a ceiling on the score that no training lifts.
+func fitSeqLen(ds train.DataSpec, recs []datasets.Record, cfg *model.Config, method string) (int, error) {
+	ds.SeqLen = cfg.MaxSeq
+	if growsMaxSeq(cfg, method) {
+		ds.SeqLen = scratchMaxSeq
+	}
 	d, err := train.BuildData(ds, recs)
 	if err != nil {
 		return 0, fmt.Errorf("train split: %w", err)
@@ -247,8 +282,11 @@ func fitSeqLen(ds train.DataSpec, recs []datasets.Record, maxSeq int) (int, erro
 		lens[i] = len(e.Tokens)
 	}
 	slices.Sort(lens)
+	if longest := lens[len(lens)-1]; growsMaxSeq(cfg, method) && longest > cfg.MaxSeq {
+		cfg.MaxSeq = min(scratchMaxSeq, (longest+longest/4+63)/64*64)
+	}
 	n := lens[min(len(lens)-1, len(lens)*98/100)]
-	return min(maxSeq, max(16, (n+15)/16*16)), nil
+	return min(cfg.MaxSeq, max(16, (n+15)/16*16)), nil
 }
 
 // PickMethod resolves a method for an architecture; empty picks the default.

@@ -144,6 +144,15 @@ type TrainResult struct {
 	DatasetVersion string `json:"dataset_version"`
 	// Params is the student's parameter count.
 	Params int `json:"params"`
+	// SeqLen is the training sequence length and MaxSeq the student's
+	// max_position_embeddings (both fitted to the data for decoders trained
+	// from scratch).
+	SeqLen int `json:"seq_len,omitempty"`
+	MaxSeq int `json:"max_seq,omitempty"`
+	// TrainExamples counts the training examples; Truncated those longer than
+	// SeqLen, whose ends were cut (for a decoder: the end of its answer).
+	TrainExamples int `json:"train_examples,omitempty"`
+	Truncated     int `json:"truncated,omitempty"`
 	// Steps, FinalLoss and EvalLoss summarize the run.
 	Steps     int     `json:"steps"`
 	FinalLoss float64 `json:"final_loss"`

@@ -110,6 +110,8 @@ func run() error {
 			return err
 		}
 		fmt.Printf("trained in %s (%s), checkpoint %s\n", time.Since(t0).Round(time.Second), res.Result.Stopped, res.Checkpoint)
+		fmt.Printf("seq_len %d, max_seq %d, %d of %d training examples cut at seq_len\n", res.Train.SeqLen, res.Config.MaxSeq,
+			res.Truncated, res.TrainExamples)
 		ck = res.Checkpoint
 	}
 	test, err := v.Read("test")

@@ -1,15 +1,19 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"testing"
 	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
+
+	"github.com/cyclecore/mlmforge/workflows"
 )
 
 // fakeRun answers Get with errs in turn, then with the value 42.
@@ -56,5 +60,24 @@ func TestGetResultRetriesTransientErrors(t *testing.T) {
 	run = &fakeRun{errs: []error{context.DeadlineExceeded}}
 	if err := getResult(cancelled, run, &v); !errors.Is(err, context.DeadlineExceeded) || run.calls != 1 {
 		t.Fatalf("a cancelled context: %v after %d calls, want one call", err, run.calls)
+	}
+}
+
+// TestPrintTrainResultCut: a run that cut training examples at seq_len says
+// how many, at which lengths; one that cut none says nothing of it.
+func TestPrintTrainResultCut(t *testing.T) {
+	var out bytes.Buffer
+	a := &app{out: &out}
+	r := workflows.TrainResult{Checkpoint: "ck", Task: "edgejson", Preset: "tiny-json", SeqLen: 512, MaxSeq: 512,
+		TrainExamples: 950, Truncated: 204}
+	printTrainResult(a, r)
+	if want := "Cut:        204 of 950 training examples are longer than seq_len 512 (max_seq 512)"; !strings.Contains(out.String(), want) {
+		t.Errorf("output lacks %q:\n%s", want, out.String())
+	}
+	out.Reset()
+	r.Truncated = 0
+	printTrainResult(a, r)
+	if strings.Contains(out.String(), "Cut:") {
+		t.Errorf("nothing was cut, but:\n%s", out.String())
 	}
 }

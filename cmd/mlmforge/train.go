@@ -178,5 +178,9 @@ func printTrainResult(a *app, r workflows.TrainResult) {
 	} else {
 		fmt.Fprintf(a.out, "Checkpoint: %s (the best by eval loss, step %d)\n", r.Checkpoint, r.CheckpointStep)
 	}
+	if r.Truncated > 0 {
+		fmt.Fprintf(a.out, "Cut:        %d of %d training examples are longer than seq_len %d (max_seq %d): their ends were not learned\n",
+			r.Truncated, r.TrainExamples, r.SeqLen, r.MaxSeq)
+	}
 	fmt.Fprintf(a.out, "Metrics:    %s\nLoss curve: %s\n", r.Metrics, r.LossPlot)
 }
