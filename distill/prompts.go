@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/lora"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
@@ -35,7 +36,12 @@ func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle
 		}
 		return train.PromptCompactBounds, nil
 	}
-	b, err := os.ReadFile(filepath.Join(resume, "config.json"))
+	// A LoRA checkpoint is an adapter: its lineage is in adapter_config.json.
+	name := "config.json"
+	if method == MethodLoRA {
+		name = lora.ConfigFile
+	}
+	b, err := os.ReadFile(filepath.Join(resume, name))
 	if err != nil {
 		return "", fmt.Errorf("resume %s: %w", resume, err)
 	}
@@ -44,7 +50,7 @@ func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle
 		Pointer bool              `json:"pointer_generator"`
 	}
 	if err := json.Unmarshal(b, &cf); err != nil {
-		return "", fmt.Errorf("resume %s: config.json: %w", resume, err)
+		return "", fmt.Errorf("resume %s: %s: %w", resume, name, err)
 	}
 	style, err := train.ParsePromptStyle(cf.Lineage[train.LineagePromptStyle])
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/cyclecore/mlmforge/datasets"
+	"github.com/cyclecore/mlmforge/distill/lora"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/tokenizer"
 	"github.com/cyclecore/mlmforge/distill/train"
@@ -115,6 +116,7 @@ func TestPromptStyleFor(t *testing.T) {
 		{MethodSeqKD, `{"prompt_style":"compact+bounds"}`, "true", train.PromptCompactBounds, true},
 		{MethodLoRA, `{"prompt_style":"compact"}`, "", train.PromptFull, true},
 		{MethodLoRA, `{}`, "", train.PromptFull, true},
+		{MethodLoRA, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true},
 		{MethodFull, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true},
 	} {
 		resume := ""
@@ -124,7 +126,11 @@ func TestPromptStyleFor(t *testing.T) {
 			if tc.pointer != "" {
 				js += `,"pointer_generator":` + tc.pointer
 			}
-			if err := os.WriteFile(filepath.Join(resume, "config.json"), []byte(js+`}`), 0o644); err != nil {
+			name := "config.json"
+			if tc.method == MethodLoRA {
+				name = lora.ConfigFile // an adapter checkpoint has no config.json
+			}
+			if err := os.WriteFile(filepath.Join(resume, name), []byte(js+`}`), 0o644); err != nil {
 				t.Fatal(err)
 			}
 		}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/nn"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 )
 
 // pointerCase is a pointer-generator decoder with random weights and a
@@ -106,6 +107,15 @@ func TestPointerSessionMatchesForward(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// INT8's tolerance is wider: on a CPU whose integer kernel is AVX2's, a
+	// piece of 2-32 tokens runs it (activations quantized to 8 bits) while one
+	// token, and Forward's 90, take the float path on dequantized weights
+	// (kernels.Int8Fast), so the two differ by the activations' quantization
+	// error. With VNNI or the pure-Go loop every piece runs one path.
+	tol := map[string]float64{"float32": 1e-4, "int8": 1e-4}
+	if kernels.Int8Implementation() == "avx2" {
+		tol["int8"] = 2e-3
+	}
 	for name, d := range map[string]*Decoder{"float32": f32, "int8": q} {
 		want := d.Forward(tokens)
 		s := d.NewSession()
@@ -115,7 +125,7 @@ func TestPointerSessionMatchesForward(t *testing.T) {
 				t.Fatal(err)
 			}
 			for i, v := range want[cut[1]-1] {
-				if math.Abs(float64(v-got[i])) > 1e-4 {
+				if math.Abs(float64(v-got[i])) > tol[name] {
 					t.Fatalf("%s: after %d tokens: token %d cached %g, full %g", name, cut[1], i, got[i], v)
 				}
 			}
