@@ -10,6 +10,7 @@ import (
 	"github.com/cyclecore/mlmforge/datasets"
 	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/distill/train"
+	"github.com/cyclecore/mlmforge/internal/testutil"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -20,10 +21,7 @@ import (
 // max_seq into its checkpoint, so that inference can finish the answers too.
 // Left to the preset's 512, every example would be cut.
 func TestTrainStudentFitsMaxSeq(t *testing.T) {
-	cat, err := schemas.Load()
-	if err != nil {
-		t.Fatal(err)
-	}
+	cat := testutil.Catalog(t)
 	store, err := datasets.Open(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
