@@ -54,7 +54,7 @@ func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle
 	}
 	style, err := train.ParsePromptStyle(cf.Lineage[train.LineagePromptStyle])
 	if err != nil {
-		return "", fmt.Errorf("resume %s: config.json lineage: %w", resume, err)
+		return "", fmt.Errorf("resume %s: %s lineage: %w", resume, name, err)
 	}
 	if fineTune { // always the full instruction; signatures as the checkpoint had them
 		if style.Bounds() {
