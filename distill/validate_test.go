@@ -35,7 +35,7 @@ func TestTrainStudentValidates(t *testing.T) {
 		others  []string
 	}{
 		{"tiny-json", schemas.EdgeJSON, "simple", MetricJSONExact, []string{"edgejson.field_f1", "edgejson.schema_compliance"}},
-		{"tiny-funccall", schemas.EdgeFuncCall, "20", MetricExampleAccuracy, []string{"edgefunccall.function_exact", "edgefunccall.param_f1"}},
+		{"tiny-funccall", schemas.EdgeFuncCall, "20", MetricFuncCallSelection, []string{MetricExampleAccuracy, "edgefunccall.function_exact", "edgefunccall.param_f1"}},
 		{"tiny-intent", schemas.EdgeIntent, "assistant-50", MetricIntentTop1, []string{"edgeintent.top5", "edgeintent.macro_f1"}},
 	} {
 		t.Run(tc.preset, func(t *testing.T) {
@@ -81,6 +81,11 @@ func TestTrainStudentValidates(t *testing.T) {
 				if val.Metric != tc.metric || val.N == 0 || val.N > limit || val.Scores[tc.metric] != val.Value {
 					t.Errorf("validation %+v", val)
 				}
+				if tc.task == schemas.EdgeFuncCall {
+					if want := (val.Scores[MetricExampleAccuracy] + val.Scores["edgefunccall.function_exact"]) / 2; val.Value != want {
+						t.Errorf("validation at %d: value %v, want the mean of example accuracy and function exact %v", val.Step, val.Value, want)
+					}
+				}
 				if tie := tiebreakMetric(tc.task); val.Tiebreak != val.Scores[tie] {
 					t.Errorf("validation at %d: tiebreak %v, want %s %v", val.Step, val.Tiebreak, tie, val.Scores[tie])
 				}
@@ -91,6 +96,25 @@ func TestTrainStudentValidates(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFuncCallSelection: a function-calling checkpoint that asks for a
+// parameter on every request (the quickstart's validation of one: example
+// accuracy 30.4%, function exact 6.7%) loses to one that calls (26.1%, 28.0%),
+// while the other tasks select on their headlines.
+func TestFuncCallSelection(t *testing.T) {
+	asks := map[string]float64{"edgefunccall.function_exact": 0.067}
+	calls := map[string]float64{"edgefunccall.function_exact": 0.28}
+	na, va := selection(schemas.EdgeFuncCall, 0.304, asks)
+	nc, vc := selection(schemas.EdgeFuncCall, 0.261, calls)
+	if na != MetricFuncCallSelection || nc != na || va >= vc {
+		t.Errorf("asking checkpoint %s %.3f, calling one %s %.3f: want the calling one selected", na, va, nc, vc)
+	}
+	for _, task := range []schemas.Task{schemas.EdgeJSON, schemas.EdgeIntent} {
+		if n, v := selection(task, 0.5, map[string]float64{"edgejson.field_f1": 0.9}); n != HeadlineMetric(task) || v != 0.5 {
+			t.Errorf("%s: selection %s %v, want the headline %s 0.5", task, n, v, HeadlineMetric(task))
+		}
 	}
 }
 
