@@ -90,7 +90,7 @@ func quickstartSpec() workflows.PipelineSpec {
 		// The presets' own recipe (copy supervision, batch 16, validation by
 		// the task metric on held-out train records) with fewer steps.
 		Models: []workflows.PipelineModel{
-			model("tiny-json", "edgejson", "tiny-json", 1800, 0, 0),
+			model("tiny-json", "edgejson", "tiny-json", 1650, 0, 0),
 			model("tiny-intent", "edgeintent", "tiny-intent", 300, 0, 0),
 			model("tiny-funccall", "edgefunccall", "tiny-funccall", 1500, 0, 0),
 		},
