@@ -5,7 +5,8 @@
 // checkpoint that the task metric on held-out training records picked, and
 // scores it with the project's scorer. It prints progress, the worst
 // predictions and the report, and writes report.json and the run (metrics.json,
-// loss.png) under --out.
+// loss.png) under --out; --resume continues a stopped run from its latest
+// checkpoint.
 //
 //	go run ./bench/students --task edgejson --variant simple --train 4000 --test 1000 --preset tiny-json
 //	go run ./bench/students --task edgejson --snips ../shared/external/snips --preset nlm-5m-json
@@ -71,6 +72,7 @@ func run() error {
 	tokenDrop := flag.Float64("token-dropout", 0, "encoders: share of input tokens hidden per training example (0 = default, -1 = off)")
 	out := flag.String("out", "students-out", "directory for the store, the run and report.json")
 	ckpt := flag.String("checkpoint", "", "evaluate this checkpoint instead of training")
+	resume := flag.Bool("resume", false, "continue the run in --out from its latest checkpoint (same flags) instead of starting over")
 	testLimit := flag.Int("test-limit", 0, "score only the first N test records (0 = all)")
 	show := flag.Int("show", 5, "wrong predictions to print")
 	constrained := flag.Bool("constrained", false, "decode under the JSON-Schema mask (the report's masked column)")
@@ -89,8 +91,10 @@ func run() error {
 	ck := *ckpt
 	if ck == "" {
 		runDir := filepath.Join(*out, "run")
-		if err := os.RemoveAll(runDir); err != nil {
-			return err
+		if !*resume {
+			if err := os.RemoveAll(runDir); err != nil {
+				return err
+			}
 		}
 		t0, last := time.Now(), time.Time{}
 		res, err := distill.TrainStudent(ctx, distill.TrainSpec{Preset: *preset, Version: v, Catalog: cat, OutDir: runDir,
