@@ -25,6 +25,9 @@ const (
 	MetricJSONExact       = "edgejson.json_exact"
 	MetricIntentTop1      = "edgeintent.top1"
 	MetricExampleAccuracy = "edgefunccall.example_accuracy"
+	// MetricFunctionExact is reported beside example accuracy (Headline) and
+	// is half of MetricFuncCallSelection.
+	MetricFunctionExact = "edgefunccall.function_exact"
 	// MetricMeanHeadline is a multi-task student's: the mean of its tasks'
 	// selection scores (the headlines, but see MetricFuncCallSelection).
 	MetricMeanHeadline = "mean_headline"
@@ -42,7 +45,7 @@ const (
 // headline, except for EdgeFuncCall (MetricFuncCallSelection).
 func selection(task schemas.Task, headline float64, others map[string]float64) (string, float64) {
 	if task == schemas.EdgeFuncCall {
-		return MetricFuncCallSelection, (headline + others["edgefunccall.function_exact"]) / 2
+		return MetricFuncCallSelection, (headline + others[MetricFunctionExact]) / 2
 	}
 	return HeadlineMetric(task), headline
 }
@@ -82,7 +85,7 @@ func Headline(rep *eval.Report, task schemas.Task) (float64, map[string]float64,
 		return m.Top1, map[string]float64{"edgeintent.top5": m.Top5, "edgeintent.macro_f1": m.MacroF1}, nil
 	case task == schemas.EdgeFuncCall && rep.EdgeFuncCall != nil:
 		m := rep.EdgeFuncCall
-		return m.ExampleAccuracy, map[string]float64{"edgefunccall.function_exact": m.FunctionExact,
+		return m.ExampleAccuracy, map[string]float64{MetricFunctionExact: m.FunctionExact,
 			"edgefunccall.param_f1": m.ParamF1}, nil
 	}
 	return 0, nil, fmt.Errorf("the evaluation report has no %s scores", task)
