@@ -23,8 +23,9 @@ import (
 // the bare input (PromptFull records nothing). New decoder runs' function
 // signatures show value constraints (the "+bounds" styles). A resumed from-scratch run keeps
 // the style of the checkpoint it resumes (PromptFull for one from before
-// prompt styles), and its output head: cfg.Pointer becomes the checkpoint's, so
-// a run started before the presets had the pointer-generator resumes as it was.
+// prompt styles), and its output head: cfg.Pointer and cfg.InductionNgram
+// become the checkpoint's, so a run started before the presets had the
+// pointer-generator, or its n-gram induction bonus, resumes as it was.
 func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle, error) {
 	if cfg.Arch == model.ArchEncoder {
 		return train.PromptFull, nil
@@ -48,6 +49,7 @@ func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle
 	var cf struct {
 		Lineage map[string]string `json:"lineage"`
 		Pointer bool              `json:"pointer_generator"`
+		Ngram   int               `json:"pointer_induction_ngram"`
 	}
 	if err := json.Unmarshal(b, &cf); err != nil {
 		return "", fmt.Errorf("resume %s: %s: %w", resume, name, err)
@@ -62,7 +64,7 @@ func promptStyleFor(cfg *model.Config, method, resume string) (train.PromptStyle
 		}
 		return train.PromptFull, nil
 	}
-	cfg.Pointer = cf.Pointer
+	cfg.Pointer, cfg.InductionNgram = cf.Pointer, cf.Ngram
 	return style, nil
 }
 

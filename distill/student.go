@@ -335,7 +335,7 @@ func pretrainedBase(method, dir string, preset model.Config) (*lora.Base, *token
 	if err != nil {
 		return nil, nil, err
 	}
-	preset.Vocab, preset.Pointer = base.Config.Vocab, base.Config.Pointer
+	preset.Vocab, preset.Pointer, preset.InductionNgram = base.Config.Vocab, base.Config.Pointer, base.Config.InductionNgram
 	if d := base.Config.Diff(preset); len(d) > 0 {
 		return nil, nil, fmt.Errorf("method %s: base %s is not the preset's architecture (base != preset): %s", method, dir, strings.Join(d, "; "))
 	}

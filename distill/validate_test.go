@@ -122,26 +122,29 @@ func TestFuncCallSelection(t *testing.T) {
 // pretrained bases the full ones, both with value constraints in signatures,
 // and a resumed run the style its checkpoint was trained with (full for a
 // checkpoint from before styles, no constraints from before "+bounds") and its
-// output head (no pointer-generator for a checkpoint from before it).
+// output head (no pointer-generator for a checkpoint from before it, a
+// 1-gram induction bonus for one from before n-grams).
 func TestPromptStyleFor(t *testing.T) {
 	for _, tc := range []struct {
 		method, lineage string
-		pointer         string // the checkpoint's pointer_generator, "" for none
+		pointer         string // the checkpoint's pointer_generator (and what follows), "" for none
 		want            train.PromptStyle
 		wantPointer     bool
+		wantNgram       int
 	}{
-		{MethodSeqKD, "-", "", train.PromptCompactBounds, true},
-		{MethodMultitask, "-", "", train.PromptCompactBounds, true},
-		{MethodLoRA, "-", "", train.PromptFullBounds, true},
-		{MethodFull, "-", "", train.PromptFullBounds, true},
-		{MethodSeqKD, `{}`, "", train.PromptFull, false},
-		{MethodSeqKD, `{"prompt_style":"compact"}`, "", train.PromptCompact, false},
-		{MethodSeqKD, `{"prompt_style":"compact"}`, "true", train.PromptCompact, true},
-		{MethodSeqKD, `{"prompt_style":"compact+bounds"}`, "true", train.PromptCompactBounds, true},
-		{MethodLoRA, `{"prompt_style":"compact"}`, "", train.PromptFull, true},
-		{MethodLoRA, `{}`, "", train.PromptFull, true},
-		{MethodLoRA, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true},
-		{MethodFull, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true},
+		{MethodSeqKD, "-", "", train.PromptCompactBounds, true, 3},
+		{MethodMultitask, "-", "", train.PromptCompactBounds, true, 3},
+		{MethodLoRA, "-", "", train.PromptFullBounds, true, 3},
+		{MethodFull, "-", "", train.PromptFullBounds, true, 3},
+		{MethodSeqKD, `{}`, "", train.PromptFull, false, 0},
+		{MethodSeqKD, `{"prompt_style":"compact"}`, "", train.PromptCompact, false, 0},
+		{MethodSeqKD, `{"prompt_style":"compact"}`, "true", train.PromptCompact, true, 0},
+		{MethodSeqKD, `{"prompt_style":"compact+bounds"}`, "true", train.PromptCompactBounds, true, 0},
+		{MethodSeqKD, `{"prompt_style":"compact+bounds"}`, `true,"pointer_induction_ngram":2`, train.PromptCompactBounds, true, 2},
+		{MethodLoRA, `{"prompt_style":"compact"}`, "", train.PromptFull, true, 3},
+		{MethodLoRA, `{}`, "", train.PromptFull, true, 3},
+		{MethodLoRA, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true, 3},
+		{MethodFull, `{"prompt_style":"full+bounds"}`, "", train.PromptFullBounds, true, 3},
 	} {
 		resume := ""
 		if tc.lineage != "-" {
@@ -158,10 +161,10 @@ func TestPromptStyleFor(t *testing.T) {
 				t.Fatal(err)
 			}
 		}
-		cfg := model.Config{Arch: model.ArchDecoder, Pointer: true} // a preset's from-scratch default
-		if got, err := promptStyleFor(&cfg, tc.method, resume); err != nil || got != tc.want || cfg.Pointer != tc.wantPointer {
-			t.Errorf("%s resuming %s (pointer %q): %q, %v, pointer %t; want %q, pointer %t", tc.method, tc.lineage,
-				tc.pointer, got, err, cfg.Pointer, tc.want, tc.wantPointer)
+		cfg := model.Config{Arch: model.ArchDecoder, Pointer: true, InductionNgram: 3} // a preset's from-scratch default
+		if got, err := promptStyleFor(&cfg, tc.method, resume); err != nil || got != tc.want || cfg.Pointer != tc.wantPointer || cfg.InductionNgram != tc.wantNgram {
+			t.Errorf("%s resuming %s (pointer %q): %q, %v, pointer %t, ngram %d; want %q, pointer %t, ngram %d", tc.method, tc.lineage,
+				tc.pointer, got, err, cfg.Pointer, cfg.InductionNgram, tc.want, tc.wantPointer, tc.wantNgram)
 		}
 	}
 	bad := t.TempDir()

@@ -189,7 +189,7 @@ func runExport(a *app, f exportFlags) error {
 
 // dropPointer removes a pointer-generator decoder's gate, leaving the plain LM.
 func dropPointer(ck *model.Checkpoint) {
-	ck.Config.Pointer = false
+	ck.Config.Pointer, ck.Config.InductionNgram = false, 0
 	w := model.Weights{}
 	for _, p := range ck.Config.Params() {
 		w[p.Name] = ck.Weights[p.Name]

@@ -102,13 +102,13 @@ func argmax(x []float32) int {
 // scale) v, where row p of the head's keys is kc[p*stride : p*stride+hd] (kc and vc
 // already offset to the KV head). scores holds at least t values.
 func attendRow(out, q, kc, vc []float32, stride, hd, t int, scale float32, scores []float32) {
-	attendRowInduction(out, q, kc, vc, stride, hd, t, scale, scores, nil, 0)
+	attendRowInduction(out, q, kc, vc, stride, hd, t, scale, scores, nil, 0, 1)
 }
 
 // attendRowInduction is attendRow whose scores get bonus on every key 1 <= j < t-1
-// with toks[j-1] == toks[t-1] (a pointer head's induction bonus, pointer.go; the
-// query's own key never); toks nil: none.
-func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float32, scores []float32, toks []int, bonus float32) {
+// with toks[j-1] == toks[t-1], once per matching token up to ngram (a pointer
+// head's induction bonus, pointer.go; the query's own key never); toks nil: none.
+func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float32, scores []float32, toks []int, bonus float32, ngram int) {
 	scores = scores[:t]
 	span := (t-1)*stride + hd
 	blas32.Gemv(blas.NoTrans, scale, blas32.General{Rows: t, Cols: hd, Stride: stride, Data: kc[:span]},
@@ -117,7 +117,7 @@ func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float
 		self := toks[t-1]
 		for j := 1; j < t-1; j++ {
 			if toks[j-1] == self {
-				scores[j] += bonus
+				scores[j] += bonus * float32(inductionMatch(toks, t-1, j, ngram))
 			}
 		}
 	}

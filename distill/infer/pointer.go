@@ -17,6 +17,8 @@ import (
 type pointer struct {
 	gate            *linear
 	bias, induction float32
+	// ngram is how many tokens the bonus matches (model.Config.Induction).
+	ngram int
 }
 
 func newPointer(cfg model.Config, src source) *pointer {
@@ -24,7 +26,7 @@ func newPointer(cfg model.Config, src source) *pointer {
 		return nil
 	}
 	return &pointer{gate: src.linear(model.PointerGateWeight), bias: src.vector(model.PointerGateBias)[0],
-		induction: src.vector(model.PointerInduction)[0]}
+		induction: src.vector(model.PointerInduction)[0], ngram: cfg.Induction()}
 }
 
 // logSigmoid is log(1/(1+e^-x)), stable for large |x|.
@@ -66,4 +68,16 @@ func (p *pointer) mix(logits []float32, u float32, a []float32, toks []int, copi
 		hi, lo := max(v, w), min(v, w)
 		logits[y] = float32(hi + math.Log1p(math.Exp(lo-hi)))
 	}
+}
+
+// inductionMatch counts the tokens before key j that equal the tokens up to and
+// including query i, backwards from toks[j-1] == toks[i] (which the caller
+// checked), up to ngram and the first mismatch: distill/nn's count, which
+// training used.
+func inductionMatch(toks []int, i, j, ngram int) int {
+	n := 1
+	for n < ngram && j-1-n >= 0 && i-n >= 0 && toks[j-1-n] == toks[i-n] {
+		n++
+	}
+	return n
 }

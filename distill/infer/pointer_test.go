@@ -28,6 +28,17 @@ func pointerCase(t *testing.T) (model.Config, model.Weights, []int) {
 // copies.
 func TestPointerMatchesTraining(t *testing.T) {
 	c, w, tokens := pointerCase(t)
+	one := pointerNLL(t, c, w, tokens)
+	c.InductionNgram = 3 // bonuses for matches up to 3 tokens back, in training and here
+	if three := pointerNLL(t, c, w, tokens); math.Abs(three-one) < 1e-4 {
+		t.Errorf("the 3-gram induction bonus changed nothing: %.6f, 1-gram %.6f", three, one)
+	}
+}
+
+// pointerNLL checks pointerCase's decoder against nn's loss of the same
+// sequence (TestPointerMatchesTraining) and returns the decoder's mean -log P.
+func pointerNLL(t *testing.T, c model.Config, w model.Weights, tokens []int) float64 {
+	t.Helper()
 	d, err := NewDecoder(c, w)
 	if err != nil {
 		t.Fatal(err)
@@ -64,11 +75,11 @@ func TestPointerMatchesTraining(t *testing.T) {
 		t.Fatal(err)
 	}
 	if math.Abs(loss-nll) > 1e-4*max(1, nll) {
-		t.Errorf("decoder's mean -log P %.6f, training loss %.6f", nll, loss)
+		t.Errorf("induction ngram %d: decoder's mean -log P %.6f, training loss %.6f", c.Induction(), nll, loss)
 	}
 
 	plain := c
-	plain.Pointer = false
+	plain.Pointer, plain.InductionNgram = false, 0
 	pw := model.Weights{}
 	for _, p := range plain.Params() {
 		pw[p.Name] = w[p.Name]
@@ -93,12 +104,14 @@ func TestPointerMatchesTraining(t *testing.T) {
 	if math.Abs(plainNLL-nll) < 1e-3 {
 		t.Errorf("the pointer changed nothing: %.6f with, %.6f without", nll, plainNLL)
 	}
+	return nll
 }
 
 // TestPointerSessionMatchesForward: cached decoding in pieces (one token, a
 // few, two prefill chunks) gives Forward's mixture, float32 and INT8.
 func TestPointerSessionMatchesForward(t *testing.T) {
 	c, w, tokens := pointerCase(t)
+	c.InductionNgram = 3 // the cache holds the tokens the n-gram bonus reads back
 	f32, err := NewDecoder(c, w)
 	if err != nil {
 		t.Fatal(err)

@@ -202,7 +202,7 @@ func (s *Session) attend(worker, i int) {
 	}
 	n := s.atPos0 + r + 1
 	attendRowInduction(s.att[off:], s.q[off:], s.kc[s.atLayer][g*hd:], s.vc[s.atLayer][g*hd:],
-		kvd, hd, n, s.d.s.scale, s.scores[worker], s.toks[:n], s.d.ptr.induction)
+		kvd, hd, n, s.d.s.scale, s.scores[worker], s.toks[:n], s.d.ptr.induction, s.d.ptr.ngram)
 	copy(s.ptrRows[r*s.capTok:], s.scores[worker][:n])
 }
 

@@ -78,7 +78,7 @@ func baseCheckpoint(t *testing.T, cat *schemas.Catalog, v *datasets.Version) (st
 	}
 	cfg := p.Config
 	cfg.Vocab = tok.VocabSize()
-	cfg.Pointer = false // a pretrained base is a plain Llama
+	cfg.Pointer, cfg.InductionNgram = false, 0 // a pretrained base is a plain Llama
 	dir := filepath.Join(t.TempDir(), "base")
 	if err := model.SaveCheckpoint(dir, &model.Checkpoint{Config: cfg, Preset: p.Name, Weights: model.Init(cfg, 11)}, tok.Save); err != nil {
 		t.Fatal(err)

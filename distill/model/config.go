@@ -95,7 +95,24 @@ type Config struct {
 	// in the prompt, so a span it has found is followed to its end (the induction
 	// step that a small model learns only for spans it saw in training).
 	Pointer bool `json:"pointer_generator,omitempty"`
+	// InductionNgram is how many tokens the induction bonus matches (0 is 1):
+	// with n, key j gets the bonus once for each of the tokens j-1, j-2, ...,
+	// j-n that equals the query's token, its previous token and so on, counted
+	// until the first mismatch. A span whose last token occurs twice in the
+	// prompt ("Left the keys under the mat": after "under the") then points at
+	// the occurrence that continues what it copied (mat) and not at the first
+	// one (keys), where a 1-gram bonus loops ("under the keys under the ...").
+	// Checkpoints from before the field read 1.
+	InductionNgram int `json:"pointer_induction_ngram,omitempty"`
 }
+
+// maxInductionNgram bounds Config.InductionNgram: longer matches are as rare
+// as they are unambiguous.
+const maxInductionNgram = 8
+
+// Induction is the number of tokens the pointer head's induction bonus
+// matches: InductionNgram, at least 1.
+func (c Config) Induction() int { return max(1, c.InductionNgram) }
 
 // HeadDim is hd = d / H.
 func (c Config) HeadDim() int { return c.Hidden / c.Heads }
@@ -145,6 +162,12 @@ func (c Config) Validate() error {
 			bad("pointer_generator", "only a decoder has a pointer-generator output")
 		}
 	}
+	if c.InductionNgram < 0 || c.InductionNgram > maxInductionNgram {
+		bad("pointer_induction_ngram", "%d: want 0 to %d", c.InductionNgram, maxInductionNgram)
+	}
+	if c.InductionNgram > 1 && !c.Pointer {
+		bad("pointer_induction_ngram", "%d: only a pointer-generator decoder has an induction bonus", c.InductionNgram)
+	}
 	return errors.Join(errs...)
 }
 
@@ -167,6 +190,7 @@ func (c Config) Diff(o Config) []string {
 	add("num_classes", c.NumClasses, o.NumClasses)
 	add("pooling", c.Pooling, o.Pooling)
 	add("pointer_generator", c.Pointer, o.Pointer)
+	add("pointer_induction_ngram", c.Induction(), o.Induction())
 	return d
 }
 

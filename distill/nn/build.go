@@ -107,6 +107,7 @@ func (n *Net) block(x *gorgonia.Node, l, T int, w map[string]*gorgonia.Node, f *
 	if err != nil {
 		return nil, fmt.Errorf("attention: %w", err)
 	}
+	op.ngram = c.Induction()
 	if sup != nil {
 		n.copyOps = append(n.copyOps, op)
 	}

@@ -36,6 +36,8 @@ type attnOp struct {
 	induction bool
 	ind       float64
 	dInd      []float64
+	// ngram is how many tokens the bonus matches (model.Config.Induction).
+	ngram int
 	// trim skips each sequence's trailing padding (span): set in training
 	// and loss graphs, whose outputs at padding nobody reads.
 	trim bool
@@ -182,7 +184,7 @@ func attnFwd[T float](op *attnOp, qkv, out []T) {
 			for i := r0; i < r1; i++ {
 				row := s[(i-r0)*kn : (i-r0+1)*kn]
 				if op.induction && h == model.PointerHead {
-					addInduction(op.feed, b, i, row, T(op.ind))
+					addInduction(op.feed, b, i, row, T(op.ind), op.ngram)
 				}
 				op.lse[bh*T_+i] = softmaxRow(op, b, i, row)
 				if op.copy != nil && h == op.copy.head {
@@ -311,7 +313,7 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 				for i := r0; i < r1; i++ {
 					row, lse := p[(i-r0)*kn:(i-r0+1)*kn], T(op.lse[bh*T_+i])
 					if op.induction && h == model.PointerHead {
-						addInduction(op.feed, b, i, row, T(op.ind))
+						addInduction(op.feed, b, i, row, T(op.ind), op.ngram)
 					}
 					for j := range row {
 						if op.masked(b, i, j) {
@@ -340,7 +342,7 @@ func attnBwd[T float](op *attnOp, qkv, dout, dqkv []T) {
 						addPointerGrad(op.ptr, op.feed, b, i, pr, dr, scale)
 					}
 					if op.induction && h == model.PointerHead {
-						op.dInd[w] += inductionGrad1(op.feed, b, i, dr) / float64(scale)
+						op.dInd[w] += inductionGrad1(op.feed, b, i, dr, op.ngram) / float64(scale)
 					}
 				}
 				gemm(false, false, m, hd, kn, 1, dp, kn, qkv[base+ko:], width, 0, dqkv[base+r0*width+qo:], width)

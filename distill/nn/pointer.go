@@ -35,27 +35,41 @@ import (
 
 // addInduction adds the bonus to the scores row (keys 0..len(row)-1) of query i
 // of sequence b.
-func addInduction[T float](f *feed, b, i int, row []T, bonus T) {
+// of sequence b, once per matching token up to ngram (model.Config.InductionNgram).
+func addInduction[T float](f *feed, b, i int, row []T, bonus T, ngram int) {
 	toks := f.tokens[b*f.seq:][:f.seq]
 	q := toks[i]
 	for j := 1; j < min(len(row), i); j++ {
 		if toks[j-1] == q {
-			row[j] += bonus
+			row[j] += bonus * T(inductionMatch(toks, i, j, ngram))
 		}
 	}
 }
 
-// inductionGrad1 is the sum of ds over the keys of query i that get the bonus.
-func inductionGrad1[T float](f *feed, b, i int, ds []T) float64 {
+// inductionGrad1 is the sum of ds over the keys of query i that get the bonus,
+// each times the number of bonuses it gets.
+func inductionGrad1[T float](f *feed, b, i int, ds []T, ngram int) float64 {
 	toks := f.tokens[b*f.seq:][:f.seq]
 	q := toks[i]
 	var g float64
 	for j := 1; j < min(len(ds), i); j++ {
 		if toks[j-1] == q {
-			g += float64(ds[j])
+			g += float64(ds[j]) * float64(inductionMatch(toks, i, j, ngram))
 		}
 	}
 	return g
+}
+
+// inductionMatch counts the tokens before key j that equal the tokens up to
+// and including query i, backwards from toks[j-1] == toks[i] (which the caller
+// checked), up to ngram and the first mismatch. distill/infer counts the same
+// (inductionMatch there).
+func inductionMatch[E int | int32](toks []E, i, j, ngram int) int {
+	n := 1
+	for n < ngram && j-1-n >= 0 && i-n >= 0 && toks[j-1-n] == toks[i-n] {
+		n++
+	}
+	return n
 }
 
 // inductionGrad is d(loss)/d(induction bonus), summed by the attention backward;

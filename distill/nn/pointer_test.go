@@ -2,6 +2,7 @@ package nn
 
 import (
 	"math"
+	"strings"
 	"testing"
 
 	"gorgonia.org/gorgonia"
@@ -39,6 +40,57 @@ func TestPointerGradient(t *testing.T) {
 		}})
 }
 
+// TestPointerGradientNgram: the induction bonus's gradient when it counts
+// matches up to 3 tokens back (model.Config.InductionNgram), on sequences
+// whose bigrams and trigrams repeat, so keys get 1, 2 and 3 bonuses.
+func TestPointerGradientNgram(t *testing.T) {
+	const B, T, H, K, hd, V = 2, 8, 2, 1, 2, 5
+	f := &feed{batch: B, seq: T,
+		tokens:  []int32{1, 2, 3, 1, 2, 3, 1, 2, 4, 2, 4, 2, 0, 4, 2, 4},
+		targets: []int32{2, 3, 1, 2, 3, 1, 2, -1, 2, 4, 2, 0, 4, 2, 4, 1}}
+	checkGrad(t, gradCase{"pointer-ngram", [][]int{{B * T, (H + 2*K) * hd}, {V + 1, H * hd}, {1}, {1}},
+		func(g *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
+			ptr := &pointerState{}
+			a, op, err := supervisedAttention(in[0], T, H, K, hd, true, f, nil, in[3])
+			if err != nil {
+				return nil, err
+			}
+			op.ptr, op.ngram = ptr, 3
+			z, err := linear(a, in[1])
+			if err != nil {
+				return nil, err
+			}
+			loss, _, err := pointerCrossEntropy(z, in[2], f, ptr)
+			return loss, err
+		}})
+}
+
+// TestInductionMatch: after "under the", the key that continues the copied
+// span (mat) gets more bonuses than the one after the prompt's other "the"
+// (keys), which a 1-gram bonus ranks the same.
+func TestInductionMatch(t *testing.T) {
+	// Left the keys under the mat . " ... under the
+	const left, the, keys, under, mat, dot, quote = 1, 2, 3, 4, 5, 6, 7
+	toks := []int32{left, the, keys, under, the, mat, dot, quote, left, the, keys, under, the}
+	i := len(toks) - 1
+	for _, c := range []struct{ ngram, keys, mat int }{{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {8, 1, 5}} {
+		if got := inductionMatch(toks, i, 2, c.ngram); got != c.keys {
+			t.Errorf("ngram %d: key after the first \"the\" (keys) matches %d, want %d", c.ngram, got, c.keys)
+		}
+		if got := inductionMatch(toks, i, 5, c.ngram); got != c.mat {
+			t.Errorf("ngram %d: key after \"under the\" (mat) matches %d, want %d", c.ngram, got, c.mat)
+		}
+	}
+	row := make([]float64, len(toks))
+	addInduction(&feed{batch: 1, seq: len(toks), tokens: toks}, 0, i, row, 1.5, 2)
+	want := map[int]float64{2: 1.5, 5: 3, 10: 1.5}
+	for j, v := range row {
+		if v != want[j] {
+			t.Errorf("ngram 2: key %d bonus %g, want %g", j, v, want[j])
+		}
+	}
+}
+
 // TestPointerRow: the mixture's probability and responsibilities.
 func TestPointerRow(t *testing.T) {
 	for _, c := range []struct{ pv, u, m float64 }{{0.2, 0, 0.5}, {1e-30, 3, 0.9}, {0.7, -40, 0}, {0.4, 40, 0.3}} {
@@ -72,5 +124,16 @@ func TestPointerConfig(t *testing.T) {
 	enc.Pointer = true
 	if err := enc.Validate(); err == nil {
 		t.Error("an encoder with a pointer validated")
+	}
+	for _, n := range []int{-1, 9} {
+		c.InductionNgram = n
+		if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "pointer_induction_ngram") {
+			t.Errorf("induction ngram %d: %v, want an error naming pointer_induction_ngram", n, err)
+		}
+	}
+	plain := tinyDecoder()
+	plain.InductionNgram = 2
+	if err := plain.Validate(); err == nil {
+		t.Error("a decoder without a pointer validated with an induction ngram")
 	}
 }
