@@ -180,7 +180,7 @@ func TestQuickstart(t *testing.T) {
 	spec := quickstartSpec()
 	for i := range spec.Datasets {
 		for split, n := range spec.Datasets[i].Spec.Counts {
-			spec.Datasets[i].Spec.Counts[split] = max(5, n/10)
+			spec.Datasets[i].Spec.Counts[split] = max(5, min(n/10, 200))
 		}
 	}
 	for i := range spec.Models {

@@ -56,12 +56,12 @@ var presets = []Preset{
 		MaxSeq: 64, RopeTheta: 10000, NormEps: 1e-5, NumClasses: 50, Pooling: PoolMean}},
 	{Name: "tiny-json", Task: "edgejson", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
-		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
+		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true, InductionNgram: 3}},
 	// Function-calling prompts list the candidate functions with their
 	// parameters: up to ~700 tokens with a 2k vocabulary.
 	{Name: "tiny-funccall", Task: "edgefunccall", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
-		MaxSeq: 768, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
+		MaxSeq: 768, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true, InductionNgram: 3}},
 	{Name: "tiny-balanced", Task: "multi", Config: Config{
 		Arch: ArchDecoder, Vocab: 2048, Hidden: 128, Layers: 2, Heads: 4, KVHeads: 2, Intermediate: 384,
 		MaxSeq: 512, RopeTheta: 10000, NormEps: 1e-5, TiedEmbeddings: true, Pointer: true}},
