@@ -39,6 +39,7 @@ import (
 	"github.com/cyclecore/mlmforge/eval/runner"
 	"github.com/cyclecore/mlmforge/generator"
 	"github.com/cyclecore/mlmforge/generator/builtin"
+	"github.com/cyclecore/mlmforge/internal/kernels"
 	"github.com/cyclecore/mlmforge/schemas"
 )
 
@@ -76,7 +77,12 @@ func run() error {
 	testLimit := flag.Int("test-limit", 0, "score only the first N test records (0 = all)")
 	show := flag.Int("show", 5, "wrong predictions to print")
 	constrained := flag.Bool("constrained", false, "decode under the JSON-Schema mask (the report's masked column)")
+	trainSeed := flag.Uint64("train-seed", 0, "training seed: initial weights and data order (0 = the default; the quickstart trains with 1)")
+	avx2Only := flag.Bool("avx2-only", false, "use the AVX2 kernels on a CPU with AVX-512 too, to reproduce what an AVX2-only machine trains")
 	flag.Parse()
+	if *avx2Only {
+		kernels.SetAVX2Only(true)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
@@ -99,7 +105,7 @@ func run() error {
 		t0, last := time.Now(), time.Time{}
 		res, err := distill.TrainStudent(ctx, distill.TrainSpec{Preset: *preset, Version: v, Catalog: cat, OutDir: runDir,
 			Train: train.Config{TotalSteps: *steps, LR: *lr, BatchSize: *bs, SeqLen: *seq, ValidateEvery: *valEvery, CopyLoss: *copyLoss,
-				LabelSmoothing: *smooth, TokenDropout: *tokenDrop},
+				LabelSmoothing: *smooth, TokenDropout: *tokenDrop, Seed: *trainSeed},
 			Progress: func(p train.Progress) {
 				el := time.Since(t0).Round(time.Second)
 				if !math.IsNaN(p.MetricValue) { // a validation at this step
