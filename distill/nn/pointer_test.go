@@ -17,45 +17,36 @@ import (
 // gate bias and the induction bonus, with padding, ignored rows, sequence weights, rows whose target
 // occurs earlier in the sequence (once or twice) and rows whose target does not.
 func TestPointerGradient(t *testing.T) {
-	const B, T, H, K, hd, V = 2, 5, 2, 1, 2, 5
-	f := &feed{batch: B, seq: T,
+	checkPointerGrad(t, "pointer", 1, &feed{batch: 2, seq: 5,
 		tokens:  []int32{1, 3, 1, 2, 0, 4, 2, 4, 3, 3},
 		targets: []int32{3, 1, 2, 4, -1, 2, 4, 3, 0, -1},
 		valid:   []float32{1, 1, 1, 1, 0, 1, 1, 1, 1, 1},
-		weights: []float32{1, 0.5}}
-	checkGrad(t, gradCase{"pointer", [][]int{{B * T, (H + 2*K) * hd}, {V + 1, H * hd}, {1}, {1}},
-		func(g *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
-			ptr := &pointerState{}
-			a, op, err := supervisedAttention(in[0], T, H, K, hd, true, f, nil, in[3])
-			if err != nil {
-				return nil, err
-			}
-			op.ptr = ptr
-			z, err := linear(a, in[1])
-			if err != nil {
-				return nil, err
-			}
-			loss, _, err := pointerCrossEntropy(z, in[2], f, ptr)
-			return loss, err
-		}})
+		weights: []float32{1, 0.5}})
 }
 
 // TestPointerGradientNgram: the induction bonus's gradient when it counts
 // matches up to 3 tokens back (model.Config.InductionNgram), on sequences
 // whose bigrams and trigrams repeat, so keys get 1, 2 and 3 bonuses.
 func TestPointerGradientNgram(t *testing.T) {
-	const B, T, H, K, hd, V = 2, 8, 2, 1, 2, 5
-	f := &feed{batch: B, seq: T,
+	checkPointerGrad(t, "pointer-ngram", 3, &feed{batch: 2, seq: 8,
 		tokens:  []int32{1, 2, 3, 1, 2, 3, 1, 2, 4, 2, 4, 2, 0, 4, 2, 4},
-		targets: []int32{2, 3, 1, 2, 3, 1, 2, -1, 2, 4, 2, 0, 4, 2, 4, 1}}
-	checkGrad(t, gradCase{"pointer-ngram", [][]int{{B * T, (H + 2*K) * hd}, {V + 1, H * hd}, {1}, {1}},
+		targets: []int32{2, 3, 1, 2, 3, 1, 2, -1, 2, 4, 2, 0, 4, 2, 4, 1}})
+}
+
+// checkPointerGrad checks the gradients of the pointer-generator loss of f
+// (2 query heads, 1 KV head of 2 dims, vocabulary 5) with an induction bonus
+// matching up to ngram tokens.
+func checkPointerGrad(t *testing.T, name string, ngram int, f *feed) {
+	t.Helper()
+	const H, K, hd, V = 2, 1, 2, 5
+	checkGrad(t, gradCase{name, [][]int{{f.batch * f.seq, (H + 2*K) * hd}, {V + 1, H * hd}, {1}, {1}},
 		func(g *gorgonia.ExprGraph, in gorgonia.Nodes) (*gorgonia.Node, error) {
 			ptr := &pointerState{}
-			a, op, err := supervisedAttention(in[0], T, H, K, hd, true, f, nil, in[3])
+			a, op, err := supervisedAttention(in[0], f.seq, H, K, hd, true, f, nil, in[3])
 			if err != nil {
 				return nil, err
 			}
-			op.ptr, op.ngram = ptr, 3
+			op.ptr, op.ngram = ptr, ngram
 			z, err := linear(a, in[1])
 			if err != nil {
 				return nil, err
