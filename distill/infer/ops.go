@@ -3,6 +3,7 @@ package infer
 import (
 	"math"
 
+	"github.com/cyclecore/mlmforge/distill/model"
 	"github.com/cyclecore/mlmforge/internal/kernels"
 
 	"gonum.org/v1/gonum/blas"
@@ -117,7 +118,7 @@ func attendRowInduction(out, q, kc, vc []float32, stride, hd, t int, scale float
 		self := toks[t-1]
 		for j := 1; j < t-1; j++ {
 			if toks[j-1] == self {
-				scores[j] += bonus * float32(inductionMatch(toks, t-1, j, ngram))
+				scores[j] += bonus * float32(model.InductionMatch(toks, t-1, j, ngram))
 			}
 		}
 	}

@@ -69,15 +69,3 @@ func (p *pointer) mix(logits []float32, u float32, a []float32, toks []int, copi
 		logits[y] = float32(hi + math.Log1p(math.Exp(lo-hi)))
 	}
 }
-
-// inductionMatch counts the tokens before key j that equal the tokens up to and
-// including query i, backwards from toks[j-1] == toks[i] (which the caller
-// checked), up to ngram and the first mismatch: distill/nn's count, which
-// training used.
-func inductionMatch(toks []int, i, j, ngram int) int {
-	n := 1
-	for n < ngram && j-1-n >= 0 && i-n >= 0 && toks[j-1-n] == toks[i-n] {
-		n++
-	}
-	return n
-}

@@ -114,6 +114,19 @@ const maxInductionNgram = 8
 // matches: InductionNgram, at least 1.
 func (c Config) Induction() int { return max(1, c.InductionNgram) }
 
+// InductionMatch is how many induction bonuses key j of query i gets: the
+// tokens before key j that equal the tokens up to and including query i,
+// counted backwards from toks[j-1] == toks[i] (which the caller checked), up
+// to ngram and the first mismatch. Training (distill/nn) and decoding
+// (distill/infer) both count with it.
+func InductionMatch[E int | int32](toks []E, i, j, ngram int) int {
+	n := 1
+	for n < ngram && j-1-n >= 0 && i-n >= 0 && toks[j-1-n] == toks[i-n] {
+		n++
+	}
+	return n
+}
+
 // HeadDim is hd = d / H.
 func (c Config) HeadDim() int { return c.Hidden / c.Heads }
 

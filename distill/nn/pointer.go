@@ -6,6 +6,8 @@ import (
 
 	"gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
+
+	"github.com/cyclecore/mlmforge/distill/model"
 )
 
 // The pointer-generator output of a decoder (model.Config.Pointer). For a row with
@@ -41,7 +43,7 @@ func addInduction[T float](f *feed, b, i int, row []T, bonus T, ngram int) {
 	q := toks[i]
 	for j := 1; j < min(len(row), i); j++ {
 		if toks[j-1] == q {
-			row[j] += bonus * T(inductionMatch(toks, i, j, ngram))
+			row[j] += bonus * T(model.InductionMatch(toks, i, j, ngram))
 		}
 	}
 }
@@ -54,22 +56,10 @@ func inductionGrad1[T float](f *feed, b, i int, ds []T, ngram int) float64 {
 	var g float64
 	for j := 1; j < min(len(ds), i); j++ {
 		if toks[j-1] == q {
-			g += float64(ds[j]) * float64(inductionMatch(toks, i, j, ngram))
+			g += float64(ds[j]) * float64(model.InductionMatch(toks, i, j, ngram))
 		}
 	}
 	return g
-}
-
-// inductionMatch counts the tokens before key j that equal the tokens up to
-// and including query i, backwards from toks[j-1] == toks[i] (which the caller
-// checked), up to ngram and the first mismatch. distill/infer counts the same
-// (inductionMatch there).
-func inductionMatch[E int | int32](toks []E, i, j, ngram int) int {
-	n := 1
-	for n < ngram && j-1-n >= 0 && i-n >= 0 && toks[j-1-n] == toks[i-n] {
-		n++
-	}
-	return n
 }
 
 // inductionGrad is d(loss)/d(induction bonus), summed by the attention backward;

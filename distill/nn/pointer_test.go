@@ -65,10 +65,10 @@ func TestInductionMatch(t *testing.T) {
 	toks := []int32{left, the, keys, under, the, mat, dot, quote, left, the, keys, under, the}
 	i := len(toks) - 1
 	for _, c := range []struct{ ngram, keys, mat int }{{1, 1, 1}, {2, 1, 2}, {3, 1, 3}, {8, 1, 5}} {
-		if got := inductionMatch(toks, i, 2, c.ngram); got != c.keys {
+		if got := model.InductionMatch(toks, i, 2, c.ngram); got != c.keys {
 			t.Errorf("ngram %d: key after the first \"the\" (keys) matches %d, want %d", c.ngram, got, c.keys)
 		}
-		if got := inductionMatch(toks, i, 5, c.ngram); got != c.mat {
+		if got := model.InductionMatch(toks, i, 5, c.ngram); got != c.mat {
 			t.Errorf("ngram %d: key after \"under the\" (mat) matches %d, want %d", c.ngram, got, c.mat)
 		}
 	}
